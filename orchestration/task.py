@@ -1,0 +1,97 @@
+"""The vocabulary every part of the engine shares: tasks, programs, verdicts and timings."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from enum import Enum
+
+LANGUAGES: tuple[str, ...] = ("python", "java", "cpp", "go", "rust")
+STAGES: tuple[str, ...] = ("categorize", "generate", "debug", "refine")
+
+
+class UnsupportedLanguage(ValueError):
+    def __init__(self, language: str) -> None:
+        super().__init__(f"unsupported language {language!r}: PerfOrch supports {', '.join(LANGUAGES)}")
+        self.language = language
+
+
+def check_language(language: str) -> str:
+    """Normalise a language name ("C++" -> "cpp") or raise UnsupportedLanguage."""
+    name = language.strip().lower()
+    name = {"c++": "cpp", "cxx": "cpp", "golang": "go", "py": "python", "rs": "rust"}.get(name, name)
+    if name not in LANGUAGES:
+        raise UnsupportedLanguage(language)
+    return name
+
+
+@dataclass(frozen=True)
+class Task:
+    """One function to write.
+
+    `source` is the whole file with the stub in place; the model's answer is spliced into it.
+    `visible_test` is the only test the pipeline may run and show to models (never the hidden one).
+    """
+
+    language: str
+    entry_point: str
+    source: str
+    visible_test: str
+    test_setup: str = ""
+    task_id: str = ""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A complete candidate program as a toolchain receives it: solution file plus test code."""
+
+    language: str
+    source: str
+    test: str
+    test_setup: str = ""
+
+
+class Outcome(str, Enum):
+    PASSED = "passed"
+    COMPILE_ERROR = "compile_error"
+    TEST_FAILED = "test_failed"  # an assertion failed or the program crashed
+    TIMEOUT = "timeout"
+    RESOURCE_LIMIT = "resource_limit"  # memory, output size or process count exceeded
+    INVALID = "invalid"  # no usable candidate: unparsable answer, wrong language, splice refused
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    diagnostics: str = ""  # trimmed compiler / test output, safe to show a model
+    seconds: float = 0.0  # wall time from candidate to verdict
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+
+@dataclass(frozen=True)
+class Timing:
+    """CPU seconds (user + sys, from rusage) of repeated test runs after warm-up."""
+
+    cpu_seconds: tuple[float, ...] = field(default_factory=tuple)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
+
+    @property
+    def spread(self) -> float:
+        """Relative noise between runs: (max - min) / median."""
+        if len(self.cpu_seconds) < 2 or self.median == 0:
+            return 0.0
+        return (max(self.cpu_seconds) - min(self.cpu_seconds)) / self.median
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 10.0
+    memory_mb: int = 1024
+    output_bytes: int = 8 * 1024 * 1024
+    processes: int = 64

@@ -1,0 +1,22 @@
+"""One interface over the five languages' toolchains: build and test a Program, or time it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from ..task import Limits, Program, Timing, Verdict
+
+
+class Toolchain(ABC):
+    language: str
+
+    @abstractmethod
+    async def build_and_test(self, program: Program, limits: Limits) -> Verdict:
+        """Build the program in a fresh sandbox, run its tests, and say how it went."""
+
+    @abstractmethod
+    async def measure(self, program: Program, limits: Limits, runs: int = 5) -> Timing:
+        """Build once, run the tests once to warm up, then `runs` times; CPU time per run from rusage."""
+
+    async def aclose(self) -> None:
+        """Release warm helpers (compile servers, caches held open)."""
