@@ -1,0 +1,19 @@
+"""What every code-writing agent asks of a model, and how its answer becomes code."""
+
+from __future__ import annotations
+
+from ..stubs import extract_code_block
+
+ANSWER_RULES = (
+    "Answer with the complete function (signature and body) in one fenced code block. You may add the imports "
+    "and helper functions it needs. Do not include tests, a main function or example usage."
+)
+
+
+def fenced(language: str, code: str) -> str:
+    return f"```{language}\n{code.rstrip()}\n```"
+
+
+def code_from_answer(answer: str, language: str) -> str:
+    """The code in a model's answer; raises stubs.AnswerError when there is none."""
+    return extract_code_block(answer, language)

@@ -1,0 +1,108 @@
+"""Benchmarks in the HumanEval-X schema: one `<language>.jsonl.gz` per language (see shared/benchmarks)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .task import LANGUAGES, Task
+
+# Canonical solutions that fail by chance (map order, random inputs); scored but listed apart.
+KNOWN_FLAKY = frozenset({"Go/95", "Rust/32"})
+
+# What closes a HumanEval prompt (which stops after the opening brace) into a stub file that parses.
+_STUB_CLOSERS = {"python": "", "java": "    }\n}\n", "cpp": "}\n", "go": "}\n", "rust": "}\n"}
+
+# The documented substitute for a missing `example_test`: a test that only proves the program builds and
+# loads. It never reveals the hidden test, at the price of finding only compile and load errors.
+BUILD_ONLY_TESTS = {
+    "python": "",
+    "java": "public class Main {\n    public static void main(String[] args) {}\n}\n",
+    "cpp": "int main() { return 0; }\n",
+    "go": "func TestBuilds(t *testing.T) {}\n",
+    "rust": "#[cfg(test)]\nmod perforch_build_only {\n    #[test]\n    fn builds() {}\n}\n",
+}
+
+
+class BenchmarkError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    task_id: str
+    language: str
+    entry_point: str
+    stub_source: str
+    reference_source: str  # prompt + canonical solution
+    buggy_source: str  # prompt + buggy solution ("" when the dataset has none)
+    hidden_test: str
+    visible_test: str
+    visible_is_substitute: bool
+    test_setup: str = ""
+
+    def task(self) -> Task:
+        return Task(
+            language=self.language,
+            entry_point=self.entry_point,
+            source=self.stub_source,
+            visible_test=self.visible_test,
+            test_setup=self.test_setup,
+            task_id=self.task_id,
+        )
+
+
+def load_benchmark(directory: Path, languages: list[str] | None = None, limit: int | None = None) -> list[Problem]:
+    """Problems of the given languages (all five by default), the first `limit` of each."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise BenchmarkError(f"{directory}: benchmark directory not found")
+    problems: list[Problem] = []
+    for language in languages or LANGUAGES:
+        path = directory / f"{language}.jsonl.gz"
+        if not path.is_file():
+            raise BenchmarkError(f"{path}: no {language} file in the benchmark (expected <language>.jsonl.gz)")
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for n, line in enumerate(lines):
+                if limit is not None and n >= limit:
+                    break
+                problems.append(_problem(language, json.loads(line), f"{path}:{n + 1}"))
+    return problems
+
+
+def _problem(language: str, row: dict, where: str) -> Problem:
+    try:
+        prompt, test = row["prompt"], row["test"]
+        entry_point = row.get("entry_point") or _last_called_name(row["declaration"])
+    except KeyError as exc:
+        raise BenchmarkError(f"{where}: missing field {exc}") from exc
+    head = _rust_head(row) if language == "rust" and f"fn {entry_point}" not in prompt else ""
+    example = row.get("example_test") or ""
+    substitute = example.strip() in ("", "None")
+    return Problem(
+        task_id=row["task_id"],
+        language=language,
+        entry_point=entry_point,
+        stub_source=head + prompt + _STUB_CLOSERS[language],
+        reference_source=head + prompt + row["canonical_solution"],
+        buggy_source=head + prompt + row["buggy_solution"] if row.get("buggy_solution") else "",
+        hidden_test=test,
+        visible_test=BUILD_ONLY_TESTS[language] if substitute else example,
+        visible_is_substitute=substitute,
+        test_setup=row.get("test_setup", ""),
+    )
+
+
+def _rust_head(row: dict) -> str:
+    """HumanEval-X Rust keeps `use` lines and the signature in `declaration`, the doc comment in `prompt`."""
+    return "fn main(){}\n" + row["declaration"]
+
+
+def _last_called_name(declaration: str) -> str:
+    names = re.findall(r"(\w+)\s*\(", declaration)
+    if not names:
+        raise BenchmarkError(f"cannot find the function name in declaration {declaration[:80]!r}")
+    return names[-1]

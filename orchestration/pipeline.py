@@ -1,0 +1,310 @@
+"""categorize -> generate -> debug -> refine, with validation after every step and no passing version lost.
+
+The pipeline knows models only through the gateway and programs only through a Validator, so the same code
+serves benchmarks and workspaces. Progress goes to a callback; cancelling the awaiting task cancels the
+model request or the sandboxed run in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .agents import categorize, debug, generate, refine
+from .memory import ANY_CATEGORY, RankingMatrix
+from .models import ModelError, ModelGateway
+from .stubs import AnswerError, SpliceError, splice
+from .task import Outcome, Task, Verdict
+from .validation import Validator, is_faster, speedup
+
+log = logging.getLogger(__name__)
+
+# Which failing draft a debugger should see first: the closest to passing.
+_DRAFT_PREFERENCE = [Outcome.TEST_FAILED, Outcome.TIMEOUT, Outcome.RESOURCE_LIMIT, Outcome.COMPILE_ERROR]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: str
+    model: str
+    attempt: int
+    status: str  # "started", an Outcome value, or a model error kind
+    detail: str = ""
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    stage: str
+    model: str
+    attempt: int
+    status: str
+    detail: str
+    seconds: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str  # the function as the model wrote it
+    source: str | None  # the whole file with it spliced in; None when it could not be spliced
+    verdict: Verdict
+    model: str
+
+
+@dataclass
+class Result:
+    task_id: str
+    language: str
+    category: str = ANY_CATEGORY
+    category_from_model: bool = False
+    passed: bool = False  # on the visible tests
+    source: str | None = None  # the best file: passing if any passed
+    code: str | None = None
+    speedup: float | None = None  # first passing version's CPU time / kept version's
+    models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
+    trace: list[Attempt] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return sum(a.prompt_tokens + a.completion_tokens for a in self.trace)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(a.cost_usd for a in self.trace)
+
+
+@dataclass(frozen=True)
+class StageLimits:
+    """How many models each stage tries, and how hard."""
+
+    generators: int = 3
+    debuggers: int = 2
+    debug_rounds: int = 2
+    refiners: int = 2
+    refine_threshold: float = 1.10
+    model_timeout: float = 120.0
+    default_models: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings) -> StageLimits:
+        return cls(
+            generators=settings.generators,
+            debuggers=settings.debuggers,
+            debug_rounds=settings.debug_rounds,
+            refiners=settings.refiners,
+            refine_threshold=settings.refine_threshold,
+            model_timeout=settings.model_timeout,
+            default_models=tuple(settings.models),
+        )
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+class Pipeline:
+    def __init__(
+        self,
+        gateway: ModelGateway,
+        rankings: RankingMatrix,
+        limits: StageLimits,
+        *,
+        single_model: str | None = None,
+        available: set[str] | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.rankings = rankings
+        self.limits = limits
+        self.single_model = single_model
+        self.available = available
+        self.on_progress = on_progress
+
+    async def run(self, task: Task, validator: Validator) -> Result:
+        """Write the function from its stub, debug it until the visible tests pass, then refine it."""
+        result = Result(task.task_id, task.language)
+        try:
+            await self._categorize(task, result)
+            passing = await self._generate_and_debug(task, validator, result)
+            if passing:
+                await self._refine(task, validator, result, passing)
+        except _OutOfBudget:
+            log.info("token budget exhausted for %s; keeping the best version so far", task.task_id or task.entry_point)
+        return result
+
+    async def optimize(self, task: Task, validator: Validator) -> Result:
+        """Refine a finished function (task.source holds it): it must pass before and after."""
+        result = Result(task.task_id, task.language)
+        verdict = await validator.check(task.source)
+        result.trace.append(Attempt("validate", "", 0, verdict.outcome.value, verdict.diagnostics, verdict.seconds))
+        if not verdict.passed:
+            return result
+        code = task.source  # the refiner sees the file; the splicer takes the function back out
+        try:
+            await self._categorize(task, result)
+            await self._refine(task, validator, result, Candidate(code, task.source, verdict, ""))
+        except _OutOfBudget:
+            log.info("token budget exhausted while optimizing %s", task.entry_point)
+        return result
+
+    # -- stages -------------------------------------------------------------------------------------
+
+    async def _categorize(self, task: Task, result: Result) -> None:
+        messages = categorize.build_messages(task.language, task.source, task.entry_point)
+        for n, model in enumerate(self._models("categorize", task.language, ANY_CATEGORY, 1), 1):
+            answer = await self._ask("categorize", model, n, messages, result)
+            if answer is not None:
+                result.category, result.category_from_model = categorize.parse(answer, task.source)
+                result.models["categorize"] = model
+                return
+        result.category = categorize.classify_by_keywords(task.source)
+
+    async def _generate_and_debug(self, task: Task, validator: Validator, result: Result) -> Candidate | None:
+        drafts: list[Candidate] = []
+        messages = generate.build_messages(task.language, task.source, task.entry_point)
+        for n, model in enumerate(self._models("generate", task.language, result.category, self.limits.generators)):
+            candidate = await self._candidate("generate", model, n + 1, messages, task, validator, result)
+            if candidate and candidate.verdict.passed:
+                return self._keep(result, "generate", candidate)
+            if candidate:
+                drafts.append(candidate)
+        draft = _closest_to_passing(drafts)
+        if draft is None:
+            return None
+        for model in self._models("debug", task.language, result.category, self.limits.debuggers):
+            fixed = await self._debug_with(model, draft, task, validator, result)
+            if fixed:
+                return self._keep(result, "debug", fixed)
+        return None
+
+    async def _debug_with(
+        self, model: str, draft: Candidate, task: Task, validator: Validator, result: Result
+    ) -> Candidate | None:
+        """Up to debug_rounds rounds, each on the latest usable version; every debugger starts afresh."""
+        current = draft
+        for n in range(1, self.limits.debug_rounds + 1):
+            messages = debug.build_messages(
+                task.language,
+                task.source,
+                task.entry_point,
+                current.code,
+                current.verdict.diagnostics,
+                task.visible_test,
+            )
+            candidate = await self._candidate("debug", model, n, messages, task, validator, result)
+            if candidate and candidate.verdict.passed:
+                return candidate
+            if candidate and candidate.source is not None:
+                current = candidate
+        return None
+
+    async def _refine(self, task: Task, validator: Validator, result: Result, passing: Candidate) -> None:
+        if self.limits.refiners <= 0:
+            return
+        baseline = await validator.measure(passing.source)
+        best, best_timing = passing, baseline
+        for n, model in enumerate(self._models("refine", task.language, result.category, self.limits.refiners), 1):
+            messages = refine.build_messages(
+                task.language, task.source, task.entry_point, best.code, best_timing.median
+            )
+            candidate = await self._candidate("refine", model, n, messages, task, validator, result)
+            if not (candidate and candidate.verdict.passed):
+                continue
+            timing = await validator.measure(candidate.source)
+            gain = speedup(best_timing, timing)
+            kept = is_faster(best_timing, timing, self.limits.refine_threshold)
+            self._note("refine", model, n, "faster" if kept else "not_faster", f"{gain:.2f}x", result)
+            if kept:
+                best, best_timing = candidate, timing
+                self._keep(result, "refine", candidate)
+        result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
+
+    # -- one model call turned into a checked candidate ---------------------------------------------
+
+    async def _candidate(
+        self, stage: str, model: str, n: int, messages: list[dict], task: Task, validator: Validator, result: Result
+    ) -> Candidate | None:
+        answer = await self._ask(stage, model, n, messages, result)
+        if answer is None:
+            return None
+        try:
+            code = generate.parse(answer, task.language)
+            source = splice(task.source, task.language, task.entry_point, code)
+        except (AnswerError, SpliceError) as exc:
+            self._note(stage, model, n, Outcome.INVALID.value, str(exc), result)
+            return Candidate(answer, None, Verdict(Outcome.INVALID, str(exc)), model)
+        verdict = await validator.check(source)
+        self._note(stage, model, n, verdict.outcome.value, verdict.diagnostics, result, verdict.seconds)
+        candidate = Candidate(code, source, verdict, model)
+        if result.source is None:
+            result.source, result.code = source, code  # something to show even if nothing passes
+        return candidate
+
+    async def _ask(self, stage: str, model: str, n: int, messages: list[dict], result: Result) -> str | None:
+        self._emit(ProgressEvent(stage, model, n, "started"))
+        started = time.perf_counter()
+        try:
+            completion = await self.gateway.complete(model, messages, stage=stage, timeout=self.limits.model_timeout)
+        except ModelError as exc:
+            self._note(stage, model, n, exc.kind, str(exc), result, time.perf_counter() - started)
+            if exc.kind == "budget_exceeded":
+                raise _OutOfBudget from exc
+            return None
+        result.trace.append(
+            Attempt(
+                stage,
+                model,
+                n,
+                "answered",
+                "",
+                completion.seconds,
+                completion.prompt_tokens,
+                completion.completion_tokens,
+                completion.cost_usd,
+            )
+        )
+        return completion.text
+
+    # -- bookkeeping --------------------------------------------------------------------------------
+
+    def _models(self, stage: str, language: str, category: str, count: int) -> list[str]:
+        if self.single_model:
+            return [self.single_model]
+        ranked = self.rankings.ranked(
+            stage, language, category, default_order=list(self.limits.default_models), available=self.available
+        )
+        return ranked[:count]
+
+    def _keep(self, result: Result, stage: str, candidate: Candidate) -> Candidate:
+        result.passed = True
+        result.source, result.code = candidate.source, candidate.code
+        result.models[stage] = candidate.model
+        return candidate
+
+    def _note(
+        self, stage: str, model: str, n: int, status: str, detail: str, result: Result, seconds: float = 0.0
+    ) -> None:
+        result.trace.append(Attempt(stage, model, n, status, detail, seconds))
+        self._emit(ProgressEvent(stage, model, n, status, detail))
+
+    def _emit(self, event: ProgressEvent) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(event)
+        except Exception:  # a broken progress listener must not break the run
+            log.exception("progress callback failed")
+
+
+def _closest_to_passing(drafts: list[Candidate]) -> Candidate | None:
+    usable = [d for d in drafts if d.verdict.outcome in _DRAFT_PREFERENCE]
+    if usable:
+        return min(usable, key=lambda d: _DRAFT_PREFERENCE.index(d.verdict.outcome))
+    return drafts[0] if drafts else None
