@@ -1,0 +1,228 @@
+"""The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .benchmark import BenchmarkError, load_benchmark
+from .config import Config, ConfigError, load_config
+from .memory import (
+    ANY_CATEGORY,
+    ProfileError,
+    Provenance,
+    RankingMatrix,
+    load_profile,
+    save_user_profile,
+    user_profiles_dir,
+)
+from .task import LANGUAGES, STAGES, Limits, UnsupportedLanguage, check_language
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except (ConfigError, ProfileError, BenchmarkError, UnsupportedLanguage) as exc:
+        print(f"perforch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("perforch: cancelled", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perforch", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+
+    rankings = sub.add_parser("rankings", help="print a ranking matrix")
+    rankings.add_argument("--profile", help="profile name or TOML file (default: the configured one)")
+    rankings.add_argument("--language", help=f"one of {', '.join(LANGUAGES)}")
+    rankings.add_argument("--json", action="store_true")
+    rankings.add_argument("--config", type=Path)
+    rankings.set_defaults(run=_rankings)
+
+    profile = sub.add_parser("profile", help="profile models on a benchmark and write a ranking matrix")
+    _benchmark_args(profile)
+    profile.add_argument("--models", required=True, help="comma-separated model aliases or litellm ids")
+    profile.add_argument("--out", type=Path, help=f"TOML file to write (default: {user_profiles_dir()}/default.toml)")
+    profile.set_defaults(run=_profile)
+
+    evaluate = sub.add_parser("eval", help="run the pipeline over a benchmark: pass@1, speed-ups, cost")
+    _benchmark_args(evaluate)
+    which = evaluate.add_mutually_exclusive_group(required=True)
+    which.add_argument("--profile", help="ranking matrix to route by (name or TOML file)")
+    which.add_argument("--single-model", help="one model for every stage (the baseline)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=_eval)
+    return parser
+
+
+def _benchmark_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--benchmark", type=Path, required=True, help="directory of <language>.jsonl.gz files")
+    parser.add_argument("--languages", help="comma-separated subset (default: all five)")
+    parser.add_argument("--limit", type=int, help="first N problems per language")
+    parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _languages(text: str | None) -> list[str]:
+    return [check_language(name) for name in _split(text)] or list(LANGUAGES)
+
+
+def _limits(config: Config) -> Limits:
+    return Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
+
+
+def _progress(label: str):
+    def report(message: str) -> None:
+        end = "\r" if sys.stderr.isatty() else "\n"
+        print(f"{label}: {message}", end=end, file=sys.stderr, flush=True)
+
+    return report
+
+
+# -- rankings ----------------------------------------------------------------------------------------
+
+
+def _rankings(args: argparse.Namespace) -> int:
+    config = load_config(Path.cwd(), args.config)
+    matrix = load_profile(args.profile or config.pipeline.profile)
+    languages = [check_language(args.language)] if args.language else matrix.languages()
+    if args.json:
+        print(json.dumps(_rankings_json(matrix, languages), indent=2))
+    else:
+        print(_rankings_text(matrix, languages))
+    return EXIT_OK
+
+
+def _rankings_json(matrix: RankingMatrix, languages: list[str]) -> dict:
+    p = matrix.provenance
+    cells = [
+        {"stage": s, "language": lang, "category": c, "ranking": [vars(r) for r in ranking]}
+        for (s, lang, c), ranking in sorted(matrix.cells.items())
+        if lang in languages
+    ]
+    provenance = {"benchmark": p.benchmark, "date": p.date, "models": list(p.models), "metric": p.metric}
+    return {"provenance": provenance, "cells": cells}
+
+
+def _rankings_text(matrix: RankingMatrix, languages: list[str]) -> str:
+    p = matrix.provenance
+    lines = [f"profile: {p.benchmark or 'unknown benchmark'} ({p.date or 'undated'}); metric: {p.metric or '-'}"]
+    for language in languages:
+        lines.append(f"\n{language}")
+        for (stage, lang, category), ranking in sorted(matrix.cells.items(), key=lambda kv: _cell_order(kv[0])):
+            if lang != language:
+                continue
+            row = ", ".join(f"{r.model} {r.score:.2f} (n={r.samples})" for r in ranking)
+            where = "all" if category == ANY_CATEGORY else category
+            lines.append(f"  {stage:<10} {where:<20} {row}")
+    if len(lines) == 1:
+        lines.append("(no ranked cells: the configured model order is used for every stage)")
+    return "\n".join(lines)
+
+
+def _cell_order(cell: tuple[str, str, str]) -> tuple:
+    stage, language, category = cell
+    return STAGES.index(stage), category != ANY_CATEGORY, category
+
+
+# -- profile and eval --------------------------------------------------------------------------------
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from .profiling import Profiler
+    from .toolchains import close_all
+
+    config = load_config(Path.cwd(), args.config)
+    models = _split(args.models)
+    if not models:
+        raise ConfigError("--models: expected at least one model alias or litellm id")
+    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+
+    async def run() -> RankingMatrix:
+        profiler = Profiler(config.gateway(), models, _limits(config), config.pipeline.refine_threshold)
+        try:
+            return await profiler.profile(problems, args.benchmark.name, _progress("profile"))
+        finally:
+            await close_all()
+
+    matrix = asyncio.run(run())
+    matrix.provenance = _with_command(matrix, sys.argv)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(matrix.to_toml(), encoding="utf-8")
+        target = args.out
+    else:
+        target = save_user_profile("default", matrix)
+    print(_rankings_text(matrix, matrix.languages()))
+    print(f"\nwrote {target}")
+    return EXIT_OK
+
+
+def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
+    return replace(matrix.provenance, command=" ".join(["perforch", *argv[1:]]))
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline, StageLimits
+    from .profiling import evaluate
+    from .toolchains import close_all
+
+    config = load_config(Path.cwd(), args.config)
+    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+    rankings = load_profile(args.profile) if args.profile else RankingMatrix()
+    mode = f"profile {args.profile}" if args.profile else f"single model {args.single_model}"
+
+    async def run():
+        pipeline = Pipeline(
+            config.gateway(),
+            rankings,
+            StageLimits.from_settings(config.pipeline),
+            single_model=args.single_model,
+            available=config.available_models() or None,
+        )
+        try:
+            return await evaluate(problems, pipeline, _limits(config), mode, _progress("eval"))
+        finally:
+            await close_all()
+
+    report = asyncio.run(run())
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(_eval_text(report.as_dict()))
+    return EXIT_OK
+
+
+def _eval_text(report: dict) -> str:
+    lines = [
+        f"eval ({report['mode']})",
+        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'improved':>10}{'median_speedup':>16}",
+    ]
+    for language, s in report["languages"].items():
+        median = f"{s['median_speedup']:.2f}x" if s["median_speedup"] else "-"
+        lines.append(f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{s['improved']:>10}{median:>16}")
+        if s["known_flaky"]:
+            lines.append(f"{'':<10}known flaky (canonical solution unreliable): {', '.join(s['known_flaky'])}")
+    lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")
+    lines.append(f"note: {report['note']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

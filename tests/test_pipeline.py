@@ -1,0 +1,189 @@
+"""The pipeline end to end: real HTTP through litellm to the scripted server, real toolchains.
+
+Every way a model or its code can fail is a recorded attempt, after which the next ranked model runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from perforch.orchestration.memory import RankedModel, RankingMatrix
+from perforch.orchestration.models import ModelGateway, ModelSpec
+from perforch.orchestration.pipeline import Pipeline, StageLimits
+from perforch.orchestration.task import Limits, Task
+from perforch.orchestration.validation import ProgramValidator
+from scripted_server import Reply
+
+STUB = '''def total(values: list[int]) -> int:
+    """Sum of the values, each counted once per time it occurs.
+    >>> total([1, 2, 3])
+    6
+    """
+'''
+VISIBLE_TEST = "assert total([1, 2, 3]) == 6\nassert total([]) == 0\n"
+TASK = Task(language="python", entry_point="total", source=STUB, visible_test=VISIBLE_TEST, task_id="demo/0")
+
+GOOD = "```python\ndef total(values: list[int]) -> int:\n    return sum(values)\n```"
+WRONG = "```python\ndef total(values: list[int]) -> int:\n    return 0 if not values else 1\n```"
+ANSWERS = {
+    "rate-limited": Reply.rate_limited(retry_after="1"),
+    "broken": Reply.error(500),
+    "slow": Reply(GOOD, delay=10),
+    "empty": Reply.empty(),
+    "garbage": Reply.malformed(),
+    "prose": "I would love to help, but I need more details.",
+    "wrong-language": "```java\npublic int total(List<Integer> v) { return 0; }\n```",
+    "looper": "```python\ndef total(values):\n    while True:\n        pass\n```",
+    "forker": "```python\nimport os\ndef total(values):\n    while True:\n        os.fork()\n```",
+    "hog": "```python\ndef total(values):\n    x = bytearray(1 << 34)\n    return 0\n```",
+    "filler": (
+        "```python\ndef total(values):\n    with open('big', 'wb') as f:\n"
+        "        while True:\n            f.write(b'x' * (1 << 20))\n```"
+    ),
+    "wrong": WRONG,
+    "good": GOOD,
+}
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _gateway(server, **kwargs) -> ModelGateway:
+    specs = [
+        ModelSpec(name, f"openai/{name}", {"api_base": server.base_url}, api_key_env="PERFORCH_TEST_KEY")
+        for name in ANSWERS
+    ]
+    dead = {"api_base": f"http://127.0.0.1:{_closed_port()}/v1"}
+    specs.append(ModelSpec("unreachable", "openai/unreachable", dead, api_key_env="PERFORCH_TEST_KEY"))
+    return ModelGateway(specs, retries=1, backoff=0.05, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch):
+    monkeypatch.setenv("PERFORCH_TEST_KEY", "sk-test-not-a-real-key")
+
+
+def _pipeline(server, order: list[str], **limits) -> tuple[Pipeline, list]:
+    server.set_policy(lambda model, messages: ANSWERS.get(model, "math"))
+    events: list = []
+    settings = dict(generators=len(order), debuggers=1, debug_rounds=1, refiners=0, model_timeout=3.0)
+    settings.update(limits)
+    pipeline = Pipeline(
+        _gateway(server),
+        RankingMatrix(),
+        StageLimits(default_models=tuple(order), **settings),
+        on_progress=events.append,
+    )
+    return pipeline, events
+
+
+def _validator(**limits) -> ProgramValidator:
+    return ProgramValidator("python", VISIBLE_TEST, limits=Limits(wall_seconds=3, memory_mb=512, **limits))
+
+
+async def test_every_failure_is_recorded_and_the_next_model_runs(scripted_server):
+    order = ["nonesuch", "unreachable", *ANSWERS]
+    pipeline, events = _pipeline(scripted_server, order)
+    result = await pipeline.run(TASK, _validator())
+
+    assert result.passed
+    assert result.models["generate"] == "good"
+    generate = {a.model: a.status for a in result.trace if a.stage == "generate" and a.status != "answered"}
+    assert generate == {
+        "nonesuch": "unknown_model",
+        "unreachable": "unreachable",
+        "rate-limited": "rate_limited",
+        "broken": "server_error",
+        "slow": "timeout",
+        "empty": "empty_answer",
+        "garbage": generate["garbage"],  # checked below: any recorded model error
+        "prose": "invalid",
+        "wrong-language": "invalid",
+        "looper": "timeout",
+        "forker": generate["forker"],
+        "hog": generate["hog"],
+        "filler": generate["filler"],
+        "wrong": "test_failed",
+        "good": "passed",
+    }
+    assert generate["garbage"] in {"server_error", "bad_request", "empty_answer"}
+    for runaway in ("forker", "hog", "filler"):
+        assert generate[runaway] in {"resource_limit", "timeout", "test_failed"}, runaway
+    assert "total" in result.source and "sum(values)" in result.source
+    assert any(e.status == "started" and e.model == "good" for e in events)
+
+
+async def test_debugger_fixes_a_failing_draft(scripted_server):
+    pipeline, _ = _pipeline(scripted_server, ["wrong"])
+    pipeline.limits = StageLimits(generators=1, debuggers=1, debug_rounds=1, refiners=0, default_models=("wrong",))
+    pipeline.rankings.set("debug", "python", "*", [RankedModel("good", 1.0)])
+    result = await pipeline.run(TASK, _validator())
+    assert result.passed
+    assert result.models == {"categorize": "wrong", "debug": "good"}
+    debug_prompt = next(
+        r.messages for r in scripted_server.requests if r.model == "good" and "debugger" in r.messages[0]["content"]
+    )
+    assert "return 0 if not values else 1" in debug_prompt[-1]["content"]  # it saw the failing code
+    assert "AssertionError" in debug_prompt[-1]["content"] or "assert" in debug_prompt[-1]["content"]
+
+
+SLOW = (
+    "```python\ndef total(values: list[int]) -> int:\n    s = 0\n    for i in range(len(values)):\n"
+    "        s += sum(values[i:i + 1]) + 0 * sum(values[:i])\n    return s\n```"
+)
+HEAVY_TEST = "assert total(list(range(6000))) == sum(range(6000))\n" + VISIBLE_TEST
+
+
+async def test_refinement_keeps_only_faster_correct_code(scripted_server):
+    answers = {"slow-writer": SLOW, "wrong-refiner": WRONG, "same-refiner": SLOW, "fast-refiner": GOOD}
+    scripted_server.set_policy(lambda model, messages: answers.get(model, "math"))
+    specs = [
+        ModelSpec(n, f"openai/{n}", {"api_base": scripted_server.base_url}, api_key_env="PERFORCH_TEST_KEY")
+        for n in answers
+    ]
+    rankings = RankingMatrix()
+    rankings.set(
+        "refine",
+        "python",
+        "*",
+        [RankedModel("wrong-refiner", 0.9), RankedModel("same-refiner", 0.8), RankedModel("fast-refiner", 0.7)],
+    )
+    limits = StageLimits(generators=1, debuggers=0, refiners=3, refine_threshold=1.1, default_models=("slow-writer",))
+    pipeline = Pipeline(ModelGateway(specs), rankings, limits)
+    validator = ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3)
+    result = await pipeline.run(TASK, validator)
+
+    assert result.passed
+    assert result.models["generate"] == "slow-writer"
+    assert result.models["refine"] == "fast-refiner"
+    assert "sum(values)" in result.source
+    assert result.speedup and result.speedup > 1.1
+    refine = [(a.model, a.status) for a in result.trace if a.stage == "refine" and a.status != "answered"]
+    assert ("wrong-refiner", "test_failed") in refine
+    assert ("same-refiner", "not_faster") in refine
+    assert ("fast-refiner", "faster") in refine
+
+
+async def test_cancel_closes_the_model_request(scripted_server):
+    pipeline, _ = _pipeline(scripted_server, ["slow"], model_timeout=30.0)
+    run = asyncio.create_task(pipeline.run(TASK, _validator()))
+    assert await asyncio.to_thread(scripted_server.wait_for, lambda reqs: any(r.model == "slow" for r in reqs))
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert await asyncio.to_thread(
+        scripted_server.wait_for, lambda reqs: any(r.model == "slow" and r.disconnected for r in reqs)
+    )
+
+
+async def test_token_budget_stops_calling_models(scripted_server):
+    pipeline, _ = _pipeline(scripted_server, ["wrong", "good"])
+    pipeline.gateway = _gateway(scripted_server, token_budget=1)
+    result = await pipeline.run(TASK, _validator())
+    assert not result.passed
+    assert any(a.status == "budget_exceeded" for a in result.trace)
