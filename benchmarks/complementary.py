@@ -1,0 +1,76 @@
+"""Profile and evaluate three scripted models with complementary strengths over HumanEvalPack.
+
+Starts the scripted OpenAI-compatible server on 127.0.0.1 (tests/scripted_server.py), writes a perforch.toml
+for it in a scratch directory, then runs the real CLI: `perforch profile`, `perforch eval --profile`, and
+`perforch eval --single-model` for each model. Prints pass@1 per language, wall seconds and peak memory of
+each eval (ru_maxrss of the child). Run from the repository root:
+
+    python3 benchmarks/complementary.py [--limit N] [--languages python,rust]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from humaneval_models import BENCHMARK, HumanEvalModels  # noqa: E402
+from scripted_server import start_scripted_server  # noqa: E402
+from test_profile_eval import MODELS, perforch, write_config  # noqa: E402
+
+
+def _timed(label: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.monotonic()
+    run = perforch(*args, cwd=cwd)
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    note = f"peak RSS {peak / 1024:.0f} MB" if peak > before else "peak RSS below an earlier run's"
+    print(f"{label}: {seconds:.1f} s, {note}", flush=True)
+    if run.returncode != 0:
+        sys.exit(f"{label} failed:\n{run.stderr}")
+    return run
+
+
+def _pass_rates(report: dict) -> str:
+    rates = [f"{lang} {s['solved']}/{s['total']} ({s['pass@1']:.1%})" for lang, s in report["languages"].items()]
+    solved = sum(s["solved"] for s in report["languages"].values())
+    total = sum(s["total"] for s in report["languages"].values())
+    return f"{'; '.join(rates)}; overall {solved}/{total} ({solved / total:.1%})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", default="164")
+    parser.add_argument("--languages", default="python,java,cpp,go,rust")
+    args = parser.parse_args()
+    common = ["--benchmark", str(BENCHMARK), "--limit", args.limit, "--languages", args.languages]
+    with tempfile.TemporaryDirectory() as scratch, start_scripted_server(HumanEvalModels()) as server:
+        cwd = Path(scratch)
+        write_config(cwd / "perforch.toml", server.base_url)
+        profile = cwd / "profile.toml"
+        run = _timed("profile", "profile", *common, "--models", ",".join(MODELS), "--out", str(profile), cwd=cwd)
+        print(run.stdout)
+        report = json.loads(
+            _timed("eval --profile", "eval", *common, "--profile", str(profile), "--json", cwd=cwd).stdout
+        )
+        print(f"  routed: {_pass_rates(report)}")
+        for model in MODELS:
+            single = json.loads(
+                _timed(
+                    f"eval --single-model {model}", "eval", *common, "--single-model", model, "--json", cwd=cwd
+                ).stdout
+            )
+            print(f"  {model}: {_pass_rates(single)}")
+
+
+if __name__ == "__main__":
+    main()
