@@ -1,0 +1,347 @@
+"""perforch.toml: the user's file, then the workspace's (or --config) over it, validated into a Config.
+
+```toml
+[models.fast]                      # an alias
+model = "openai/gpt-4o-mini"       # litellm id (required)
+api_base = "http://127.0.0.1:8000/v1"
+api_key_env = "OPENAI_API_KEY"     # the key stays in the environment, never in this file
+max_concurrency = 4
+temperature = 0.2                  # any other key is passed to litellm
+
+[pipeline]
+profile = "default"                # shipped profile name, or a ranking TOML (relative to this file)
+models = ["fast"]                  # default order where the ranking is silent; the models the user has
+generators = 3
+debuggers = 2
+debug_rounds = 2
+refiners = 2
+model_timeout = 120.0
+test_timeout = 10.0
+memory_mb = 1024
+refine_threshold = 1.10            # keep a refinement only if >= 10% faster and beyond noise
+refine_runs = 5
+token_budget = 0                   # 0 = unlimited
+```
+
+Tables merge key by key, so a workspace can change one setting of a model the user file defines.
+Every error names the file, the dotted key, and what was expected against what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .models import ModelGateway, ModelSpec, UsageLedger
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILE = "perforch.toml"
+CONFIG_DIR_ENV = "PERFORCH_CONFIG_DIR"
+
+
+class ConfigError(ValueError):
+    """A configuration file (or option) PerfOrch cannot use; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    profile: str = "default"
+    models: tuple[str, ...] = ()
+    generators: int = 3
+    debuggers: int = 2
+    debug_rounds: int = 2
+    refiners: int = 2
+    model_timeout: float = 120.0
+    test_timeout: float = 10.0
+    memory_mb: int = 1024
+    refine_threshold: float = 1.10
+    refine_runs: int = 5
+    token_budget: int = 0
+
+
+@dataclass
+class Config:
+    models: dict[str, ModelSpec] = field(default_factory=dict)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    sources: list[Path] = field(default_factory=list)  # the files read, lowest precedence first
+
+    def gateway(self, ledger: UsageLedger | None = None) -> ModelGateway:
+        return ModelGateway(
+            self.models,
+            ledger=ledger,
+            token_budget=self.pipeline.token_budget or None,
+            timeout=self.pipeline.model_timeout,
+        )
+
+    def available_models(self) -> list[str]:
+        """The models the user has: [pipeline] models if given, else every configured alias."""
+        return list(self.pipeline.models) or list(self.models)
+
+
+def user_config_path() -> Path:
+    directory = os.environ.get(CONFIG_DIR_ENV) or platformdirs.user_config_dir("perforch")
+    return Path(directory) / CONFIG_FILE
+
+
+def load_config(workspace: Path | None = None, explicit: Path | None = None) -> Config:
+    """The user file, then `explicit` (from --config) or else the workspace's perforch.toml over it."""
+    candidates = [user_config_path()]
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such file")
+        candidates.append(explicit)
+    elif workspace is not None:
+        candidates.append(workspace / CONFIG_FILE)
+    merged = _Merged()
+    for path in candidates:
+        if path.is_file():
+            merged.add(path, _read_toml(path))
+    return _build(merged)
+
+
+# -- reading and merging -----------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        line = re.search(r"\(at line (\d+), column \d+\)$", message)
+        if line is None:
+            raise ConfigError(f"{path}: invalid TOML: {message}") from None
+        reason = message[: line.start()].strip()
+        raise ConfigError(f"{path}:{line.group(1)}: invalid TOML: {reason}") from None
+
+
+class _Merged:
+    """The merged tables, remembering which file set each dotted key so errors can name it."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.origins: dict[str, Path] = {}
+        self.sources: list[Path] = []
+
+    def add(self, path: Path, data: Mapping[str, Any]) -> None:
+        self.sources.append(path)
+        self._merge(self.data, data, path, "")
+
+    def _merge(self, into: dict[str, Any], data: Mapping[str, Any], path: Path, prefix: str) -> None:
+        for key, value in data.items():
+            dotted = f"{prefix}{key}"
+            self.origins[dotted] = path
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                self._merge(into[key], value, path, f"{dotted}.")
+            else:
+                into[key] = value
+
+    def origin(self, dotted: str) -> Path:
+        """The file that set `dotted`, or its nearest table."""
+        while dotted not in self.origins and "." in dotted:
+            dotted = dotted.rsplit(".", 1)[0]
+        return self.origins.get(dotted, self.sources[-1])
+
+    def error(self, dotted: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.origin(dotted)}: {dotted}: {problem}")
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+class _Invalid(Exception):
+    """A value of the wrong shape; `expected` completes "expected ...", e.g. "a positive integer"."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list {value!r}"
+    return repr(value)
+
+
+def _integer(minimum: int, expected: str) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise _Invalid(expected)
+        return value
+
+    return check
+
+
+def _number(minimum: float, expected: str, *, inclusive: bool) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Invalid(expected)
+        if value < minimum or (value == minimum and not inclusive):
+            raise _Invalid(expected)
+        return float(value)
+
+    return check
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid("a non-empty string")
+    return value
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise _Invalid("a list of model names")
+    return tuple(value)
+
+
+_positive_int = _integer(1, "a positive integer")
+_count = _integer(0, "a non-negative integer")
+
+_PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "profile": _text,
+    "models": _texts,
+    "generators": _positive_int,
+    "debuggers": _count,
+    "debug_rounds": _count,
+    "refiners": _count,
+    "model_timeout": _number(0, "a positive number of seconds", inclusive=False),
+    "test_timeout": _number(0, "a positive number of seconds", inclusive=False),
+    "memory_mb": _positive_int,
+    "refine_threshold": _number(1.0, "a number >= 1.0 (a speed-up ratio)", inclusive=True),
+    "refine_runs": _positive_int,
+    "token_budget": _count,
+}
+assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
+
+_TOP_LEVEL = ("models", "pipeline")
+_SPEC_KEYS = ("model", "api_base", "api_key_env", "max_concurrency")
+# Set by the gateway on every call; a value here would be silently overridden, so refuse it.
+_GATEWAY_OWNED = ("messages", "stream", "timeout", "num_retries", "max_retries")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _checked(merged: _Merged, dotted: str, value: Any, check: Callable[[Any], Any]) -> Any:
+    try:
+        return check(value)
+    except _Invalid as exc:
+        raise merged.error(dotted, f"expected {exc.expected}, got {_shown(value)}") from None
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _build(merged: _Merged) -> Config:
+    _check_top_level(merged)
+    return Config(
+        models=_models(merged, merged.data.get("models", {})),
+        pipeline=_pipeline(merged, merged.data.get("pipeline", {})),
+        sources=merged.sources,
+    )
+
+
+def _check_top_level(merged: _Merged) -> None:
+    for key, value in merged.data.items():
+        if key in _TOP_LEVEL:
+            if not isinstance(value, dict):
+                raise merged.error(key, f"expected a table [{key}], got {_shown(value)}")
+            continue
+        if key in _PIPELINE_CHECKS:
+            hint = " (did you mean to put it under [pipeline]?)"
+        else:
+            hint = _did_you_mean(key, list(_TOP_LEVEL))
+        what = "table" if isinstance(value, dict) else "key"
+        raise merged.error(key, f"unknown {what}; expected one of [models], [pipeline]{hint}")
+
+
+def _pipeline(merged: _Merged, table: dict[str, Any]) -> PipelineSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"pipeline.{key}"
+        if key not in _PIPELINE_CHECKS:
+            hint = _did_you_mean(key, list(_PIPELINE_CHECKS))
+            raise merged.error(dotted, f"unknown key{hint}")
+        values[key] = _checked(merged, dotted, value, _PIPELINE_CHECKS[key])
+    if "profile" in values:
+        values["profile"] = _profile_location(values["profile"], merged.origin("pipeline.profile"))
+    return PipelineSettings(**values)
+
+
+def _profile_location(profile: str, origin: Path) -> str:
+    """A profile given as a file path is relative to the file that names it, not to the cwd."""
+    looks_like_path = profile.endswith(".toml") or "/" in profile or os.sep in profile
+    if not looks_like_path or Path(profile).expanduser().is_absolute():
+        return str(Path(profile).expanduser()) if looks_like_path else profile
+    return str((origin.parent / profile).resolve())
+
+
+def _models(merged: _Merged, tables: dict[str, Any]) -> dict[str, ModelSpec]:
+    return {alias: _model(merged, alias, table) for alias, table in tables.items()}
+
+
+def _model(merged: _Merged, alias: str, table: Any) -> ModelSpec:
+    prefix = f"models.{alias}"
+    if not isinstance(table, dict):
+        raise merged.error(prefix, f"expected a table [{prefix}] with a `model` key, got {_shown(table)}")
+    if "model" not in table:
+        raise merged.error(prefix, "missing `model` (a litellm model id such as 'openai/gpt-4o-mini')")
+    _refuse_keys(merged, prefix, table)
+    api_base = table.get("api_base")
+    if api_base is not None and not (isinstance(api_base, str) and re.match(r"^https?://", api_base)):
+        raise merged.error(f"{prefix}.api_base", f"expected an http(s) URL, got {_shown(api_base)}")
+    params = {key: value for key, value in table.items() if key not in _SPEC_KEYS}
+    if api_base is not None:
+        params["api_base"] = api_base
+    return ModelSpec(
+        alias=alias,
+        model=_checked(merged, f"{prefix}.model", table["model"], _text),
+        params=params,
+        api_key_env=_api_key_env(merged, prefix, table.get("api_key_env")),
+        max_concurrency=_checked(merged, f"{prefix}.max_concurrency", table.get("max_concurrency", 4), _positive_int),
+    )
+
+
+def _refuse_keys(merged: _Merged, prefix: str, table: dict[str, Any]) -> None:
+    if "api_key" in table:
+        # The value is not echoed: it is a secret.
+        raise merged.error(
+            f"{prefix}.api_key",
+            "keys do not belong in a config file; put the key in an environment variable "
+            "and name that variable with api_key_env",
+        )
+    for key in _GATEWAY_OWNED:
+        if key in table:
+            raise merged.error(f"{prefix}.{key}", "set by PerfOrch on every call; remove it (see [pipeline])")
+
+
+def _api_key_env(merged: _Merged, prefix: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and _ENV_NAME.match(value):
+        return value
+    # A string that is not a variable name may well be the key itself: never echo it.
+    shown = "a string that is not a variable name (not shown: it may be a key)"
+    got = shown if isinstance(value, str) else _shown(value)
+    expected = "the name of an environment variable (like OPENAI_API_KEY)"
+    raise merged.error(f"{prefix}.api_key_env", f"expected {expected}, got {got}")

@@ -1,0 +1,523 @@
+"""The model gateway: every model call of the engine goes through `ModelGateway.complete`.
+
+litellm does the provider work; the gateway adds what the pipeline relies on: model aliases, one
+error type with a small set of kinds, our own retries (honouring Retry-After), an overall deadline,
+a concurrency limit per model, cancellation that closes the HTTP request, and a usage ledger with a
+token budget. API keys are read from the environment at call time and never logged or stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import email.utils
+import json
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+ErrorKind = Literal[
+    "unknown_model",
+    "unreachable",
+    "rate_limited",
+    "server_error",
+    "timeout",
+    "empty_answer",
+    "auth",
+    "bad_request",
+    "budget_exceeded",
+]
+
+_SECRET_NAME = re.compile(r"key|token|secret|password|authorization|credential", re.IGNORECASE)
+
+
+class ModelError(Exception):
+    """Any failed model call. `kind` says what went wrong; the message never holds key material."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        model: str = "",
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(kind, message, model)
+        self.kind = kind
+        self.message = message
+        self.model = model
+        self.retryable = retryable
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it said
+
+    def __str__(self) -> str:
+        return f"model {self.model!r}: {self.message}" if self.model else self.message
+
+
+@dataclass(frozen=True, repr=False)
+class ModelSpec:
+    """A model as configured: an alias for a litellm id plus the parameters passed through to litellm."""
+
+    alias: str
+    model: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    api_key_env: str | None = None
+    max_concurrency: int = 4
+
+    def api_key(self) -> str | None:
+        """The key from the environment variable named by `api_key_env`, read now (keys rotate)."""
+        if self.api_key_env is None:
+            return None  # litellm falls back to the provider's usual variable (OPENAI_API_KEY, ...)
+        key = os.environ.get(self.api_key_env, "")
+        if not key:
+            raise ModelError("auth", f"environment variable {self.api_key_env} is not set", self.alias)
+        return key
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelSpec(alias={self.alias!r}, model={self.model!r}, params={_redacted(self.params)!r}, "
+            f"api_key_env={self.api_key_env!r}, max_concurrency={self.max_concurrency})"
+        )
+
+
+def _redacted(params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` with the values of secret-looking keys (also inside extra_headers) masked."""
+    shown: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, Mapping):
+            shown[name] = _redacted(value)
+        else:
+            shown[name] = "***" if _SECRET_NAME.search(name) else value
+    return shown
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str  # the name the caller asked for (an alias or a litellm id)
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    seconds: float  # from getting a concurrency slot to the answer, retries included
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One call's consumption, as the ledger records it."""
+
+    model: str
+    stage: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class UsageTotals:
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, usage: Usage) -> None:
+        self.calls += 1
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.cost_usd += usage.cost_usd
+
+
+class UsageLedger:
+    """Every answered call (empty answers too: their tokens were spent), with totals."""
+
+    def __init__(self) -> None:
+        self.records: list[Usage] = []
+
+    def record(self, usage: Usage) -> None:
+        self.records.append(usage)
+
+    def totals(self) -> UsageTotals:
+        return self._sum(self.records)
+
+    @property
+    def tokens(self) -> int:
+        return self.totals().tokens
+
+    @property
+    def cost_usd(self) -> float:
+        return self.totals().cost_usd
+
+    def by_model(self) -> dict[str, UsageTotals]:
+        return self._grouped(lambda usage: usage.model)
+
+    def by_stage(self) -> dict[str, UsageTotals]:
+        return self._grouped(lambda usage: usage.stage)
+
+    def _grouped(self, key: Any) -> dict[str, UsageTotals]:
+        groups: dict[str, UsageTotals] = {}
+        for usage in self.records:
+            groups.setdefault(key(usage), UsageTotals()).add(usage)
+        return groups
+
+    @staticmethod
+    def _sum(records: Iterable[Usage]) -> UsageTotals:
+        totals = UsageTotals()
+        for usage in records:
+            totals.add(usage)
+        return totals
+
+
+class ModelGateway:
+    """Calls models by alias or litellm id.
+
+    `timeout` is the default overall deadline of one `complete` call, retries and their waits
+    included; it starts once the call has a concurrency slot, so queueing behind other calls of the
+    same model does not eat into it. `retries` counts attempts after the first, for rate limits,
+    5xx answers and connection failures. A Retry-After longer than `max_retry_wait` (or past the
+    deadline) ends the call instead of retrying early against the server's wish. The token budget
+    is checked before each call, so calls already in flight can overshoot it by their own usage.
+    """
+
+    def __init__(
+        self,
+        specs: Mapping[str, ModelSpec] | Iterable[ModelSpec] = (),
+        *,
+        ledger: UsageLedger | None = None,
+        token_budget: int | None = None,
+        timeout: float = 120.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_retry_wait: float = 30.0,
+    ) -> None:
+        specs = specs.values() if isinstance(specs, Mapping) else specs
+        self.specs: dict[str, ModelSpec] = {spec.alias: spec for spec in specs}
+        self.ledger = ledger if ledger is not None else UsageLedger()
+        self.token_budget = token_budget
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_retry_wait = max_retry_wait
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    def resolve(self, name: str) -> ModelSpec:
+        """The spec for an alias, or one made on the fly for a litellm id; unknown_model otherwise."""
+        if name in self.specs:
+            return self.specs[name]
+        if _is_litellm_model(_litellm(), name):
+            return ModelSpec(alias=name, model=name)
+        close = difflib.get_close_matches(name, list(self.specs), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        message = f"not a configured model alias{hint} nor a litellm model id such as 'openai/gpt-4o-mini'"
+        raise ModelError("unknown_model", message, name)
+
+    async def complete(
+        self,
+        model: str,
+        messages: list[dict],
+        *,
+        stage: str = "",
+        timeout: float | None = None,
+        max_tokens: int | None = None,
+    ) -> Completion:
+        _litellm()  # import before any deadline starts: the first import takes seconds
+        spec = self.resolve(model)
+        async with self._slot(spec):
+            self._check_budget(model)
+            started = time.monotonic()
+            response = await self._call_with_retries(
+                spec, model, messages, self.timeout if timeout is None else timeout, max_tokens
+            )
+            seconds = time.monotonic() - started
+        return self._completion(model, stage, response, seconds)
+
+    # -- one call, retried -------------------------------------------------------------------
+
+    async def _call_with_retries(
+        self, spec: ModelSpec, name: str, messages: list[dict], timeout: float, max_tokens: int | None
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        key = spec.api_key()
+        secret = key or spec.params.get("api_key")  # what must never show up in a message
+        for attempt in range(self.retries + 1):
+            remaining = deadline - loop.time()
+            try:
+                return await asyncio.wait_for(self._acompletion(spec, messages, key, remaining, max_tokens), remaining)
+            except asyncio.TimeoutError:
+                raise ModelError("timeout", f"no answer within {timeout:g} s", name) from None
+            except Exception as exc:  # litellm raises many types; _classify maps each to a kind
+                error = _classify(exc, spec, name, secret, timeout)
+            wait = self._wait_before_retry(error, attempt)
+            if wait is not None and loop.time() + wait >= deadline:
+                error.message += f" (a retry would pass the {timeout:g} s deadline)"
+            if wait is None or loop.time() + wait >= deadline:
+                if attempt:
+                    error.message += f" (gave up after {attempt + 1} attempts)"
+                raise error
+            log.info("model %s: %s; retrying in %.1f s", name, error.message, wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _wait_before_retry(self, error: ModelError, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now."""
+        if not error.retryable or attempt >= self.retries:
+            return None
+        if error.retry_after is not None:
+            if error.retry_after > self.max_retry_wait:
+                error.message += f" (asked to wait {error.retry_after:g} s, over the {self.max_retry_wait:g} s limit)"
+                return None
+            return error.retry_after + random.uniform(0, 0.1)  # never earlier than asked
+        exponential = min(self.max_retry_wait, self.backoff * 2**attempt)
+        return exponential * random.uniform(0.5, 1.0)  # jitter: retries of parallel calls spread out
+
+    async def _acompletion(
+        self, spec: ModelSpec, messages: list[dict], key: str | None, timeout: float, max_tokens: int | None
+    ) -> Any:
+        litellm = _litellm()
+        arguments: dict[str, Any] = {**spec.params}
+        if max_tokens is not None:
+            arguments["max_tokens"] = max_tokens
+        if key is not None:
+            arguments["api_key"] = key
+        # Retries are ours alone: num_retries stops litellm's, max_retries the openai SDK's.
+        return await litellm.acompletion(
+            **arguments,
+            model=spec.model,
+            messages=messages,
+            timeout=timeout,
+            num_retries=0,
+            max_retries=0,
+            stream=False,
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _slot(self, spec: ModelSpec) -> asyncio.Semaphore:
+        if spec.alias not in self._slots:
+            self._slots[spec.alias] = asyncio.Semaphore(max(1, spec.max_concurrency))
+        return self._slots[spec.alias]
+
+    def _check_budget(self, name: str) -> None:
+        if self.token_budget is None:
+            return
+        used = self.ledger.tokens
+        if used >= self.token_budget:
+            message = f"token budget of {self.token_budget} exhausted ({used} tokens used)"
+            raise ModelError("budget_exceeded", message, name)
+
+    def _completion(self, name: str, stage: str, response: Any, seconds: float) -> Completion:
+        usage = getattr(response, "usage", None)
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = _cost(_litellm(), response)
+        self.ledger.record(Usage(name, stage, prompt_tokens, completion_tokens, cost))
+        text = _answer_text(response)
+        if not text.strip():
+            raise ModelError("empty_answer", "the model answered with no text", name)
+        log.debug("model %s (%s): %d+%d tokens, $%.6f", name, stage, prompt_tokens, completion_tokens, cost)
+        return Completion(text, name, prompt_tokens, completion_tokens, cost, seconds)
+
+
+# -- litellm, imported on first use ------------------------------------------------------------
+
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+
+def _litellm() -> ModuleType:
+    """Import litellm on first use: it takes seconds, and a language server must start fast."""
+    # Never fetch the price map from the network at import; the copy shipped with litellm is used.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    if not getattr(litellm, "_perforch_quieted", False):
+        _quiet(litellm)
+    return litellm
+
+
+def _quiet(litellm: ModuleType) -> None:
+    litellm.suppress_debug_info = True  # otherwise errors print() help text to stdout
+    litellm.telemetry = False
+    litellm.turn_off_message_logging = True
+    from litellm import _logging
+
+    for name in _LITELLM_LOGGERS:
+        logger = logging.getLogger(name)
+        # litellm's handler writes records below WARNING to stdout, which is the language server's
+        # protocol channel; records still reach the application's own handlers by propagation.
+        logger.removeHandler(_logging.handler)
+        if "LITELLM_LOG" not in os.environ:
+            logger.setLevel(logging.WARNING)
+    litellm._perforch_quieted = True
+
+
+def _is_litellm_model(litellm: ModuleType, name: str) -> bool:
+    if name in litellm.model_cost:
+        return True
+    try:
+        litellm.get_llm_provider(name)
+    except Exception:  # litellm says "not a model" with several exception types
+        return False
+    return True
+
+
+def _answer_text(response: Any) -> str:
+    try:
+        return response.choices[0].message.content or ""
+    except (AttributeError, IndexError):
+        return ""
+
+
+def _cost(litellm: ModuleType, response: Any) -> float:
+    """The call's price from litellm's map; 0.0 for models it does not price (local servers)."""
+    try:
+        return float(litellm.completion_cost(completion_response=response) or 0.0)
+    except Exception:  # unpriced models raise; a missing price must never fail the call
+        return 0.0
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def _classify(exc: Exception, spec: ModelSpec, name: str, key: str | None, timeout: float) -> ModelError:
+    """Map whatever litellm raised to a ModelError.
+
+    The original cause decides, not litellm's mapped type: litellm reports a refused connection
+    and a missing key as HTTP 500, which would otherwise be retried as a server error.
+    """
+    import openai
+
+    causes = _causes(exc)
+    detail = _redact(_detail(exc), key)
+    status = getattr(exc, "status_code", None)
+    if any(isinstance(cause, (openai.APITimeoutError, TimeoutError)) for cause in causes):
+        return ModelError("timeout", f"no answer within {timeout:g} s", name)
+    connection_error = next((c for c in causes if _is_connection_error(openai, c)), None)
+    if connection_error is not None:
+        reason = _redact(_detail(_causes(connection_error)[-1]) or detail, key)
+        message = f"cannot reach {_safe_url(spec.params.get('api_base'))}: {reason}"
+        # Refused means nothing listens there (a local server not started): retrying only delays
+        # the news. Resets, drops and DNS hiccups are transient and worth another attempt.
+        refused = any(isinstance(cause, ConnectionRefusedError) for cause in causes)
+        return ModelError("unreachable", message, name, retryable=not refused)
+    if any(isinstance(cause, json.JSONDecodeError) for cause in causes):
+        return ModelError("server_error", f"the server answered with malformed JSON: {detail}", name)
+    if type(causes[-1]) is openai.OpenAIError:  # refused by the SDK before any HTTP was sent
+        kind: ErrorKind = "auth" if re.search(r"api_key|credential", detail, re.I) else "bad_request"
+        return ModelError(kind, detail, name)
+    return _from_status(status, detail, spec, name, causes)
+
+
+def _from_status(
+    status: int | None, detail: str, spec: ModelSpec, name: str, causes: list[BaseException]
+) -> ModelError:
+    if status == 429:
+        retry_after = _retry_after(causes)
+        return ModelError(
+            "rate_limited", f"rate limited (HTTP 429): {detail}", name, retryable=True, retry_after=retry_after
+        )
+    if status in (401, 403):
+        where = f"; check the key in ${spec.api_key_env}" if spec.api_key_env else ""
+        return ModelError("auth", f"authentication failed (HTTP {status}): {detail}{where}", name)
+    if status == 408:
+        return ModelError("timeout", f"request timed out (HTTP 408): {detail}", name)
+    if status is not None and status >= 500:
+        return ModelError("server_error", f"server error (HTTP {status}): {detail}", name, retryable=True)
+    if status is not None and status >= 400:
+        return ModelError("bad_request", f"request rejected (HTTP {status}): {detail}", name)
+    kind_of_failure = type(causes[0]).__name__
+    return ModelError("server_error", f"the call failed ({kind_of_failure}): {detail}", name)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from or during, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _is_connection_error(openai: ModuleType, exc: BaseException) -> bool:
+    import httpx
+
+    if isinstance(exc, openai.APIConnectionError):
+        # litellm's own APIConnectionError also wraps unrelated failures; only the SDK's is a socket.
+        return not type(exc).__module__.startswith("litellm")
+    return isinstance(exc, (ConnectionError, httpx.TransportError))
+
+
+def _retry_after(causes: list[BaseException]) -> float | None:
+    """Seconds from the first Retry-After (or OpenAI's retry-after-ms) header found on the errors."""
+    for cause in causes:
+        headers = getattr(cause, "litellm_response_headers", None) or getattr(
+            getattr(cause, "response", None), "headers", None
+        )
+        if not headers:
+            continue
+        lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+        seconds = _parse_retry_after(lowered.get("retry-after"), lowered.get("retry-after-ms"))
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def _parse_retry_after(value: str | None, milliseconds: str | None = None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    try:
+        if milliseconds is not None:
+            return max(0.0, float(milliseconds) / 1000)
+    except ValueError:
+        pass
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_LITELLM_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+(?:Error|Exception)\s*(?::|-)\s*)*")
+
+
+def _detail(exc: BaseException) -> str:
+    """The first line of an error's own message, without litellm's class-name prefixes."""
+    text = str(getattr(exc, "message", None) or exc)
+    text = _LITELLM_PREFIX.sub("", text.strip()).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return first_line[:300]
+
+
+def _redact(text: str, key: str | None) -> str:
+    return text.replace(key, "***") if key else text
+
+
+def _safe_url(url: object) -> str:
+    """`url` without user info, query or fragment, which can carry credentials."""
+    if not isinstance(url, str) or not url:
+        return "the provider"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
