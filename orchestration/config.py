@@ -146,7 +146,9 @@ class _Merged:
         for key, value in data.items():
             dotted = f"{prefix}{key}"
             self.origins[dotted] = path
-            if isinstance(value, dict) and isinstance(into.get(key), dict):
+            if isinstance(value, dict):
+                if not isinstance(into.get(key), dict):
+                    into[key] = {}
                 self._merge(into[key], value, path, f"{dotted}.")
             else:
                 into[key] = value

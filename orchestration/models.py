@@ -263,10 +263,8 @@ class ModelGateway:
                 raise ModelError("timeout", f"no answer within {timeout:g} s", name) from None
             except Exception as exc:  # litellm raises many types; _classify maps each to a kind
                 error = _classify(exc, spec, name, secret, timeout)
-            wait = self._wait_before_retry(error, attempt)
-            if wait is not None and loop.time() + wait >= deadline:
-                error.message += f" (a retry would pass the {timeout:g} s deadline)"
-            if wait is None or loop.time() + wait >= deadline:
+            wait = self._wait_before_retry(error, attempt, deadline - loop.time())
+            if wait is None:
                 if attempt:
                     error.message += f" (gave up after {attempt + 1} attempts)"
                 raise error
@@ -274,37 +272,37 @@ class ModelGateway:
             await asyncio.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _wait_before_retry(self, error: ModelError, attempt: int) -> float | None:
+    def _wait_before_retry(self, error: ModelError, attempt: int, time_left: float) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""
         if not error.retryable or attempt >= self.retries:
             return None
-        if error.retry_after is not None:
-            if error.retry_after > self.max_retry_wait:
-                error.message += f" (asked to wait {error.retry_after:g} s, over the {self.max_retry_wait:g} s limit)"
-                return None
-            return error.retry_after + random.uniform(0, 0.1)  # never earlier than asked
-        exponential = min(self.max_retry_wait, self.backoff * 2**attempt)
-        return exponential * random.uniform(0.5, 1.0)  # jitter: retries of parallel calls spread out
+        if error.retry_after is None:
+            exponential = min(self.max_retry_wait, self.backoff * 2**attempt)
+            wait = exponential * random.uniform(0.5, 1.0)  # jitter: retries of parallel calls spread out
+        elif error.retry_after <= self.max_retry_wait:
+            wait = error.retry_after + random.uniform(0, 0.1)  # never earlier than asked
+        else:
+            return None  # retrying before the server is ready would only be refused again
+        return wait if wait < time_left else None
 
     async def _acompletion(
         self, spec: ModelSpec, messages: list[dict], key: str | None, timeout: float, max_tokens: int | None
     ) -> Any:
-        litellm = _litellm()
-        arguments: dict[str, Any] = {**spec.params}
+        arguments: dict[str, Any] = {
+            **spec.params,
+            "model": spec.model,
+            "messages": messages,
+            "timeout": timeout,
+            "stream": False,
+            # Retries are ours alone: num_retries stops litellm's, max_retries the openai SDK's.
+            "num_retries": 0,
+            "max_retries": 0,
+        }
         if max_tokens is not None:
             arguments["max_tokens"] = max_tokens
         if key is not None:
             arguments["api_key"] = key
-        # Retries are ours alone: num_retries stops litellm's, max_retries the openai SDK's.
-        return await litellm.acompletion(
-            **arguments,
-            model=spec.model,
-            messages=messages,
-            timeout=timeout,
-            num_retries=0,
-            max_retries=0,
-            stream=False,
-        )
+        return await _litellm().acompletion(**arguments)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -428,6 +426,8 @@ def _from_status(
 ) -> ModelError:
     if status == 429:
         retry_after = _retry_after(causes)
+        if retry_after is not None:
+            detail += f" (retry after {retry_after:g} s)"
         return ModelError(
             "rate_limited", f"rate limited (HTTP 429): {detail}", name, retryable=True, retry_after=retry_after
         )

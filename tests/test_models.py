@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from email.utils import formatdate
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from perforch.orchestration.models import (
     UsageLedger,
     _parse_retry_after,
 )
-from scripted_server import Reply, ScriptedServer, in_order
+from scripted_server import Reply, ScriptedServer, by_model, in_order
 
 KEY_ENV = "PERFORCH_TEST_KEY"
 # Not shaped like any provider's key, so litellm's own redaction cannot hide a leak of ours.
@@ -199,6 +201,29 @@ async def test_missing_key_variable_is_an_auth_error_without_http(
     assert scripted_server.requests == []
 
 
+async def test_no_key_at_all_is_an_auth_error_without_http(
+    scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    models = ModelGateway([ModelSpec("a", "openai/scripted-a", {"api_base": scripted_server.base_url})])
+
+    error = await failure(models.complete("a", ASK))
+
+    assert error.kind == "auth" and "api_key" in error.message  # litellm calls this a 500; it is not
+    assert scripted_server.requests == []
+
+
+async def test_params_and_max_tokens_reach_the_server(scripted_server: ScriptedServer) -> None:
+    configured = ModelSpec(
+        "a", "openai/scripted-a", {"api_base": scripted_server.base_url, "temperature": 0.3}, KEY_ENV
+    )
+
+    await gateway(scripted_server, configured).complete("a", ASK, max_tokens=64)
+
+    body = scripted_server.requests[0].body
+    assert body["temperature"] == 0.3 and body["max_tokens"] == 64
+
+
 async def test_cancelling_a_call_closes_its_connection(scripted_server: ScriptedServer) -> None:
     scripted_server.set_policy(lambda model, messages: Reply("late", delay=10))
     call = asyncio.create_task(gateway(scripted_server).complete("a", ASK))
@@ -312,3 +337,15 @@ def test_litellm_is_imported_on_first_call_outside_its_deadline() -> None:
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "ok\n"
+
+
+async def test_scripted_server_dispatches_by_model_and_lists_models(scripted_server: ScriptedServer) -> None:
+    scripted_server.set_policy(by_model({"scripted-a": "from a", "scripted-b": lambda model, messages: "from b"}))
+    models = gateway(scripted_server, spec(scripted_server), spec(scripted_server, "b", "openai/scripted-b"))
+    models.specs["c"] = spec(scripted_server, "c", "openai/scripted-c")
+
+    assert (await models.complete("a", ASK)).text == "from a"
+    assert (await models.complete("b", ASK)).text == "from b"
+    assert (await failure(models.complete("c", ASK))).kind == "bad_request"  # 404: no such model
+    with urllib.request.urlopen(f"{scripted_server.base_url}/models") as listing:
+        assert json.load(listing)["data"][0]["id"] == "scripted"
