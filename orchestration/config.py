@@ -236,7 +236,8 @@ _PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
 assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
 
 _TOP_LEVEL = ("models", "pipeline")
-_SPEC_KEYS = ("model", "api_base", "api_key_env", "max_concurrency")
+# Keys that become ModelSpec fields; every other key (api_base included) is a litellm parameter.
+_SPEC_FIELDS = ("model", "api_key_env", "max_concurrency")
 # Set by the gateway on every call; a value here would be silently overridden, so refuse it.
 _GATEWAY_OWNED = ("messages", "stream", "timeout", "num_retries", "max_retries")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -292,10 +293,10 @@ def _pipeline(merged: _Merged, table: dict[str, Any]) -> PipelineSettings:
 
 def _profile_location(profile: str, origin: Path) -> str:
     """A profile given as a file path is relative to the file that names it, not to the cwd."""
-    looks_like_path = profile.endswith(".toml") or "/" in profile or os.sep in profile
-    if not looks_like_path or Path(profile).expanduser().is_absolute():
-        return str(Path(profile).expanduser()) if looks_like_path else profile
-    return str((origin.parent / profile).resolve())
+    if not (profile.endswith(".toml") or "/" in profile or os.sep in profile):
+        return profile  # a profile name, shipped or cached
+    path = Path(profile).expanduser()
+    return str(path if path.is_absolute() else (origin.parent / path).resolve())
 
 
 def _models(merged: _Merged, tables: dict[str, Any]) -> dict[str, ModelSpec]:
@@ -312,9 +313,7 @@ def _model(merged: _Merged, alias: str, table: Any) -> ModelSpec:
     api_base = table.get("api_base")
     if api_base is not None and not (isinstance(api_base, str) and re.match(r"^https?://", api_base)):
         raise merged.error(f"{prefix}.api_base", f"expected an http(s) URL, got {_shown(api_base)}")
-    params = {key: value for key, value in table.items() if key not in _SPEC_KEYS}
-    if api_base is not None:
-        params["api_base"] = api_base
+    params = {key: value for key, value in table.items() if key not in _SPEC_FIELDS}
     return ModelSpec(
         alias=alias,
         model=_checked(merged, f"{prefix}.model", table["model"], _text),

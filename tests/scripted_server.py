@@ -31,9 +31,10 @@ returns the fenced code block it wants that model to "write".
 
 Every request is recorded as a ``RecordedRequest`` (model, messages, body, headers, start and end
 times, whether the client disconnected before the answer was sent); ``server.requests`` returns a
-snapshot, ``server.max_concurrent`` the highest number of requests in flight at once, and
-``server.wait_for(predicate)`` polls until a condition on the requests holds (disconnects are noticed
-asynchronously).
+snapshot, ``server.max_concurrent`` the highest number of requests in flight at once,
+``server.clear()`` forgets both, and ``server.wait_for(predicate)`` polls until a condition on the
+requests holds (disconnects are noticed asynchronously; from async code, call it through
+``asyncio.to_thread`` so the client's event loop can run meanwhile).
 
 In pytest, use the ``scripted_server`` fixture from conftest.py. Elsewhere (benchmark scripts)::
 
@@ -173,6 +174,7 @@ class ScriptedServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="scripted-server", daemon=True)
         self._runner: web.AppRunner | None = None
+        self._closing = False  # handlers cancelled by close() are not client disconnects
         self.port = 0
 
     # -- the test-facing surface ------------------------------------------------------------
@@ -218,6 +220,7 @@ class ScriptedServer:
     def close(self) -> None:
         if not self._thread.is_alive():
             return
+        self._closing = True
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -238,8 +241,8 @@ class ScriptedServer:
             app.router.add_post(f"{prefix}/chat/completions", self._chat_completions)
             app.router.add_get(f"{prefix}/models", self._list_models)
         # handler_cancellation: a client that hangs up cancels its handler, which is how we see it.
-        # A short shutdown_timeout: close() must not wait for keep-alive connections of the client.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
+        # A short shutdown_timeout: close() must not wait for delayed answers or keep-alive clients.
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -272,7 +275,8 @@ class ScriptedServer:
             try:
                 return await self._answer(request, record, reply)
             except asyncio.CancelledError:
-                record.disconnected = not reply.drop  # a scripted drop is the server hanging up
+                # A scripted drop, or close(), is the server hanging up, not the client.
+                record.disconnected = not (reply.drop or self._closing)
                 raise
         finally:
             record.finished = time.monotonic()
