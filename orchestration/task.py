@@ -91,7 +91,8 @@ class Timing:
 
 @dataclass(frozen=True)
 class Limits:
-    wall_seconds: float = 10.0
+    wall_seconds: float = 10.0  # one run of the tests
     memory_mb: int = 1024
-    output_bytes: int = 8 * 1024 * 1024
-    processes: int = 64
+    output_bytes: int = 8 * 1024 * 1024  # also the largest file the program may write
+    processes: int = 64  # processes and threads of the tested program
+    build_seconds: float = 60.0  # compiling; separate because a cold compiler cache is slow, not wrong

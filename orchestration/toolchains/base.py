@@ -16,7 +16,14 @@ class Toolchain(ABC):
 
     @abstractmethod
     async def measure(self, program: Program, limits: Limits, runs: int = 5) -> Timing:
-        """Build once, run the tests once to warm up, then `runs` times; CPU time per run from rusage."""
+        """Build once, run the tests once to warm up, then `runs` times; CPU time per run from rusage.
 
-    async def aclose(self) -> None:
+        A program that does not build or fails a run has no timing: the result is an empty Timing.
+        """
+
+    async def aclose(self) -> None:  # noqa: B027 (optional: most toolchains hold nothing warm)
         """Release warm helpers (compile servers, caches held open)."""
+
+
+class ToolchainUnavailable(RuntimeError):
+    """The language's compiler or runtime is missing, or its one-time preparation failed."""
