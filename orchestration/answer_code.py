@@ -63,9 +63,16 @@ def read_answer(syntax: Syntax, code: str, name: str) -> AnswerCode:
     if not found:
         defined = sorted({function_name(function, syntax) for _, function in function_nodes(parsed.root, syntax)})
         listed = f" (it defines {', '.join(f'`{n}`' for n in defined if n)})" if any(defined) else ""
+        problems = syntax_errors(parsed.root)
+        broken = (
+            f" and does not parse as {syntax.display_name} (syntax error near "
+            f"`{parsed.line_text(problems[0].start_byte)}`)"
+            if problems
+            else ""
+        )
         raise SpliceError(
-            f"the answer contains no function `{name}`{listed}: answer with the complete function `{name}`, "
-            "signature and body"
+            f"the answer contains no function `{name}`{listed}{broken}: answer with the complete function "
+            f"`{name}`, signature and body"
         )
     return AnswerCode(parsed, found)
 

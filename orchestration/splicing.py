@@ -193,7 +193,7 @@ def _is_method(answer: Parsed, unit: Unit) -> bool:
 def _insert_above(file: Parsed, anchor: Node, answer: Parsed, units: list[Unit]) -> Edit:
     """Insert the units above `anchor` and its comments, at its indentation, a blank line apart."""
     at = _leading_start(file, anchor)
-    indent = file.indent_at(at)
+    indent = file.indent_at(anchor.start_byte)
     blank_lines = file.syntax.blank_lines_between_items if anchor.parent == file.root else 1
     gap = "\n" * (blank_lines + 1)
     texts = [moved(answer, unit.start, unit.end, indent) for unit in units]

@@ -136,7 +136,7 @@ def name_leaves(node: Node) -> set[str]:
 
 def names_of(node: Node, syntax: Syntax) -> list[str]:
     """The names an item defines: `foo` for a function, `X, Y` for `int X, Y;`; [] for anonymous items."""
-    if node.type.endswith(_NAME_LEAF_SUFFIX) or node.type in _NAME_LEAVES:
+    if (node.child_count == 0 and node.type.endswith(_NAME_LEAF_SUFFIX)) or node.type in _NAME_LEAVES:
         return [node.text.decode("utf-8", errors="replace")]
     if node.type in syntax.named_by_fields:
         parts = [child for field in syntax.named_by_fields[node.type] if (child := node.child_by_field_name(field))]
