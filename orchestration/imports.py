@@ -2,10 +2,13 @@
 
 Two imports are the same when their tokens are (layout does not count). Go and Rust compare finer, because
 a repeated import is a compile error there: Go by import spec, Rust by each path a `use` tree brings in.
+Go also refuses unused imports, so a Go spec comes along only when the code that lands uses its package
+(an answer's `fmt` is often there for its dropped `main`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -21,17 +24,20 @@ IMPORT_ORDER = 0
 class ImportPiece:
     key: str  # what makes two imports the same
     text: str  # the import written on its own (a Go spec, a Rust `use` of one path, a whole statement)
+    binds: str = ""  # the name a Go spec makes available; "" when unknown or not needed
 
 
-def import_edits(file: Parsed, before: int, answer: Parsed, answer_imports: list[Node]) -> list[Edit]:
-    """Edits that add the answer's imports the file lacks, in the file's import area above offset `before`."""
+def import_edits(file: Parsed, before: int, answer: Parsed, answer_imports: list[Node], used: set[str]) -> list[Edit]:
+    """Edits that add the answer's imports the file lacks, in the file's import area above offset `before`.
+
+    `used` holds the identifiers of the answer's code that lands in the file."""
     file_imports = [node for node in file.root.named_children if node.type in file.syntax.imports]
     known = {piece.key for node in file_imports for piece in pieces(file, node)}
     first: list[str] = []
     rest: list[str] = []
     for node in answer_imports:
         found = pieces(answer, node)
-        missing = [piece for piece in found if piece.key not in known]
+        missing = [piece for piece in found if piece.key not in known and (not piece.binds or piece.binds in used)]
         known.update(piece.key for piece in missing)
         if not missing:
             continue
@@ -54,12 +60,25 @@ def pieces(parsed: Parsed, node: Node) -> list[ImportPiece]:
     style = parsed.syntax.import_style
     if style == "go_specs":
         specs = [spec for spec in walk(node) if spec.type == "import_spec"]
-        return [ImportPiece(token_key(spec), parsed.node_text(spec)) for spec in specs]
+        return [ImportPiece(token_key(spec), parsed.node_text(spec), _go_package(parsed, spec)) for spec in specs]
     argument = node.child_by_field_name("argument")
     if style == "rust_paths" and argument is not None:
         visibility = "".join(f"{parsed.node_text(child)} " for child in node.named_children if child != argument)
         return [ImportPiece(path, f"{visibility}use {path};") for path in _use_paths(argument, "")]
     return [ImportPiece(token_key(node), parsed.node_text(node))]
+
+
+def _go_package(parsed: Parsed, spec: Node) -> str:
+    """The name a Go import spec binds: its alias, else the path's last element ("" for `_`, `.` or unclear)."""
+    alias = spec.child_by_field_name("name")
+    if alias is not None:
+        name = parsed.node_text(alias)
+        return "" if name in ("_", ".") else name
+    path = spec.child_by_field_name("path")
+    elements = parsed.node_text(path).strip('"`').split("/") if path is not None else []
+    if len(elements) > 1 and re.fullmatch(r"v\d+", elements[-1]):
+        elements.pop()  # a major-version suffix: example.com/mod/v2 is package mod
+    return elements[-1] if elements and elements[-1].isidentifier() else ""
 
 
 def _use_paths(tree: Node, prefix: str) -> list[str]:

@@ -59,13 +59,14 @@ def splice(source: str, language: str, function_name: str, answer_code: str) -> 
     parts = parts_of(answer, replacement, function_name)
     scopes = _Scopes.around(file, target)
     helpers = _helpers_to_add(file, scopes, answer.parsed, parts)
+    landed = [decorated(replacement, syntax), *(unit.node for unit in helpers)]
+    used = set().union(*(name_leaves(node) for node in landed))
     edits = [
         _function_edit(file, target, answer.parsed, replacement),
         *_helper_edits(file, scopes, answer.parsed, parts, helpers),
-        *import_edits(file, _leading_start(file, scopes.top_item), answer.parsed, parts.imports),
+        *import_edits(file, _leading_start(file, scopes.top_item), answer.parsed, parts.imports, used),
     ]
     result = apply_edits(file.src, edits)
-    landed = [decorated(replacement, file.syntax), *(unit.node for unit in helpers)]
     _check_result(file, result, grammar_gaps(answer.parsed, landed))
     return result
 

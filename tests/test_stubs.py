@@ -101,6 +101,18 @@ def test_benchmark_whole_file_answer_gives_back_the_reference(language):
         assert top_level_items(result, language) == top_level_items(reference, language), problem["task_id"]
         lines = import_lines(result, language)
         assert len(lines) == len(set(lines)), problem["task_id"]
+        scaffolded = SCAFFOLDING[language].format(reference)
+        assert splice(stub, language, declared_function(problem, language).name, scaffolded) == result
+
+
+# How models dress a whole-program answer: a package clause, a main, test prints. None of it may land.
+SCAFFOLDING = {
+    "python": '{}\n\nif __name__ == "__main__":\n    print("ok")\n',
+    "java": "{}\n\npublic class Main {{\n    public static void main(String[] args) {{\n    }}\n}}\n",
+    "cpp": "{}\n\nint main() {{\n    return 0;\n}}\n",
+    "go": 'package main\n\nimport "fmt"\n\n{}\n\nfunc main() {{\n    fmt.Println("ok")\n}}\n',
+    "rust": "{}\n\n#[cfg(test)]\nfn main() {{}}\n",
+}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -527,6 +539,15 @@ func main() {
     )
 
 
+def test_go_imports_only_what_the_landing_code_uses():
+    source = "package main\n\nfunc F() string {\n}\n"
+    answer = 'import (\n\t"fmt"\n\tstr "strings"\n\t_ "embed"\n)\n\nfunc F() string {\n\treturn str.ToUpper("a")\n}\n\n'
+    answer += "func main() {\n\tfmt.Println(F())\n}\n"
+    assert splice(source, "go", "F", answer) == (
+        'package main\n\nimport (\n\tstr "strings"\n\t_ "embed"\n)\n\nfunc F() string {\n\treturn str.ToUpper("a")\n}\n'
+    )
+
+
 def test_go_file_without_imports_gets_a_block_below_its_package():
     source = 'package main\n\n// F is f.\nfunc F() int {\n\tpanic("TODO")\n}\n'
     answer = 'import "math"\n\nfunc F() int {\n\treturn int(math.Sqrt(4))\n}\n'
@@ -733,7 +754,7 @@ HELPER_NAMES = ("alpha", "beta", "gamma", "delta")
 class Dialect:
     """How to write the generated programs of one language."""
 
-    def __init__(self, language, comment, imports, containers, function, stub, main, wrapper=None):
+    def __init__(self, language, comment, imports, containers, function, stub, main, wrapper=None, target=None):
         self.language = language
         self.comment = comment
         self.imports = imports
@@ -742,6 +763,7 @@ class Dialect:
         self.stub = stub  # (name, method) -> the target with an unwritten body
         self.main = main
         self.wrapper = wrapper  # how answers may wrap their functions (Java's class)
+        self.target = target or function  # the answer's target: in Go it must use the imports to keep them
 
 
 def _python_function(name, value, method):
@@ -789,6 +811,10 @@ DIALECTS = {
         _braced("func {name}(x int) int", "return x + {value}"),
         lambda name, method: f'func {name}(x int) int {{\n    panic("TODO")\n}}',
         "func main() {\n}",
+        target=_braced(
+            "func {name}(x int) int",
+            'return x + {value} + len(fmt.Sprint(strings.TrimSpace(""), sort.IsSorted(nil), math.Pi))',
+        ),
     ),
     "rust": Dialect(
         "rust",
@@ -873,7 +899,7 @@ def scenarios(draw, dialect: Dialect):
     # The answer: imports, helpers (some the file has) and the target in any order, maybe a main.
     answer_imports = draw(st.lists(st.sampled_from(dialect.imports), unique=True, max_size=3))
     helpers = draw(st.lists(st.sampled_from(HELPER_NAMES), unique=True, max_size=3))
-    target = dialect.function("target", 500 + next(values), method)
+    target = dialect.target("target", 500 + next(values), method)
     helper_code = {name: dialect.function(name, 100 + next(values), False) for name in helpers}
     pieces = draw(st.permutations([*helper_code.values(), target]))
     if draw(st.booleans()):
