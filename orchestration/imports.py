@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from .edits import Edit
-from .trees import Parsed, leading_items, lone_string, token_key, walk
+from .trees import Parsed, leading_start, lone_string, token_key, walk
 
 # Edit order at a shared offset: imports above the helpers inserted at the same place.
 IMPORT_ORDER = 0
@@ -130,8 +130,7 @@ def _top_edit(file: Parsed, statements: list[str]) -> Edit:
     if first is None:
         at = file.line_end(len(file.src))
         return Edit(at, at, "".join("\n" + text for text in statements), IMPORT_ORDER)
-    heading = leading_items(file, first)
-    at = file.line_start(heading[0].start_byte if heading else first.start_byte)
+    at = file.line_start(leading_start(file, first))
     return Edit(at, at, "".join(text + "\n" for text in statements) + "\n", IMPORT_ORDER)
 
 

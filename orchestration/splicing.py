@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from itertools import takewhile
 
 from tree_sitter import Node
 
@@ -22,11 +21,12 @@ from .syntax import syntax_for
 from .trees import (
     Parsed,
     decorated,
+    definition_start,
     docstring_of,
     enclosing_containers,
     error_signature,
     functions_named,
-    leading_items,
+    leading_start,
     members_parent,
     name_leaves,
     own_function,
@@ -64,7 +64,7 @@ def splice(source: str, language: str, function_name: str, answer_code: str) -> 
     edits = [
         _function_edit(file, target, answer.parsed, replacement),
         *_helper_edits(file, scopes, answer.parsed, parts, helpers),
-        *import_edits(file, _leading_start(file, scopes.top_item), answer.parsed, parts.imports, used),
+        *import_edits(file, leading_start(file, scopes.top_item), answer.parsed, parts.imports, used),
     ]
     result = apply_edits(file.src, edits)
     _check_result(file, result, grammar_gaps(answer.parsed, landed))
@@ -105,19 +105,11 @@ class _Scopes:
 
 def _function_edit(file: Parsed, target: Node, answer: Parsed, replacement: Node) -> Edit:
     """Replace the target; its decorators and attributes too when the answer brings its own."""
-    answer_start = _definition_start(answer, replacement)
-    start = _definition_start(file, target) if answer_start != replacement.start_byte else target.start_byte
+    answer_start = definition_start(answer, replacement)
+    start = definition_start(file, target) if answer_start != replacement.start_byte else target.start_byte
     text = moved(answer, answer_start, answer.end(replacement), file.indent_at(start))
     text = _with_docstring(text, file, target, answer, replacement, answer_start)
     return Edit(start, file.end(target), text, _FUNCTION_ORDER)
-
-
-def _definition_start(parsed: Parsed, function: Node) -> int:
-    """Where a function starts with its decorators, template header or attributes (not its comments)."""
-    node = decorated(function, parsed.syntax)
-    heading = leading_items(parsed, node)
-    attributes = list(takewhile(lambda item: item.type in parsed.syntax.attributes, reversed(heading)))
-    return attributes[-1].start_byte if attributes else node.start_byte
 
 
 def _with_docstring(text: str, file: Parsed, target: Node, answer: Parsed, replacement: Node, start: int) -> str:
@@ -193,7 +185,7 @@ def _is_method(answer: Parsed, unit: Unit) -> bool:
 
 def _insert_above(file: Parsed, anchor: Node, answer: Parsed, units: list[Unit]) -> Edit:
     """Insert the units above `anchor` and its comments, at its indentation, a blank line apart."""
-    at = _leading_start(file, anchor)
+    at = leading_start(file, anchor)
     indent = file.indent_at(anchor.start_byte)
     blank_lines = file.syntax.blank_lines_between_items if anchor.parent == file.root else 1
     gap = "\n" * (blank_lines + 1)
@@ -202,11 +194,6 @@ def _insert_above(file: Parsed, anchor: Node, answer: Parsed, units: list[Unit])
         line = file.line_start(at)
         return Edit(line, line, "".join(indent + text + gap for text in texts), _HELPER_ORDER)
     return Edit(at, at, "".join(text + gap + indent for text in texts), _HELPER_ORDER)
-
-
-def _leading_start(file: Parsed, node: Node) -> int:
-    heading = leading_items(file, node)
-    return heading[0].start_byte if heading else node.start_byte
 
 
 def _check_result(file: Parsed, result: str, known_gaps: list[tuple[bool, str, str]]) -> None:

@@ -19,11 +19,13 @@ from .trees import (
     Parsed,
     container_name,
     decorated,
+    definition_start,
     docstring_of,
     enclosing_containers,
     function_name,
     function_nodes,
     leading_items,
+    leading_start,
     lone_string,
     parse,
     receiver_type,
@@ -127,9 +129,7 @@ def _statements(parsed: Parsed, function: Node, body: Node) -> list[Node]:
 
 
 def _spans_line(parsed: Parsed, function: Node, line: int) -> bool:
-    own = decorated(function, parsed.syntax)
-    heading = leading_items(parsed, own)
-    first = (heading[0] if heading else own).start_point.row
+    first = parsed.src.count(b"\n", 0, leading_start(parsed, decorated(function, parsed.syntax)))
     return first <= line <= function.end_point.row
 
 
@@ -141,10 +141,7 @@ def _not_found(name: str | None, line: int | None) -> str:
 
 def _span(parsed: Parsed, function: Node) -> FunctionSpan:
     syntax = parsed.syntax
-    own = decorated(function, syntax)
-    heading = leading_items(parsed, own)
-    attributes = [item for item in heading if item.type in syntax.attributes]
-    start = attributes[0].start_byte if attributes else own.start_byte
+    start = definition_start(parsed, function)
     end = parsed.end(function)
     body = function.child_by_field_name("body")
     containers = enclosing_containers(function, syntax)
@@ -156,7 +153,7 @@ def _span(parsed: Parsed, function: Node) -> FunctionSpan:
         start_line=parsed.src.count(b"\n", 0, start),
         end_line=parsed.src.count(b"\n", 0, end),
         signature=_signature(parsed, function, body),
-        doc=_doc(parsed, function, body, heading),
+        doc=_doc(parsed, function, body),
         body=parsed.node_text(body) if body else "",
         indent=parsed.indent_at(start),
         container=container,
@@ -176,7 +173,7 @@ def _signature(parsed: Parsed, function: Node, body: Node | None) -> str:
     return parsed.text(function.start_byte, max(ends, default=function.start_byte)).strip()
 
 
-def _doc(parsed: Parsed, function: Node, body: Node | None, heading: list[Node]) -> str:
+def _doc(parsed: Parsed, function: Node, body: Node | None) -> str:
     """The docstring; else the doc comments right above; else the comments opening the body (as in
     HumanEval's C++ prompts)."""
     syntax = parsed.syntax
@@ -185,6 +182,7 @@ def _doc(parsed: Parsed, function: Node, body: Node | None, heading: list[Node])
         return _text(parsed, docstring)
     if syntax.docstring is not None:
         return ""
+    heading = leading_items(parsed, decorated(function, syntax))
     above = [item for item in heading if item.type in syntax.comments and syntax.doc_comment.match(_text(parsed, item))]
     if above:
         return "\n".join(_text(parsed, comment) for comment in above)

@@ -221,6 +221,23 @@ def leading_items(parsed: Parsed, item: Node) -> list[Node]:
     return found
 
 
+def leading_start(parsed: Parsed, item: Node) -> int:
+    """Where an item starts together with the comments and attributes that belong to it."""
+    heading = leading_items(parsed, item)
+    return heading[0].start_byte if heading else item.start_byte
+
+
+def definition_start(parsed: Parsed, function: Node) -> int:
+    """Where a function starts with its decorators, template header or attributes (not its comments)."""
+    node = decorated(function, parsed.syntax)
+    start = node.start_byte
+    for item in reversed(leading_items(parsed, node)):
+        if item.type not in parsed.syntax.attributes:
+            break
+        start = item.start_byte
+    return start
+
+
 def _is_header_comment(parsed: Parsed, node: Node) -> bool:
     pattern = parsed.syntax.header_comment
     return pattern is not None and pattern.match(parsed.node_text(node)) is not None

@@ -7,7 +7,7 @@ from enum import Enum
 
 from tree_sitter import Node
 
-from .trees import Parsed, item_key, leading_items, members_parent, names_of, own_function
+from .trees import Parsed, item_key, leading_start, members_parent, names_of, own_function
 
 
 class Kind(Enum):
@@ -40,10 +40,9 @@ def units_of(parsed: Parsed, scope: Node, entry_point_kept: bool = False) -> lis
     for node in scope.named_children:
         if node.type in syntax.comments | syntax.attributes:
             continue
-        heading = leading_items(parsed, node)
-        start = heading[0].start_byte if heading else node.start_byte
         kind = _kind(parsed, node, entry_point_kept)
-        found.append(Unit(node, start, _end_with_trailer(parsed, node), kind, tuple(item_key(node, syntax))))
+        end = _end_with_trailer(parsed, node)
+        found.append(Unit(node, leading_start(parsed, node), end, kind, tuple(item_key(node, syntax))))
     return found
 
 

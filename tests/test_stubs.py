@@ -505,6 +505,15 @@ int total(const vector<int>& xs) {
     )
 
 
+def test_cpp_struct_helpers_keep_their_semicolon_and_typedefs_come_along_when_used():
+    source = "#include <vector>\n\nint f(int n) {\n}\n"
+    answer = "typedef long long ll;\nstruct P {\n    ll a;\n};\n\nint f(int n) {\n    P p{n};\n    return p.a;\n}\n"
+    assert splice(source, "cpp", "f", answer) == (
+        "#include <vector>\n\ntypedef long long ll;\n\nstruct P {\n    ll a;\n};\n\nint f(int n) {\n    P p{n};\n"
+        "    return p.a;\n}\n"
+    )
+
+
 def test_cpp_overloads_pair_up_by_parameters():
     source = "int f(int a) {\n    return a;\n}\n\nint f(int a, int b) {\n}\n"
     answer = "int f(int a, int b) {\n    return f(a) + f(b);\n}\n"
@@ -647,6 +656,7 @@ def test_find_function_by_name_reports_the_method(language):
     assert span.text.rstrip().endswith("}" if language != "python" else "return 0.0")
     assert span.indent == ("" if language == "go" else "    " if language != "cpp" else "    ")
     assert name in span.signature and "return" not in span.signature
+    assert span.text.startswith({"python": "@property", "java": "@Override", "rust": "#[inline]"}.get(language, ""))
     assert "0" in span.body
 
 
@@ -900,6 +910,9 @@ def scenarios(draw, dialect: Dialect):
     answer_imports = draw(st.lists(st.sampled_from(dialect.imports), unique=True, max_size=3))
     helpers = draw(st.lists(st.sampled_from(HELPER_NAMES), unique=True, max_size=3))
     target = dialect.target("target", 500 + next(values), method)
+    signature, body_lines = target.split("\n", 1)
+    extra = draw(st.lists(st.sampled_from(["", f"    {dialect.comment} step", f"    {dialect.comment} TODO no more"])))
+    target = "\n".join([signature, *extra, body_lines])  # a body of random length, blank lines included
     helper_code = {name: dialect.function(name, 100 + next(values), False) for name in helpers}
     pieces = draw(st.permutations([*helper_code.values(), target]))
     if draw(st.booleans()):
