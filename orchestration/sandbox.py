@@ -7,14 +7,19 @@ a wall-clock deadline enforced from asyncio: on timeout or cancellation the whol
 
 Trusted steps (`Sandbox.build`: compilers, import fixers) get only that. The untrusted step
 (`Sandbox.run`: the program and its tests) also gets rlimits (memory, CPU seconds, file size, open files,
-processes), a network namespace of its own (no interfaces but a downed loopback) and, when we are root,
-a throwaway uid from a small pool (61000 and up, no passwd entry needed). Root ignores RLIMIT_NPROC, so
-the uid is what makes the process limit bound a fork bomb; it also lets us kill every process of that
-uid afterwards, including those that left the process group with setsid().
+processes), an empty network namespace (nothing but a downed loopback) and, when we are root, a
+throwaway uid from a pool (61000 and up, no passwd entry needed). Root ignores RLIMIT_NPROC, so the uid
+is what makes the process limit bound a fork bomb; it also lets us kill every process of that uid
+afterwards, including those that left the process group with setsid().
+
+The confinement is applied by util-linux (`prlimit`, then `nsenter` into one network namespace kept
+open by this process, becoming the sandbox uid on the way), not by a Python preexec_fn: a preexec_fn
+forces fork() of our whole process, which costs more than the short HumanEval programs themselves,
+while plain commands are spawned with vfork().
 
 Without root we do the best available: no uid switch, so no RLIMIT_NPROC (it would count all of the
-user's own processes) and only the process group is killed; the network is cut with a user + network
-namespace where the kernel allows unprivileged user namespaces, and otherwise a warning is logged once
+user's own processes) and only the process group is killed; the network is cut with `unshare --user
+--net` where the kernel allows unprivileged user namespaces, and otherwise a warning is logged once
 and the program keeps the network.
 """
 
@@ -22,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import fcntl
 import functools
 import logging
@@ -37,7 +41,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,12 +51,12 @@ log = logging.getLogger(__name__)
 
 SANDBOX_UID_BASE = 61000
 SANDBOX_UID_COUNT = 1000
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWNET = 0x40000000
 _EXCERPT_BYTES = 64 * 1024  # read at most this much of the head and of the tail of an output file
 _OPEN_FILES = 1024
-_TRUE = shutil.which("true") or "/bin/true"
-_UNTRUSTED_PATH = "/usr/local/bin:/usr/bin:/bin"
+ADDRESS_SPACE = "as"  # prlimit's names for RLIMIT_AS and RLIMIT_DATA
+DATA_SEGMENT = "data"
+_SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+_TRUE = shutil.which("true", path=_SYSTEM_PATH) or "/bin/true"
 
 
 @dataclass(frozen=True)
@@ -104,33 +108,57 @@ async def cpu_slot() -> AsyncIterator[None]:
 
 # -- what this machine lets us do, found out once per process ---------------------------------------
 
-_libc = ctypes.CDLL(None, use_errno=True)
+
+def _tool(name: str) -> str:
+    path = shutil.which(name, path=_SYSTEM_PATH)
+    if path is None:
+        raise RuntimeError(f"the sandbox needs {name} (util-linux) on {_SYSTEM_PATH}")
+    return path
 
 
 def _running_as_root() -> bool:
     return os.geteuid() == 0
 
 
-def _namespace_flags() -> int:
-    return _CLONE_NEWNET if _running_as_root() else _CLONE_NEWUSER | _CLONE_NEWNET
+@functools.cache
+def _shared_network_namespace() -> int | None:
+    """An fd of an empty network namespace that all untrusted runs of this process enter (root only).
 
-
-def _enter_new_network_namespace(flags: int) -> None:
-    if _libc.unshare(flags) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"unshare: {os.strerror(code)}")
+    Made once by a short-lived `unshare --net` holder; our open fd keeps the namespace alive after it
+    exits. Entering an existing namespace is nearly free; making one per run costs milliseconds.
+    """
+    if not _running_as_root():
+        return None
+    ours = os.readlink("/proc/self/ns/net")
+    holder = subprocess.Popen([_tool("unshare"), "--net", "--", _tool("sleep"), "60"], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while holder.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):  # not exec'd yet
+                if os.readlink(f"/proc/{holder.pid}/ns/net") != ours:
+                    return os.open(f"/proc/{holder.pid}/ns/net", os.O_RDONLY)
+            time.sleep(0.001)
+    finally:
+        holder.kill()
+        holder.wait()
+    log.warning("sandbox: cannot create a network namespace; untrusted programs keep the network")
+    return None
 
 
 @functools.cache
-def network_isolation() -> int:
-    """unshare() flags that cut the network here, or 0 (with a warning) when the kernel refuses."""
-    flags = _namespace_flags()
+def _user_namespaces_allowed() -> bool:
+    """Whether `unshare --user --net` works for us (the network cut without root)."""
     try:
-        subprocess.run([_TRUE], preexec_fn=lambda: _enter_new_network_namespace(flags), check=True)
-    except (OSError, subprocess.SubprocessError) as exc:
-        log.warning("sandbox: cannot create a network namespace (%s); untrusted programs keep the network", exc)
-        return 0
-    return flags
+        subprocess.run([_tool("unshare"), "--user", "--net", "--", _TRUE], check=True, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        log.warning("sandbox: no user namespaces for a non-root user; untrusted programs keep the network")
+        return False
+    return True
+
+
+def network_isolated() -> bool:
+    """Whether untrusted programs run without network on this machine."""
+    return _shared_network_namespace() is not None or (not _running_as_root() and _user_namespaces_allowed())
 
 
 @functools.cache
@@ -139,28 +167,49 @@ def uid_isolation() -> bool:
     if not _running_as_root():
         return False
     try:
-        subprocess.run([_TRUE], user=SANDBOX_UID_BASE, group=SANDBOX_UID_BASE, extra_groups=[], check=True)
+        subprocess.run(_become(SANDBOX_UID_BASE) + [_TRUE], check=True)
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("sandbox: root but cannot switch uid (%s); fork bombs are bounded by time only", exc)
         return False
     return True
 
 
-# -- the pool of throwaway uids -----------------------------------------------------------------------
+def _become(uid: int) -> list[str]:
+    return [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
 
-def _kill_every_process_i_can_signal() -> None:
-    # Runs in a child that has become the sandbox uid: kill(-1) then reaches exactly that uid's
-    # processes, and on Linux spares the caller.
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(-1, signal.SIGKILL)
+def _isolation(uid: int | None) -> list[str]:
+    """The argv prefix that cuts the network and switches to `uid`, as far as this machine allows."""
+    namespace = _shared_network_namespace()
+    if namespace is not None:
+        identity = ["-S", str(uid), "-G", str(uid)] if uid is not None else []
+        return [_tool("nsenter"), f"--net=/proc/{os.getpid()}/fd/{namespace}", *identity, "--"]
+    if uid is not None:
+        return _become(uid)
+    return [_tool("unshare"), "--user", "--net", "--"] if _user_namespaces_allowed() else []
+
+
+def _rlimits(limits: Limits, memory_rlimit: str, memory_bytes: int, count_processes: bool) -> list[str]:
+    """`prlimit` setting both soft and hard limits, so the program cannot raise them again."""
+    values = {
+        memory_rlimit: memory_bytes,
+        "cpu": math.ceil(limits.wall_seconds) + 1,  # a backstop; the wall clock acts first
+        "fsize": limits.output_bytes,
+        "nofile": _OPEN_FILES,
+        "core": 0,
+    }
+    if count_processes:
+        values["nproc"] = limits.processes
+    return [_tool("prlimit"), *(f"--{name}={value}" for name, value in values.items()), "--"]
 
 
 def kill_everything_of(uid: int) -> None:
-    """SIGKILL every process owned by `uid` (the processes of a sandbox uid after its run)."""
-    subprocess.run(
-        [_TRUE], user=uid, group=uid, extra_groups=[], preexec_fn=_kill_every_process_i_can_signal, check=False
-    )
+    """SIGKILL every process owned by `uid`, from a shell that has become `uid`: kill(-1) then reaches
+    exactly that uid's processes, and on Linux spares the caller."""
+    subprocess.run(_become(uid) + ["/bin/sh", "-c", "kill -9 -1"], stderr=subprocess.DEVNULL, check=False)
+
+
+# -- the pool of throwaway uids -----------------------------------------------------------------------
 
 
 class UidSlot:
@@ -205,7 +254,9 @@ class UidSlot:
             cls._next = (index + 1) % SANDBOX_UID_COUNT
             return index
 
-    def release(self) -> None:
+    def sweep_and_release(self) -> None:
+        """Kill whatever of this uid still lives, then let the uid go."""
+        kill_everything_of(self.uid)
         os.pwrite(self._lock_fd, b"free", 0)
         os.close(self._lock_fd)
 
@@ -217,13 +268,11 @@ def untrusted_can_start(argv: Sequence[str]) -> bool:
     slot = UidSlot.acquire()
     try:
         quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        done = subprocess.run(argv, user=slot.uid, group=slot.uid, extra_groups=[], timeout=60, **quiet)
-        return done.returncode == 0
+        return subprocess.run([*_isolation(slot.uid), *argv], timeout=60, **quiet).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
     finally:
-        kill_everything_of(slot.uid)
-        slot.release()
+        slot.sweep_and_release()
 
 
 # -- one process, from spawn to rusage ----------------------------------------------------------------
@@ -262,7 +311,6 @@ def _spawn_and_wait(
     env: Mapping[str, str],
     stdout: Path,
     stderr: Path,
-    confine: Callable[[], None] | None,
     child: _Child,
 ) -> tuple[int, resource.struct_rusage]:
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
@@ -274,7 +322,6 @@ def _spawn_and_wait(
             stdout=out,
             stderr=err,
             start_new_session=True,
-            preexec_fn=confine,
         )
     child.started(process.pid)
     # wait4 rather than Popen.wait: it hands back the child's own rusage.
@@ -291,13 +338,11 @@ async def _execute(
     stdout: Path,
     stderr: Path,
     seconds: float,
-    confine: Callable[[], None] | None = None,
-    kill_rest: Callable[[], None] | None = None,
 ) -> tuple[int, resource.struct_rusage, bool, float]:
     """Run to completion or deadline: (wait status, rusage, timed out, wall seconds)."""
     child = _Child()
     started = time.monotonic()
-    worker = asyncio.ensure_future(asyncio.to_thread(_spawn_and_wait, argv, cwd, env, stdout, stderr, confine, child))
+    worker = asyncio.ensure_future(asyncio.to_thread(_spawn_and_wait, argv, cwd, env, stdout, stderr, child))
     timed_out = False
     try:
         status, usage = await asyncio.wait_for(asyncio.shield(worker), seconds)
@@ -307,49 +352,12 @@ async def _execute(
         status, usage = await worker
     except asyncio.CancelledError:
         child.kill()
-        await _finish_after_cancel(worker, kill_rest)
+        with contextlib.suppress(BaseException):  # reap it, though our own task is being cancelled
+            await worker
         raise
     finally:
         child.kill()
-    if kill_rest is not None:
-        await asyncio.to_thread(kill_rest)
     return status, usage, timed_out, time.monotonic() - started
-
-
-async def _finish_after_cancel(worker: asyncio.Future, kill_rest: Callable[[], None] | None) -> None:
-    """Reap the killed child and sweep its uid, even though our own task is being cancelled."""
-    with contextlib.suppress(BaseException):
-        await worker
-    if kill_rest is not None:
-        with contextlib.suppress(BaseException):
-            await asyncio.to_thread(kill_rest)
-
-
-def _confinement(
-    limits: Limits, memory_rlimit: int, memory_bytes: int, network_flags: int, uid: int | None
-) -> Callable[[], None]:
-    """The preexec function of an untrusted run; everything it needs is computed before fork."""
-    rlimits = [
-        (resource.RLIMIT_CORE, 0),
-        (memory_rlimit, memory_bytes),
-        (resource.RLIMIT_CPU, math.ceil(limits.wall_seconds) + 1),  # a backstop; the wall clock acts first
-        (resource.RLIMIT_FSIZE, limits.output_bytes),
-        (resource.RLIMIT_NOFILE, _OPEN_FILES),
-    ]
-    if uid is not None:
-        rlimits.append((resource.RLIMIT_NPROC, limits.processes))
-
-    def confine() -> None:
-        for which, value in rlimits:
-            resource.setrlimit(which, (value, value))
-        if network_flags:
-            _enter_new_network_namespace(network_flags)  # needs privileges we drop next
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-
-    return confine
 
 
 def _read_excerpt(path: Path) -> str:
@@ -388,8 +396,9 @@ class Sandbox:
         return box
 
     def close(self) -> None:
+        """Remove the scratch dir; the uid's leftovers are killed, and the uid freed, in the background."""
         if self._uid is not None:
-            self._uid.release()
+            threading.Thread(target=self._uid.sweep_and_release, name="sandbox-sweep").start()
             self._uid = None
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -414,30 +423,29 @@ class Sandbox:
     ) -> Completed:
         """A trusted step (compiler, formatter): deadline and own process group, no other confinement."""
         environment = {**os.environ, **(env or {})}
-        return await self._complete(argv, cwd or self.build_dir, environment, seconds, None, None, None)
+        return await self._complete(argv, cwd or self.build_dir, environment, seconds, output_cap=None)
 
     async def run(
         self,
         argv: Sequence[str],
         limits: Limits,
         *,
-        memory_rlimit: int = resource.RLIMIT_AS,
+        memory_rlimit: str = ADDRESS_SPACE,
         memory_headroom_mb: int = 0,
         env: Mapping[str, str] | None = None,
     ) -> Completed:
         """The untrusted program: confined as the module docstring says, in `run_dir`.
 
-        `memory_rlimit` is RLIMIT_AS by default; runtimes that reserve far more address space than they
-        use (the JVM, Go) pass RLIMIT_DATA, with `memory_headroom_mb` for the runtime's own needs.
+        Memory is bounded by address space by default; runtimes that reserve far more address space
+        than they use (the JVM, Go) pass DATA_SEGMENT, with `memory_headroom_mb` for their own needs.
         """
         uid = self._sandbox_uid()
         memory_bytes = (limits.memory_mb + memory_headroom_mb) * 1024 * 1024
-        confine = _confinement(limits, memory_rlimit, memory_bytes, network_isolation(), uid)
-        environment = {"PATH": _UNTRUSTED_PATH, "HOME": str(self.run_dir), "TMPDIR": str(self.run_dir)}
+        confined = [*_rlimits(limits, memory_rlimit, memory_bytes, uid is not None), *_isolation(uid), *argv]
+        environment = {"PATH": _SYSTEM_PATH, "HOME": str(self.run_dir), "TMPDIR": str(self.run_dir)}
         environment.update({"LANG": "C.UTF-8", **(env or {})})
-        kill_rest = functools.partial(kill_everything_of, uid) if uid is not None else None
         return await self._complete(
-            argv, self.run_dir, environment, limits.wall_seconds, confine, kill_rest, limits.output_bytes
+            confined, self.run_dir, environment, limits.wall_seconds, output_cap=limits.output_bytes
         )
 
     def _sandbox_uid(self) -> int | None:
@@ -452,8 +460,7 @@ class Sandbox:
         cwd: Path,
         env: Mapping[str, str],
         seconds: float,
-        confine: Callable[[], None] | None,
-        kill_rest: Callable[[], None] | None,
+        *,
         output_cap: int | None,
     ) -> Completed:
         self._runs += 1
@@ -467,8 +474,6 @@ class Sandbox:
                 stdout=stdout,
                 stderr=stderr,
                 seconds=seconds,
-                confine=confine,
-                kill_rest=kill_rest,
             )
         capped = output_cap is not None and max(stdout.stat().st_size, stderr.stat().st_size) >= output_cap
         return Completed(

@@ -3,10 +3,12 @@ warm state (a javac server, prepared caches) is shared by every caller."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 
-from ..task import check_language
+from ..task import LANGUAGES, check_language
 from .base import Toolchain, ToolchainUnavailable
+from .buildrun import BuildRunToolchain
 
 # module and class per language, imported on first use: a Python-only user never loads the others
 _IMPLEMENTATIONS = {
@@ -28,6 +30,15 @@ def get_toolchain(language: str) -> Toolchain:
     return _instances[name]
 
 
+async def prepare_all(languages: Iterable[str] = LANGUAGES) -> None:
+    """Do the toolchains' one-time set-up now rather than at the first candidate: on a fresh machine
+    that downloads and builds the Rust crates, the Go modules and goimports (network needed once)."""
+    for language in languages:
+        toolchain = get_toolchain(language)
+        if isinstance(toolchain, BuildRunToolchain):
+            await toolchain.ensure_prepared()
+
+
 async def close_all() -> None:
     """Stop warm helpers of every toolchain made so far; later calls make fresh instances."""
     instances = list(_instances.values())
@@ -36,4 +47,4 @@ async def close_all() -> None:
         await toolchain.aclose()
 
 
-__all__ = ["Toolchain", "ToolchainUnavailable", "close_all", "get_toolchain"]
+__all__ = ["Toolchain", "ToolchainUnavailable", "close_all", "get_toolchain", "prepare_all"]

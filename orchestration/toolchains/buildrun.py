@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import resource
 import signal
 import threading
 import time
@@ -18,17 +17,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..sandbox import Completed, Sandbox, open_sandbox
+from ..sandbox import ADDRESS_SPACE, Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Program, Timing, Verdict
 from .base import Toolchain
 from .diagnostics import compiler_excerpt, failure_excerpt, head
 
-# errno texts that a runtime prints when a limit we set bites (EFBIG, EAGAIN from fork, ENOMEM).
-_LIMIT_MESSAGES = ("File too large", "Resource temporarily unavailable", "Cannot allocate memory")
+# errno texts that a runtime prints when a limit we set bites (EFBIG, EAGAIN from fork, ENOMEM),
+# lower-cased: libc capitalises them, Go does not.
+_LIMIT_MESSAGES = ("file too large", "resource temporarily unavailable", "cannot allocate memory")
 
 
 class BuildRunToolchain(Toolchain):
-    memory_rlimit: int = resource.RLIMIT_AS  # runtimes that reserve huge address space use RLIMIT_DATA
+    memory_rlimit: str = ADDRESS_SPACE  # runtimes that reserve huge address space use DATA_SEGMENT
     memory_headroom_mb: int = 0  # the runtime's own memory on top of Limits.memory_mb
     out_of_memory_messages: tuple[str, ...] = ()
     failure_start: re.Pattern[str] | None = None  # see diagnostics.failure_excerpt
@@ -140,7 +140,8 @@ class BuildRunToolchain(Toolchain):
     def _limit_hit(self, output: str, limits: Limits) -> str | None:
         if any(message in output for message in self.out_of_memory_messages):
             return f"ran out of memory (limit {limits.memory_mb} MB)"
-        hit = next((message for message in _LIMIT_MESSAGES if message in output), None)
+        lowered = output.lower()
+        hit = next((message for message in _LIMIT_MESSAGES if message in lowered), None)
         return f"hit a sandbox limit: {hit}" if hit else None
 
     def _failure(self, run: Completed, box: Sandbox) -> str:

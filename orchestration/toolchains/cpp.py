@@ -38,19 +38,19 @@ class CppToolchain(BuildRunToolchain):
 
     def __init__(self) -> None:
         super().__init__()
-        self._compiler = "g++"
-        self._prelude = Path("prelude.h")
+        self.compiler = "g++"
+        self.prelude = Path("prelude.h")
 
     def prepare(self) -> None:
         compiler = shutil.which("g++")
         if compiler is None:
             raise ToolchainUnavailable("g++ is needed for C++ (Debian: apt-get install g++ libboost-dev libssl-dev)")
-        self._compiler = compiler
-        self._prelude = _precompiled_prelude(compiler) / "prelude.h"
+        self.compiler = compiler
+        self.prelude = _precompiled_prelude(compiler) / "prelude.h"
 
     async def build(self, program: Program, box: Sandbox, limits: Limits, *, optimized: bool) -> Verdict | None:
         box.write("main.cpp", f"{program.source}\n{program.test}")
-        argv = [self._compiler, *_FLAGS, *_QUIET, "-include", str(self._prelude), "main.cpp", "-o", "main", "-lcrypto"]
+        argv = [self.compiler, *_FLAGS, *_QUIET, "-include", str(self.prelude), "main.cpp", "-o", "main", "-lcrypto"]
         return await self.compile(box, argv, limits)
 
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:

@@ -6,12 +6,11 @@ builds the test binary offline from a module cache prepared once, and the sandbo
 from __future__ import annotations
 
 import re
-import resource
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..sandbox import Completed, Sandbox
+from ..sandbox import DATA_SEGMENT, Completed, Sandbox
 from ..task import Limits, Program, Verdict
 from .base import ToolchainUnavailable
 from .buildrun import BuildRunToolchain
@@ -68,17 +67,17 @@ def split_imports(code: str) -> tuple[list[str], str]:
 class GoToolchain(BuildRunToolchain):
     language = "go"
     # Go reserves address space far beyond what it uses (as the JVM does); RLIMIT_DATA counts the rest.
-    memory_rlimit = resource.RLIMIT_DATA
+    memory_rlimit = DATA_SEGMENT
     memory_headroom_mb = 64
     out_of_memory_messages = ("out of memory",)
-    failure_start = re.compile(r"^--- FAIL|^panic:", re.MULTILINE)
+    failure_start = re.compile(r"^--- FAIL|^panic:|^fatal error:", re.MULTILINE)
 
     def __init__(self) -> None:
         super().__init__()
-        self._go = "go"
-        self._goimports = "goimports"
-        self._module_files: dict[str, bytes] = {}
-        self._env: dict[str, str] = {}
+        self.go = "go"
+        self.goimports = "goimports"
+        self.module_files: dict[str, bytes] = {}
+        self.env: dict[str, str] = {}
 
     def prepare(self) -> None:
         go = shutil.which("go")
@@ -86,22 +85,22 @@ class GoToolchain(BuildRunToolchain):
             raise ToolchainUnavailable("go is needed for Go (1.21 or newer)")
         version = run_trusted([go, "env", "GOVERSION"]).strip()
         home = cache_root() / f"go-{version}"
-        self._go = go
-        self._env = _offline_env(home)
-        template = prepared_dir(f"go-{version}/module", lambda d: _prepare_module(go, d, self._env))
-        self._module_files = {name: (template / name).read_bytes() for name in ("go.mod", "go.sum")}
-        self._goimports = _find_goimports(go, version, self._env)
+        self.go = go
+        self.env = _offline_env(home)
+        template = prepared_dir(f"go-{version}/module", lambda d: _prepare_module(go, d, self.env))
+        self.module_files = {name: (template / name).read_bytes() for name in ("go.mod", "go.sum")}
+        self.goimports = _find_goimports(go, version, self.env)
 
     async def build(self, program: Program, box: Sandbox, limits: Limits, *, optimized: bool) -> Verdict | None:
-        for name, content in self._module_files.items():
+        for name, content in self.module_files.items():
             (box.build_dir / name).write_bytes(content)
         box.write("main_test.go", test_file(program))
-        fixed = await self.compile(box, [self._goimports, "-w", "main_test.go"], limits, env=self._env)
+        fixed = await self.compile(box, [self.goimports, "-w", "main_test.go"], limits, env=self.env)
         if fixed is not None:
             return fixed
         # -vet=off: vet is a linter, not part of the verdict; -w: no DWARF, a quicker link.
-        argv = [self._go, "test", "-c", "-vet=off", "-ldflags=-w", "-o", "main.test", "."]
-        return await self.compile(box, argv, limits, env=self._env)
+        argv = [self.go, "test", "-c", "-vet=off", "-ldflags=-w", "-o", "main.test", "."]
+        return await self.compile(box, argv, limits, env=self.env)
 
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
         return [str(box.build_dir / "main.test")]

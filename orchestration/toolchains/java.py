@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import resource
 import shutil
 from importlib import resources
 from pathlib import Path
 
-from ..sandbox import Sandbox, cpu_slot, max_parallel
+from ..sandbox import DATA_SEGMENT, Sandbox, cpu_slot, max_parallel
 from ..task import Limits, Outcome, Program, Verdict
 from .base import ToolchainUnavailable
 from .buildrun import BuildRunToolchain
@@ -27,22 +26,23 @@ class JavaToolchain(BuildRunToolchain):
     language = "java"
     # The JVM reserves gigabytes of address space it never touches, so RLIMIT_AS would stop it at
     # start-up; RLIMIT_DATA counts what it commits. -Xmx bounds the heap, the headroom the rest.
-    memory_rlimit = resource.RLIMIT_DATA
+    memory_rlimit = DATA_SEGMENT
     memory_headroom_mb = 512
     out_of_memory_messages = ("java.lang.OutOfMemoryError", "insufficient memory for the Java Runtime")
     failure_start = re.compile(r"^Exception in thread", re.MULTILINE)
 
     def __init__(self) -> None:
         super().__init__()
-        self._java = "java"
+        self.java = "java"
         self._server: JavacServer | None = None
 
     def prepare(self) -> None:
-        self._java, javac = (shutil.which(tool) for tool in ("java", "javac"))
-        if not (self._java and javac):
+        java, javac = shutil.which("java"), shutil.which("javac")
+        if not (java and javac):
             raise ToolchainUnavailable("java and javac (a JDK, 11 or newer) are needed for Java")
+        self.java = java
         classes = _compiled_server(javac, tool_version(javac, "-version"))
-        self._server = JavacServer(self._java, classes, max_parallel())
+        self._server = JavacServer(self.java, classes, max_parallel())
         self._server.start()
 
     async def build(self, program: Program, box: Sandbox, limits: Limits, *, optimized: bool) -> Verdict | None:
@@ -64,7 +64,7 @@ class JavaToolchain(BuildRunToolchain):
                 return await self._server.compile([main], out_dir, limits.build_seconds)
 
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
-        return [self._java, f"-Xmx{limits.memory_mb}m", *_TEST_JVM_FLAGS, "-cp", str(box.build_dir), "Main"]
+        return [self.java, f"-Xmx{limits.memory_mb}m", *_TEST_JVM_FLAGS, "-cp", str(box.build_dir), "Main"]
 
     async def aclose(self) -> None:
         if self._server is not None:

@@ -29,22 +29,22 @@ class RustToolchain(BuildRunToolchain):
 
     def __init__(self) -> None:
         super().__init__()
-        self._rustc = "rustc"
-        self._crate_flags: list[str] = []
+        self.rustc = "rustc"
+        self.crate_flags: list[str] = []
 
     def prepare(self) -> None:
         rustc, cargo = shutil.which("rustc"), shutil.which("cargo")
         if not (rustc and cargo):
             raise ToolchainUnavailable("rustc and cargo are needed for Rust")
-        self._rustc = rustc
-        self._crate_flags = _prebuilt_crates(cargo, tool_version(rustc, "--version"))
+        self.rustc = rustc
+        self.crate_flags = _prebuilt_crates(cargo, tool_version(rustc, "--version"))
 
     async def build(self, program: Program, box: Sandbox, limits: Limits, *, optimized: bool) -> Verdict | None:
         box.write("main.rs", f"{program.source}\n{program.test}")
         # Verdicts use a debug build, which compiles faster; timings the optimised one users ship.
         optimization = ["-C", "opt-level=3"] if optimized else []
-        argv = [self._rustc, "--edition", "2021", "--test", "-A", "warnings", *optimization]
-        return await self.compile(box, [*argv, *self._crate_flags, "main.rs", "-o", "main"], limits)
+        argv = [self.rustc, "--edition", "2021", "--test", "-A", "warnings", *optimization]
+        return await self.compile(box, [*argv, *self.crate_flags, "main.rs", "-o", "main"], limits)
 
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
         return [str(box.build_dir / "main"), "--test-threads=1"]
