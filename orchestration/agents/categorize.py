@@ -45,6 +45,8 @@ _SYNONYMS = {
     "bitwise": "bit_manipulation",
 }
 
+_NAMES_LONGEST_FIRST = sorted([*CATEGORIES, *_SYNONYMS], key=len, reverse=True)
+
 # Keyword vote for the fallback; the order of CATEGORIES breaks ties.
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "string": ("string", "char", "letter", "word", "vowel", "palindrome", "substring", "text"),
@@ -85,9 +87,9 @@ def parse(answer: str, problem_text: str) -> tuple[str, bool]:
         return word, True
     if word in _SYNONYMS:
         return _SYNONYMS[word], True
-    for token in re.findall(r"[a-z_]+", word):
-        if token in CATEGORIES or token in _SYNONYMS:
-            return _SYNONYMS.get(token, token), True
+    for name in _NAMES_LONGEST_FIRST:  # a category named inside a sentence
+        if re.search(rf"(?<![a-z]){name}(?![a-z])", word):
+            return _SYNONYMS.get(name, name), True
     close = difflib.get_close_matches(word, CATEGORIES, n=1, cutoff=0.85)
     if close:
         return close[0], True
