@@ -61,20 +61,23 @@ def read_answer(syntax: Syntax, code: str, name: str) -> AnswerCode:
                 f"answer with `{name}` written in {syntax.display_name}"
             )
     if not found:
-        defined = sorted({function_name(function, syntax) for _, function in function_nodes(parsed.root, syntax)})
-        listed = f" (it defines {', '.join(f'`{n}`' for n in defined if n)})" if any(defined) else ""
-        problems = syntax_errors(parsed.root)
-        broken = (
-            f" and does not parse as {syntax.display_name} (syntax error near "
-            f"`{parsed.line_text(problems[0].start_byte)}`)"
-            if problems
-            else ""
-        )
-        raise SpliceError(
-            f"the answer contains no function `{name}`{listed}{broken}: answer with the complete function "
-            f"`{name}`, signature and body"
-        )
+        raise SpliceError(_no_function(parsed, name))
     return AnswerCode(parsed, found)
+
+
+def _no_function(parsed: Parsed, name: str) -> str:
+    """Why the answer has no function `name`: what it defines instead, and whether it parses at all."""
+    syntax = parsed.syntax
+    defined = sorted({function_name(function, syntax) for _, function in function_nodes(parsed.root, syntax)} - {""})
+    listed = f" (it defines {', '.join(f'`{other}`' for other in defined)})" if defined else ""
+    problems = syntax_errors(parsed.root)
+    broken = (
+        f" and does not parse as {syntax.display_name} (syntax error near `{parsed.line_text(problems[0].start_byte)}`)"
+        if problems
+        else ""
+    )
+    advice = f"answer with the complete function `{name}`, signature and body"
+    return f"the answer contains no function `{name}`{listed}{broken}: {advice}"
 
 
 def parts_of(answer: AnswerCode, function: Node, name: str) -> AnswerParts:

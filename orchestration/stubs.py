@@ -134,9 +134,10 @@ def _spans_line(parsed: Parsed, function: Node, line: int) -> bool:
 
 
 def _not_found(name: str | None, line: int | None) -> str:
+    where = f"spans line {line} (0-based)"
     if name is not None and line is not None:
-        return f"no function `{name}` spans line {line + 1}"
-    return f"no function `{name}` in the file" if name is not None else f"no function spans line {line + 1}"
+        return f"no function `{name}` {where}"
+    return f"no function `{name}` in the file" if name is not None else f"no function {where}"
 
 
 def _span(parsed: Parsed, function: Node) -> FunctionSpan:
