@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .stubs import FunctionNotFound, find_function
 from .task import LANGUAGES, Task
 
 # Canonical solutions that fail by chance (map order, random inputs); scored but listed apart.
@@ -76,17 +76,17 @@ def load_benchmark(directory: Path, languages: list[str] | None = None, limit: i
 def _problem(language: str, row: dict, where: str) -> Problem:
     try:
         prompt, test = row["prompt"], row["test"]
-        entry_point = row.get("entry_point") or _last_called_name(row["declaration"])
     except KeyError as exc:
         raise BenchmarkError(f"{where}: missing field {exc}") from exc
-    head = _rust_head(row) if language == "rust" and f"fn {entry_point}" not in prompt else ""
+    head = _rust_head(row) if language == "rust" and "fn " not in prompt.replace("fn main()", "") else ""
+    stub = head + prompt + _STUB_CLOSERS[language]
     example = row.get("example_test") or ""
     substitute = example.strip() in ("", "None")
     return Problem(
         task_id=row["task_id"],
         language=language,
-        entry_point=entry_point,
-        stub_source=head + prompt + _STUB_CLOSERS[language],
+        entry_point=_declared_function(stub, language, where),
+        stub_source=stub,
         reference_source=head + prompt + row["canonical_solution"],
         buggy_source=head + prompt + row["buggy_solution"] if row.get("buggy_solution") else "",
         hidden_test=test,
@@ -101,8 +101,11 @@ def _rust_head(row: dict) -> str:
     return "fn main(){}\n" + row["declaration"]
 
 
-def _last_called_name(declaration: str) -> str:
-    names = re.findall(r"(\w+)\s*\(", declaration)
-    if not names:
-        raise BenchmarkError(f"cannot find the function name in declaration {declaration[:80]!r}")
-    return names[-1]
+def _declared_function(stub: str, language: str, where: str) -> str:
+    """The function the prompt ends with. Read from the code, not `entry_point`: 14 HumanEvalPack records
+    (e.g. Java/99) name another function there."""
+    last_line = stub.rstrip("\n").count("\n") - _STUB_CLOSERS[language].count("\n")
+    try:
+        return find_function(stub, language, line=last_line).name
+    except FunctionNotFound as exc:
+        raise BenchmarkError(f"{where}: the prompt declares no function: {exc}") from exc

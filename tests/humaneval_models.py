@@ -53,13 +53,18 @@ class HumanEvalModels:
         if "classify" in system:
             return "string" if "string" in user.lower() else "math"
         language = next(lang for lang in _STRENGTHS_LANGS if f"expert {lang} " in system or f"in {lang} perf" in system)
-        candidates = self.rows[language][re.search(r"`(\w+)`", user).group(1)]
-        row = next((r for r in candidates if r["prompt"].strip() in user), candidates[0])
+        row = self._row(language, re.search(r"`(\w+)`", user).group(1), user)
         if "debugger" in system:
             return self._debug(model, language, row, user)
         if "performance" in system:
             return _fenced(language, _current_implementation(user))
         return _fenced(language, self._write(model, language, row))
+
+    def _row(self, language: str, name: str, user: str) -> dict:
+        """The problem whose prompt the message quotes (a few records' entry_point is not the declared name)."""
+        rows = self.rows[language]
+        candidates = [*rows.get(name, []), *(r for group in rows.values() for r in group)]
+        return next(r for r in candidates if r["prompt"].strip() in user)
 
     def _write(self, model: str, language: str, row: dict) -> str:
         good = language in _STRENGTHS[model] and not (model == WRITER_JCR and _one_in_ten(row["task_id"]))

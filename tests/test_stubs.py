@@ -25,8 +25,8 @@ from perforch.orchestration.stubs import (
     is_stub,
     splice,
 )
-from perforch.orchestration.syntax import syntax_for
-from perforch.orchestration.trees import is_grammar_gap, parse, syntax_errors
+from perforch.orchestration.stubs.syntax import syntax_for
+from perforch.orchestration.stubs.trees import is_grammar_gap, parse, syntax_errors
 
 LANGUAGES = ("python", "java", "cpp", "go", "rust")
 HUMANEVALPACK = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "humanevalpack"

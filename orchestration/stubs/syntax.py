@@ -19,7 +19,7 @@ import tree_sitter_python
 import tree_sitter_rust
 from tree_sitter import Language
 
-from .task import check_language
+from ..task import check_language
 
 # A comment that says the body is still to be written.
 TODO_COMMENT = re.compile(r"\b(TODO|FIXME)\b|not (yet )?implemented|implement me", re.IGNORECASE)

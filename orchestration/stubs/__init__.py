@@ -1,6 +1,6 @@
 """Functions in source files: find one by name or line, tell a stub from a written body, splice an answer in.
 
-This is the splicer's public face; the work is done by its sibling modules:
+This package is the splicer; its public face is here, the work is done by its modules:
 answers (code out of markdown), answer_code (an answer taken apart), splicing (into the file),
 imports, units, indentation, edits, trees (tree-sitter questions) and syntax (the per-language table).
 """
