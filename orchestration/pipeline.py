@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .agents import categorize, debug, generate, refine
 from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
-from .stubs import AnswerError, SpliceError, splice
+from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import Outcome, Task, Verdict
 from .validation import Validator, is_faster, speedup
 
@@ -146,7 +146,8 @@ class Pipeline:
         result.trace.append(Attempt("validate", "", 0, verdict.outcome.value, verdict.diagnostics, verdict.seconds))
         if not verdict.passed:
             return result
-        code = task.source  # the refiner sees the file; the splicer takes the function back out
+        code = find_function(task.source, task.language, name=task.entry_point).text
+        result.passed, result.source, result.code = True, task.source, code
         try:
             await self._categorize(task, result)
             await self._refine(task, validator, result, Candidate(code, task.source, verdict, ""))

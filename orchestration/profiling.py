@@ -18,7 +18,7 @@ from .benchmark import KNOWN_FLAKY, Problem
 from .memory import ANY_CATEGORY, Provenance, RankedModel, RankingMatrix
 from .models import ModelError, ModelGateway
 from .pipeline import Pipeline, Result
-from .stubs import AnswerError, SpliceError, splice
+from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import Limits, Verdict
 from .validation import ProgramValidator, is_faster, speedup
 
@@ -179,7 +179,7 @@ class Profiler:
         drafts = await asyncio.gather(*(self._generate(problem, category, m) for m in self.models))
         failing = [d for d in drafts if d is not None]
         if problem.buggy_source:
-            failing.append(problem.buggy_source)
+            failing.append(find_function(problem.buggy_source, problem.language, name=problem.entry_point).text)
         for code in failing[:2]:
             await self._debug(problem, category, code)
         await self._refine(problem, category)
@@ -250,7 +250,7 @@ class Profiler:
         if not (await hidden.check(baseline_source)).passed:
             return
         baseline = await hidden.measure(baseline_source)
-        code = baseline_source
+        code = find_function(baseline_source, problem.language, name=problem.entry_point).text
         for model in self.models:
             messages = refine.build_messages(
                 problem.language, problem.stub_source, problem.entry_point, code, baseline.median

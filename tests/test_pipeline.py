@@ -187,3 +187,28 @@ async def test_token_budget_stops_calling_models(scripted_server):
     result = await pipeline.run(TASK, _validator())
     assert not result.passed
     assert any(a.status == "budget_exceeded" for a in result.trace)
+
+
+async def test_optimize_refines_a_finished_function_and_refuses_a_failing_one(scripted_server):
+    answers = {"fast-refiner": GOOD}
+    scripted_server.set_policy(lambda model, messages: answers.get(model, "math"))
+    spec = ModelSpec(
+        "fast-refiner", "openai/fast-refiner", {"api_base": scripted_server.base_url}, api_key_env="PERFORCH_TEST_KEY"
+    )
+    pipeline = Pipeline(
+        ModelGateway([spec]),
+        RankingMatrix(),
+        StageLimits(refiners=1, refine_threshold=1.1, default_models=("fast-refiner",)),
+    )
+    validator = ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3)
+    slow_source = SLOW.split("\n", 1)[1].rsplit("```", 1)[0]
+    result = await pipeline.optimize(Task("python", "total", slow_source, HEAVY_TEST), validator)
+    assert result.models.get("refine") == "fast-refiner"
+    assert result.speedup > 1.1 and "sum(values)" in result.source
+
+    scripted_server.clear()
+    broken = WRONG.split("\n", 1)[1].rsplit("```", 1)[0]
+    result = await pipeline.optimize(Task("python", "total", broken, HEAVY_TEST), validator)
+    assert not result.passed and result.source is None
+    assert result.trace[0].status == "test_failed"
+    assert scripted_server.requests == []  # no model is asked to speed up wrong code
