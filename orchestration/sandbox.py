@@ -1,62 +1,73 @@
 """Run an untrusted command safely.
 
-A `Sandbox` belongs to one candidate: a scratch directory, removed afterwards, with a `build` area that
-only trusted steps write and a `run` area that the untrusted program may write. Every command runs in its
-own session (process group), with stdout and stderr going to files (no pipe can fill up and block), under
-a wall-clock deadline enforced from asyncio: on timeout or cancellation the whole group is killed.
+A `Sandbox` belongs to one candidate: a scratch directory, removed afterwards, whose top level only
+trusted steps write and whose `run` subdirectory the untrusted program may write. Every command runs in
+its own session (process group), with stdout and stderr going to files (no pipe can fill up and block),
+under a wall-clock deadline enforced from asyncio: on timeout or cancellation the whole group is killed.
 
-Trusted steps (`Sandbox.build`: compilers, import fixers) get only that. The untrusted step
-(`Sandbox.run`: the program and its tests) also gets rlimits (memory, CPU seconds, file size, open files,
-processes), an empty network namespace (nothing but a downed loopback) and, when we are root, a
-throwaway uid from a pool (61000 and up, no passwd entry needed). Root ignores RLIMIT_NPROC, so the uid
-is what makes the process limit bound a fork bomb; it also lets us kill every process of that uid
-afterwards, including those that left the process group with setsid().
+Trusted steps (`Sandbox.build`: compilers, import fixers) get only that; they are spawned with
+subprocess.Popen (vfork) and os.wait4 in a worker thread. The untrusted step (`Sandbox.run`: the program
+and its tests) also gets rlimits (memory, CPU seconds, file size, open files, processes), an empty
+network namespace (nothing but a downed loopback) and, when we are root, a throwaway uid from a pool
+(61000 and up, no passwd entry needed). Root ignores RLIMIT_NPROC, so the uid is what makes the process
+limit bound a fork bomb; it also lets us kill every process of that uid afterwards, including those
+that left the process group with setsid().
 
-The confinement is applied by util-linux (`prlimit`, then `nsenter` into one network namespace kept
-open by this process, becoming the sandbox uid on the way), not by a Python preexec_fn: a preexec_fn
-forces fork() of our whole process, which costs more than the short HumanEval programs themselves,
-while plain commands are spawned with vfork().
+Untrusted commands are started by a small launcher process (sandbox_launcher.py), which lives in the
+empty network namespace and applies rlimits and the uid between its fork and exec. A preexec_fn would do
+the same from here, but forking this process (hundreds of MB once litellm is loaded) costs more than a
+HumanEval test takes to run; the launcher forks in a fraction of a millisecond and reports each exit
+with the child's rusage from wait4.
 
 Without root we do the best available: no uid switch, so no RLIMIT_NPROC (it would count all of the
-user's own processes) and only the process group is killed; the network is cut with `unshare --user
---net` where the kernel allows unprivileged user namespaces, and otherwise a warning is logged once
-and the program keeps the network.
+user's own processes) and only the process group is killed; the launcher cuts the network with a user
++ network namespace where the kernel allows unprivileged user namespaces, and otherwise a warning is
+logged and programs keep the network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import fcntl
 import functools
+import itertools
+import json
 import logging
 import math
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .helper_process import Handler, HelperDied, LineHelper, settle
 from .task import Limits
 
 log = logging.getLogger(__name__)
 
 SANDBOX_UID_BASE = 61000
 SANDBOX_UID_COUNT = 1000
+ADDRESS_SPACE = "RLIMIT_AS"
+DATA_SEGMENT = "RLIMIT_DATA"
 _EXCERPT_BYTES = 64 * 1024  # read at most this much of the head and of the tail of an output file
 _OPEN_FILES = 1024
-ADDRESS_SPACE = "as"  # prlimit's names for RLIMIT_AS and RLIMIT_DATA
-DATA_SEGMENT = "data"
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _TRUE = shutil.which("true", path=_SYSTEM_PATH) or "/bin/true"
+_LAUNCHER = Path(__file__).with_name("sandbox_launcher.py")
+_cleaner = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-cleanup")
+
+Exit = tuple[int, float]  # wait status, CPU seconds (user + sys)
 
 
 @dataclass(frozen=True)
@@ -106,110 +117,81 @@ async def cpu_slot() -> AsyncIterator[None]:
         yield
 
 
-# -- what this machine lets us do, found out once per process ---------------------------------------
+# -- the launcher of untrusted commands ---------------------------------------------------------------
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name, path=_SYSTEM_PATH)
-    if path is None:
-        raise RuntimeError(f"the sandbox needs {name} (util-linux) on {_SYSTEM_PATH}")
-    return path
+class _Launcher:
+    """Client of sandbox_launcher.py: one per process, restarted when it dies."""
+
+    def __init__(self) -> None:
+        argv = [sys.executable, "-S", "-I", str(_LAUNCHER)]
+        self._helper = LineHelper(argv, _parse_launcher_reply, on_start=self._read_greeting)
+        self._ids = itertools.count()
+        self.network_isolated = False
+
+    def _read_greeting(self, process: subprocess.Popen[str]) -> None:
+        greeting = json.loads(process.stdout.readline() or "{}")  # type: ignore[union-attr]
+        self.network_isolated = bool(greeting.get("network_isolated"))
+        if not self.network_isolated:
+            log.warning("sandbox: no network namespace available; untrusted programs keep the network")
+
+    def start(self, request: dict[str, Any], on_pid: Handler, on_exit: Handler) -> None:
+        request_id = str(next(self._ids))
+        line = json.dumps({"id": request_id, **request})
+        self._helper.request(line, {f"{request_id}:pid": on_pid, f"{request_id}:exit": on_exit})
+
+    def sweep(self, uid: int, then: Handler) -> None:
+        """Kill every process of `uid`; `then` runs when that is done (or the launcher died)."""
+        request_id = str(next(self._ids))
+        self._helper.request(json.dumps({"id": request_id, "sweep": uid}), {f"{request_id}:exit": then})
+
+    def ensure_started(self) -> None:
+        self._helper.start()
 
 
-def _running_as_root() -> bool:
-    return os.geteuid() == 0
+def _parse_launcher_reply(line: str) -> tuple[str, Any]:
+    reply = json.loads(line)
+    if "pid" in reply:
+        return f"{reply['id']}:pid", reply["pid"]
+    return f"{reply['id']}:exit", (reply["status"], reply["cpu"])
 
 
 @functools.cache
-def _shared_network_namespace() -> int | None:
-    """An fd of an empty network namespace that all untrusted runs of this process enter (root only).
-
-    Made once by a short-lived `unshare --net` holder; our open fd keeps the namespace alive after it
-    exits. Entering an existing namespace is nearly free; making one per run costs milliseconds.
-    """
-    if not _running_as_root():
-        return None
-    ours = os.readlink("/proc/self/ns/net")
-    holder = subprocess.Popen([_tool("unshare"), "--net", "--", _tool("sleep"), "60"], stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 5
-        while holder.poll() is None and time.monotonic() < deadline:
-            with contextlib.suppress(OSError):  # not exec'd yet
-                if os.readlink(f"/proc/{holder.pid}/ns/net") != ours:
-                    return os.open(f"/proc/{holder.pid}/ns/net", os.O_RDONLY)
-            time.sleep(0.001)
-    finally:
-        holder.kill()
-        holder.wait()
-    log.warning("sandbox: cannot create a network namespace; untrusted programs keep the network")
-    return None
-
-
-@functools.cache
-def _user_namespaces_allowed() -> bool:
-    """Whether `unshare --user --net` works for us (the network cut without root)."""
-    try:
-        subprocess.run([_tool("unshare"), "--user", "--net", "--", _TRUE], check=True, stderr=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
-        log.warning("sandbox: no user namespaces for a non-root user; untrusted programs keep the network")
-        return False
-    return True
+def _launcher() -> _Launcher:
+    return _Launcher()
 
 
 def network_isolated() -> bool:
     """Whether untrusted programs run without network on this machine."""
-    return _shared_network_namespace() is not None or (not _running_as_root() and _user_namespaces_allowed())
+    _launcher().ensure_started()
+    return _launcher().network_isolated
+
+
+# -- the pool of throwaway uids -----------------------------------------------------------------------
 
 
 @functools.cache
 def uid_isolation() -> bool:
     """True when untrusted programs run under throwaway uids (we are root and may setuid)."""
-    if not _running_as_root():
+    if os.geteuid() != 0:
         return False
     try:
-        subprocess.run(_become(SANDBOX_UID_BASE) + [_TRUE], check=True)
+        subprocess.run([_TRUE], user=SANDBOX_UID_BASE, group=SANDBOX_UID_BASE, extra_groups=[], check=True)
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("sandbox: root but cannot switch uid (%s); fork bombs are bounded by time only", exc)
         return False
     return True
 
 
-def _become(uid: int) -> list[str]:
-    return [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
-
-
-def _isolation(uid: int | None) -> list[str]:
-    """The argv prefix that cuts the network and switches to `uid`, as far as this machine allows."""
-    namespace = _shared_network_namespace()
-    if namespace is not None:
-        identity = ["-S", str(uid), "-G", str(uid)] if uid is not None else []
-        return [_tool("nsenter"), f"--net=/proc/{os.getpid()}/fd/{namespace}", *identity, "--"]
-    if uid is not None:
-        return _become(uid)
-    return [_tool("unshare"), "--user", "--net", "--"] if _user_namespaces_allowed() else []
-
-
-def _rlimits(limits: Limits, memory_rlimit: str, memory_bytes: int, count_processes: bool) -> list[str]:
-    """`prlimit` setting both soft and hard limits, so the program cannot raise them again."""
-    values = {
-        memory_rlimit: memory_bytes,
-        "cpu": math.ceil(limits.wall_seconds) + 1,  # a backstop; the wall clock acts first
-        "fsize": limits.output_bytes,
-        "nofile": _OPEN_FILES,
-        "core": 0,
-    }
-    if count_processes:
-        values["nproc"] = limits.processes
-    return [_tool("prlimit"), *(f"--{name}={value}" for name, value in values.items()), "--"]
+def _kill_every_process_i_can_signal() -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(-1, signal.SIGKILL)
 
 
 def kill_everything_of(uid: int) -> None:
-    """SIGKILL every process owned by `uid`, from a shell that has become `uid`: kill(-1) then reaches
-    exactly that uid's processes, and on Linux spares the caller."""
-    subprocess.run(_become(uid) + ["/bin/sh", "-c", "kill -9 -1"], stderr=subprocess.DEVNULL, check=False)
-
-
-# -- the pool of throwaway uids -----------------------------------------------------------------------
+    """SIGKILL every process of `uid` now, from a child that has become `uid` (kill(-1) then reaches
+    exactly that uid's processes, and spares the caller). For rare use: it forks this process."""
+    subprocess.run([_TRUE], user=uid, group=uid, extra_groups=[], preexec_fn=_kill_every_process_i_can_signal)
 
 
 class UidSlot:
@@ -254,11 +236,20 @@ class UidSlot:
             cls._next = (index + 1) % SANDBOX_UID_COUNT
             return index
 
-    def sweep_and_release(self) -> None:
-        """Kill whatever of this uid still lives, then let the uid go."""
-        kill_everything_of(self.uid)
-        os.pwrite(self._lock_fd, b"free", 0)
+    def release(self, swept: bool = True) -> None:
+        """Let the uid go; unswept, it stays marked "held" so that its next holder sweeps it first."""
+        if swept:
+            os.pwrite(self._lock_fd, b"free", 0)
         os.close(self._lock_fd)
+
+    def sweep_then_release(self, then: Callable[[], None]) -> None:
+        """In the background: kill what of this uid still lives, release it, then call `then`."""
+
+        def swept(result: Any) -> None:
+            self.release(swept=not isinstance(result, HelperDied))
+            then()
+
+        _launcher().sweep(self.uid, then=swept)
 
 
 def untrusted_can_start(argv: Sequence[str]) -> bool:
@@ -268,36 +259,16 @@ def untrusted_can_start(argv: Sequence[str]) -> bool:
     slot = UidSlot.acquire()
     try:
         quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        return subprocess.run([*_isolation(slot.uid), *argv], timeout=60, **quiet).returncode == 0
+        done = subprocess.run(argv, user=slot.uid, group=slot.uid, extra_groups=[], timeout=60, **quiet)
+        return done.returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
     finally:
-        slot.sweep_and_release()
+        kill_everything_of(slot.uid)
+        slot.release()
 
 
-# -- one process, from spawn to rusage ----------------------------------------------------------------
-
-
-class _Child:
-    """A spawned command as both sides see it: the worker thread that waits for it, the loop that kills it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._kill_requested = False
-
-    def started(self, pid: int) -> None:
-        with self._lock:
-            self._pid = pid
-            if self._kill_requested:
-                _kill_group(pid)
-
-    def kill(self) -> None:
-        """Kill its process group; the group outlives its leader, so this also sweeps up after exit."""
-        with self._lock:
-            self._kill_requested = True
-            if self._pid is not None:
-                _kill_group(self._pid)
+# -- one command, from spawn to exit ------------------------------------------------------------------
 
 
 def _kill_group(pgid: int) -> None:
@@ -311,53 +282,41 @@ def _spawn_and_wait(
     env: Mapping[str, str],
     stdout: Path,
     stderr: Path,
-    child: _Child,
-) -> tuple[int, resource.struct_rusage]:
-    with open(stdout, "wb") as out, open(stderr, "wb") as err:
-        process = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
-    child.started(process.pid)
-    # wait4 rather than Popen.wait: it hands back the child's own rusage.
+    on_pid: Handler,
+    on_exit: Handler,
+) -> None:
+    """A trusted command, in a worker thread: Popen (vfork), then wait4 for the child's own rusage."""
+    try:
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            process = subprocess.Popen(
+                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+            )
+    except OSError as exc:
+        on_pid(exc)
+        on_exit(exc)
+        return
+    on_pid(process.pid)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return status, usage
+    on_exit((status, usage.ru_utime + usage.ru_stime))
 
 
-async def _execute(
-    argv: Sequence[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    stdout: Path,
-    stderr: Path,
-    seconds: float,
-) -> tuple[int, resource.struct_rusage, bool, float]:
-    """Run to completion or deadline: (wait status, rusage, timed out, wall seconds)."""
-    child = _Child()
-    started = time.monotonic()
-    worker = asyncio.ensure_future(asyncio.to_thread(_spawn_and_wait, argv, cwd, env, stdout, stderr, child))
-    timed_out = False
+async def _supervise(pid: asyncio.Future[int], finished: asyncio.Future[Exit], seconds: float) -> tuple[Exit, bool]:
+    """Wait for the command to end or the deadline; its process group is killed on timeout, on
+    cancellation, and afterwards (the group outlives its leader). Returns (exit, timed out)."""
     try:
-        status, usage = await asyncio.wait_for(asyncio.shield(worker), seconds)
+        return await asyncio.wait_for(asyncio.shield(finished), seconds), False
     except asyncio.TimeoutError:
-        timed_out = True
-        child.kill()
-        status, usage = await worker
+        _kill_group(await pid)
+        return await finished, True
     except asyncio.CancelledError:
-        child.kill()
         with contextlib.suppress(BaseException):  # reap it, though our own task is being cancelled
-            await worker
+            _kill_group(await pid)
+            await finished
         raise
     finally:
-        child.kill()
-    return status, usage, timed_out, time.monotonic() - started
+        if pid.done() and not pid.cancelled() and pid.exception() is None:
+            _kill_group(pid.result())
 
 
 def _read_excerpt(path: Path) -> str:
@@ -373,6 +332,19 @@ def _read_excerpt(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _rlimits(limits: Limits, memory_rlimit: str, memory_bytes: int, count_processes: bool) -> dict[str, int]:
+    values = {
+        memory_rlimit: memory_bytes,
+        "RLIMIT_CPU": math.ceil(limits.wall_seconds) + 1,  # a backstop; the wall clock acts first
+        "RLIMIT_FSIZE": limits.output_bytes,
+        "RLIMIT_NOFILE": _OPEN_FILES,
+        "RLIMIT_CORE": 0,
+    }
+    if count_processes:
+        values["RLIMIT_NPROC"] = limits.processes
+    return values
+
+
 # -- the sandbox --------------------------------------------------------------------------------------
 
 
@@ -381,26 +353,27 @@ class Sandbox:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.build_dir = root / "build"  # written by trusted steps only; readable by the program
+        self.build_dir = root  # written by trusted steps only; readable by the program
         self.run_dir = root / "run"  # the untrusted program's working (and only writable) directory
         self._uid: UidSlot | None = None
-        self._runs = 0
+        self._commands = 0
 
     @classmethod
     def create(cls) -> Sandbox:
-        root = Path(tempfile.mkdtemp(prefix="perforch-"))
-        root.chmod(0o711)  # the sandbox uid may pass through, not list or write
-        box = cls(root)
-        box.build_dir.mkdir(mode=0o755)
+        box = cls(Path(tempfile.mkdtemp(prefix="perforch-")))
+        box.root.chmod(0o755)  # the sandbox uid may read what was built, not write it
         box.run_dir.mkdir(mode=0o700)
         return box
 
     def close(self) -> None:
-        """Remove the scratch dir; the uid's leftovers are killed, and the uid freed, in the background."""
+        """Kill the uid's leftovers, free the uid and remove the scratch dir, in the background: the
+        verdict is known already, and these take longer than a short test run."""
+        remove = functools.partial(_cleaner.submit, shutil.rmtree, self.root, ignore_errors=True)
         if self._uid is not None:
-            threading.Thread(target=self._uid.sweep_and_release, name="sandbox-sweep").start()
+            self._uid.sweep_then_release(then=remove)
             self._uid = None
-        shutil.rmtree(self.root, ignore_errors=True)
+        else:
+            remove()
 
     def write(self, name: str, text: str) -> Path:
         path = self.build_dir / name
@@ -409,7 +382,7 @@ class Sandbox:
 
     def scrub(self, text: str) -> str:
         """Output as a model should see it: scratch paths reduced to bare file names."""
-        for directory in (self.build_dir, self.run_dir, self.root):
+        for directory in (self.run_dir, self.root):
             text = text.replace(f"{directory}/", "")
         return text.replace(str(self.root), ".")
 
@@ -423,7 +396,13 @@ class Sandbox:
     ) -> Completed:
         """A trusted step (compiler, formatter): deadline and own process group, no other confinement."""
         environment = {**os.environ, **(env or {})}
-        return await self._complete(argv, cwd or self.build_dir, environment, seconds, output_cap=None)
+
+        def spawn(stdout: Path, stderr: Path, on_pid: Handler, on_exit: Handler) -> None:
+            asyncio.get_running_loop().run_in_executor(
+                None, _spawn_and_wait, argv, cwd or self.build_dir, environment, stdout, stderr, on_pid, on_exit
+            )
+
+        return await self._complete(spawn, seconds, output_cap=None)
 
     async def run(
         self,
@@ -441,12 +420,21 @@ class Sandbox:
         """
         uid = self._sandbox_uid()
         memory_bytes = (limits.memory_mb + memory_headroom_mb) * 1024 * 1024
-        confined = [*_rlimits(limits, memory_rlimit, memory_bytes, uid is not None), *_isolation(uid), *argv]
         environment = {"PATH": _SYSTEM_PATH, "HOME": str(self.run_dir), "TMPDIR": str(self.run_dir)}
-        environment.update({"LANG": "C.UTF-8", **(env or {})})
-        return await self._complete(
-            confined, self.run_dir, environment, limits.wall_seconds, output_cap=limits.output_bytes
-        )
+        # The launcher execs without a PATH search: the uid it has switched to may not read our Python.
+        program = shutil.which(argv[0], path=_SYSTEM_PATH) if os.sep not in argv[0] else argv[0]
+        request = {
+            "argv": [program or argv[0], *argv[1:]],
+            "cwd": str(self.run_dir),
+            "env": {**environment, "LANG": "C.UTF-8", **(env or {})},
+            "rlimits": _rlimits(limits, memory_rlimit, memory_bytes, uid is not None),
+            "uid": uid,
+        }
+
+        def spawn(stdout: Path, stderr: Path, on_pid: Handler, on_exit: Handler) -> None:
+            _launcher().start({**request, "stdout": str(stdout), "stderr": str(stderr)}, on_pid, on_exit)
+
+        return await self._complete(spawn, limits.wall_seconds, output_cap=limits.output_bytes)
 
     def _sandbox_uid(self) -> int | None:
         if self._uid is None and uid_isolation():
@@ -454,34 +442,23 @@ class Sandbox:
             os.chown(self.run_dir, self._uid.uid, self._uid.uid)
         return self._uid.uid if self._uid else None
 
-    async def _complete(
-        self,
-        argv: Sequence[str],
-        cwd: Path,
-        env: Mapping[str, str],
-        seconds: float,
-        *,
-        output_cap: int | None,
-    ) -> Completed:
-        self._runs += 1
-        stdout = self.root / f"{self._runs}.stdout"
-        stderr = self.root / f"{self._runs}.stderr"
+    async def _complete(self, spawn: Any, seconds: float, *, output_cap: int | None) -> Completed:
+        self._commands += 1
+        stdout, stderr = (self.root / f".{self._commands}.{name}" for name in ("stdout", "stderr"))
+        loop = asyncio.get_running_loop()
+        pid: asyncio.Future[int] = loop.create_future()
+        finished: asyncio.Future[Exit] = loop.create_future()
+        started = time.monotonic()
         async with cpu_slot():
-            status, usage, timed_out, wall = await _execute(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdout=stdout,
-                stderr=stderr,
-                seconds=seconds,
-            )
+            spawn(stdout, stderr, settle(loop, pid), settle(loop, finished))
+            (status, cpu_seconds), timed_out = await _supervise(pid, finished, seconds)
         capped = output_cap is not None and max(stdout.stat().st_size, stderr.stat().st_size) >= output_cap
         return Completed(
             exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             timed_out=timed_out,
-            cpu_seconds=usage.ru_utime + usage.ru_stime,
-            wall_seconds=wall,
+            cpu_seconds=cpu_seconds,
+            wall_seconds=time.monotonic() - started,
             stdout=_read_excerpt(stdout),
             stderr=_read_excerpt(stderr),
             output_capped=capped,

@@ -34,3 +34,11 @@ def wait_until_gone(marker: str, seconds: float = 3.0) -> list[int]:
     while (alive := live_processes_with(marker)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return alive
+
+
+def wait_until_removed(path: Path, seconds: float = 3.0) -> bool:
+    """Whether `path` is gone within `seconds` (the sandbox removes its scratch dir in the background)."""
+    deadline = time.monotonic() + seconds
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not path.exists()

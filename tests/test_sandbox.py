@@ -19,7 +19,7 @@ from perforch.orchestration.sandbox import (
     untrusted_can_start,
 )
 from perforch.orchestration.task import Limits
-from process_watch import live_processes_with, unique_marker, wait_until_gone
+from process_watch import live_processes_with, unique_marker, wait_until_gone, wait_until_removed
 
 QUICK = Limits(wall_seconds=5)
 needs_uid_pool = pytest.mark.skipif(not uid_isolation(), reason="needs root: untrusted runs use throwaway uids")
@@ -44,7 +44,7 @@ async def test_output_exit_code_and_cleanup() -> None:
         done = await run_shell(box, "echo out; echo err >&2; exit 3")
         assert (done.exit_code, done.signal, done.timed_out) == (3, None, False)
         assert (done.stdout, done.stderr) == ("out\n", "err\n")
-    assert not root.exists()
+    assert wait_until_removed(root)
 
 
 async def test_cpu_time_comes_from_rusage(python: str) -> None:
@@ -96,7 +96,7 @@ async def test_cancellation_kills_the_program() -> None:
         with pytest.raises(asyncio.CancelledError):
             await running
     assert wait_until_gone(f"sleep {marker}") == []
-    assert not root.exists()
+    assert wait_until_removed(root)
 
 
 async def test_output_beyond_the_limit_stops_the_program() -> None:
@@ -159,5 +159,5 @@ def test_uid_slots_are_exclusive() -> None:
     try:
         assert first.uid != second.uid
     finally:
-        first.sweep_and_release()
-        second.sweep_and_release()
+        first.release()
+        second.release()

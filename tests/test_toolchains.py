@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from perforch.orchestration.task import LANGUAGES, Limits, Outcome, Program, Verdict
 from perforch.orchestration.toolchains import close_all, get_toolchain
-from process_watch import unique_marker, wait_until_gone
+from process_watch import unique_marker, wait_until_gone, wait_until_removed
 
 HUMANEVALPACK = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "humanevalpack"
 SAMPLE = (0, 41, 82, 123, 163)  # spread over the set, clear of the flaky Go/95 and Rust/32
@@ -162,7 +162,7 @@ async def test_hostile_programs_are_contained_and_leave_nothing_behind(language:
         Path(f"/tmp/{marker}").unlink(missing_ok=True)
     assert result.outcome in (Outcome.RESOURCE_LIMIT, Outcome.TIMEOUT, Outcome.TEST_FAILED)
     assert wait_until_gone(run_dir) == []
-    assert not Path(run_dir).exists()
+    assert wait_until_removed(Path(run_dir))
 
 
 NETWORK_CLIENTS = {
@@ -207,7 +207,7 @@ async def test_cancelling_build_and_test_kills_the_program() -> None:
     finally:
         Path(f"/tmp/{marker}").unlink(missing_ok=True)
     assert run_dir and wait_until_gone(run_dir) == []
-    assert not Path(run_dir).exists()
+    assert wait_until_removed(Path(run_dir))
 
 
 # -- measure() ----------------------------------------------------------------------------------------

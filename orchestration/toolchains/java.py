@@ -10,13 +10,14 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from ..helper_process import HelperDied
 from ..sandbox import DATA_SEGMENT, Sandbox, cpu_slot, max_parallel
 from ..task import Limits, Outcome, Program, Verdict
 from .base import ToolchainUnavailable
 from .buildrun import BuildRunToolchain
 from .cache import prepared_dir, run_trusted, tool_version
 from .diagnostics import compiler_excerpt
-from .javac_server import JavacServer, JavacServerDied
+from .javac_server import JavacServer
 
 # A test run is short: class data sharing and C1 only start fastest; the serial GC adds no threads.
 _TEST_JVM_FLAGS = ("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData")
@@ -60,7 +61,7 @@ class JavaToolchain(BuildRunToolchain):
         async with cpu_slot():
             try:
                 return await self._server.compile([main], out_dir, limits.build_seconds)
-            except JavacServerDied:  # it crashed or was restarted under us: one fresh try
+            except HelperDied:  # it crashed or was restarted under us: one fresh try
                 return await self._server.compile([main], out_dir, limits.build_seconds)
 
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
