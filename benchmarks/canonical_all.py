@@ -2,8 +2,9 @@
 candidate-to-verdict time beside the bare toolchain's (compile and run by hand, no sandbox).
 
 Prints per language: passed/total, the failures by task id (known-flaky Go/95 and Rust/32 apart),
-seconds per problem (each verdict's wall time, with up to CPU-count candidates in parallel), and wall
-seconds for the language; then, on a sample run one at a time, our time against the bare toolchain's.
+seconds per problem (the language's wall time over its problems, up to CPU-count in parallel), the mean
+latency of one verdict in that parallel run (queueing included), and wall seconds; then, on a sample run
+one at a time, our candidate-to-verdict time against the bare toolchain's.
 Targets: all 820 in under 2 minutes on 2 cores; ours within 1.2x of by hand, Java within 0.5x.
 
     python3 benchmarks/canonical_all.py [--languages python,go] [--limit N] [--sample N]
@@ -128,15 +129,16 @@ async def compare_with_bare(language: str, problems: list[Problem], size: int) -
 
 
 def print_runs(runs: list[LanguageRun], total_wall: float) -> None:
-    print(f"{'language':9} {'passed':>9}  {'s/problem':>9} {'wall s':>7}  failures (flaky apart)")
+    print(f"{'language':9} {'passed':>9}  {'s/problem':>9} {'latency':>7} {'wall s':>7}  failures (flaky apart)")
     for run in runs:
         passed = sum(v.passed for _, v in run.verdicts)
-        per_problem = statistics.mean(v.seconds for _, v in run.verdicts)
+        per_problem = run.wall_seconds / len(run.verdicts)
+        latency = statistics.mean(v.seconds for _, v in run.verdicts)
         failures = ", ".join(run.failed(flaky=False)) or "-"
         flaky = ", ".join(run.failed(flaky=True))
         note = f"{failures}  (flaky: {flaky})" if flaky else failures
         score = f"{passed:>4}/{len(run.verdicts):<4}"
-        print(f"{run.language:9} {score}  {per_problem:>9.3f} {run.wall_seconds:>7.1f}  {note}")
+        print(f"{run.language:9} {score}  {per_problem:>9.3f} {latency:>7.3f} {run.wall_seconds:>7.1f}  {note}")
     total = sum(len(r.verdicts) for r in runs)
     print(f"all {total} programs: {total_wall:.1f} s wall with {max_parallel()} in parallel")
     for run in runs:
