@@ -276,6 +276,34 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+class _ProcessGroup:
+    """The group of a command being started: killable from the loop before its pid is even known.
+
+    Its pid arrives from another thread (the Popen worker, the launcher's reply reader) and needs no
+    trip through the event loop: nobody awaits it, it is only there to be killed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._killed = False
+
+    def started(self, pid: Any) -> None:
+        if isinstance(pid, BaseException):
+            return  # the exit handler reports the failure
+        with self._lock:
+            self._pid = pid
+            if self._killed:
+                _kill_group(pid)
+
+    def kill(self) -> None:
+        """SIGKILL the group now, or as soon as it exists; again after exit, for what its leader left."""
+        with self._lock:
+            self._killed = True
+            if self._pid is not None:
+                _kill_group(self._pid)
+
+
 def _spawn_and_wait(
     argv: Sequence[str],
     cwd: Path,
@@ -301,22 +329,21 @@ def _spawn_and_wait(
     on_exit((status, usage.ru_utime + usage.ru_stime))
 
 
-async def _supervise(pid: asyncio.Future[int], finished: asyncio.Future[Exit], seconds: float) -> tuple[Exit, bool]:
+async def _supervise(group: _ProcessGroup, finished: asyncio.Future[Exit], seconds: float) -> tuple[Exit, bool]:
     """Wait for the command to end or the deadline; its process group is killed on timeout, on
     cancellation, and afterwards (the group outlives its leader). Returns (exit, timed out)."""
     try:
         return await asyncio.wait_for(asyncio.shield(finished), seconds), False
     except asyncio.TimeoutError:
-        _kill_group(await pid)
+        group.kill()
         return await finished, True
     except asyncio.CancelledError:
+        group.kill()
         with contextlib.suppress(BaseException):  # reap it, though our own task is being cancelled
-            _kill_group(await pid)
             await finished
         raise
     finally:
-        if pid.done() and not pid.cancelled() and pid.exception() is None:
-            _kill_group(pid.result())
+        group.kill()
 
 
 def _read_excerpt(path: Path) -> str:
@@ -446,12 +473,12 @@ class Sandbox:
         self._commands += 1
         stdout, stderr = (self.root / f".{self._commands}.{name}" for name in ("stdout", "stderr"))
         loop = asyncio.get_running_loop()
-        pid: asyncio.Future[int] = loop.create_future()
+        group = _ProcessGroup()
         finished: asyncio.Future[Exit] = loop.create_future()
         started = time.monotonic()
         async with cpu_slot():
-            spawn(stdout, stderr, settle(loop, pid), settle(loop, finished))
-            (status, cpu_seconds), timed_out = await _supervise(pid, finished, seconds)
+            spawn(stdout, stderr, group.started, settle(loop, finished))
+            (status, cpu_seconds), timed_out = await _supervise(group, finished, seconds)
         capped = output_cap is not None and max(stdout.stat().st_size, stderr.stat().st_size) >= output_cap
         return Completed(
             exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
