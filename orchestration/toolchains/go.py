@@ -69,7 +69,9 @@ class GoToolchain(BuildRunToolchain):
     # Go reserves address space far beyond what it uses (as the JVM does); RLIMIT_DATA counts the rest.
     memory_rlimit = DATA_SEGMENT
     memory_headroom_mb = 64
-    out_of_memory_messages = ("out of memory",)
+    # Near its data limit the runtime sometimes crashes in the GC instead of saying "out of memory";
+    # with cgo off, a bare SIGSEGV (not a panic) can only come from the runtime itself.
+    out_of_memory_messages = ("out of memory", "SIGSEGV: segmentation violation")
     failure_start = re.compile(r"^--- FAIL|^panic:|^fatal error:", re.MULTILINE)
 
     def __init__(self) -> None:
