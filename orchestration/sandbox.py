@@ -28,7 +28,7 @@ logged and programs keep the network.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import atexit
 import contextlib
 import fcntl
 import functools
@@ -65,7 +65,9 @@ _OPEN_FILES = 1024
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _TRUE = shutil.which("true", path=_SYSTEM_PATH) or "/bin/true"
 _LAUNCHER = Path(__file__).with_name("sandbox_launcher.py")
-_cleaner = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-cleanup")
+# Scratch dirs whose removal waits for their uid's sweep; whatever is left at exit goes then.
+_unremoved: set[Path] = set()
+atexit.register(lambda: [shutil.rmtree(root, ignore_errors=True) for root in list(_unremoved)])
 
 Exit = tuple[int, float]  # wait status, CPU seconds (user + sys)
 
@@ -393,14 +395,14 @@ class Sandbox:
         return box
 
     def close(self) -> None:
-        """Kill the uid's leftovers, free the uid and remove the scratch dir, in the background: the
-        verdict is known already, and these take longer than a short test run."""
-        remove = functools.partial(_cleaner.submit, shutil.rmtree, self.root, ignore_errors=True)
-        if self._uid is not None:
-            self._uid.sweep_then_release(then=remove)
-            self._uid = None
-        else:
-            remove()
+        """Kill the uid's leftovers, free the uid and remove the scratch dir, in the background (the
+        launcher's reply thread): the verdict is known already, and these take longer than a short test."""
+        if self._uid is None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            return
+        _unremoved.add(self.root)
+        self._uid.sweep_then_release(then=functools.partial(_remove_scratch, self.root))
+        self._uid = None
 
     def write(self, name: str, text: str) -> Path:
         path = self.build_dir / name
@@ -490,6 +492,11 @@ class Sandbox:
             stderr=_read_excerpt(stderr),
             output_capped=capped,
         )
+
+
+def _remove_scratch(root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    _unremoved.discard(root)
 
 
 @contextlib.asynccontextmanager
