@@ -57,7 +57,7 @@ class RustToolchain(BuildRunToolchain):
 
 def _prebuilt_crates(cargo: str, rustc_version: str) -> list[str]:
     """rustc flags that link the crates cargo built once for this rustc (rlibs are per compiler)."""
-    directory = prepared_dir(f"rust-{rustc_version}/crates", lambda d: _build_crates(cargo, d))
+    directory = prepared_dir(f"rust-{rustc_version}/crates", lambda d: _build_crates(cargo, rustc_version, d))
     externs = json.loads((directory / "externs.json").read_text())
     flags = ["-L", f"dependency={directory / 'target' / 'release' / 'deps'}"]
     for name, rlib in externs.items():
@@ -65,10 +65,15 @@ def _prebuilt_crates(cargo: str, rustc_version: str) -> list[str]:
     return flags
 
 
-def _build_crates(cargo: str, directory: Path) -> None:
-    dependencies = "".join(f'{name} = "{version}"\n' for name, version in CRATES.items())
-    manifest = '[package]\nname = "perforch-crates"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\n'
-    (directory / "Cargo.toml").write_text(manifest + dependencies)
+def _build_crates(cargo: str, rustc_version: str, directory: Path) -> None:
+    # rust-version + resolver 3: cargo picks the dependencies' newest releases that still build with
+    # this rustc, so a later release of regex's own dependencies cannot break a fresh machine.
+    rust_version = re.search(r"\d+\.\d+\.\d+", rustc_version)
+    package = ['name = "perforch-crates"', 'version = "0.0.0"', 'edition = "2021"', 'resolver = "3"']
+    package += [f'rust-version = "{rust_version.group()}"'] if rust_version else []
+    dependencies = [f'{name} = "{version}"' for name, version in CRATES.items()]
+    manifest = "\n".join(["[package]", *package, "", "[dependencies]", *dependencies, ""])
+    (directory / "Cargo.toml").write_text(manifest)
     (directory / "src").mkdir()
     (directory / "src" / "lib.rs").write_text("")
     messages = run_trusted(
