@@ -79,6 +79,18 @@ async def test_a_syntax_error_is_a_compile_error_that_names_the_line(language: s
     assert FILE_NAMES[language] in result.diagnostics and "/tmp/" not in result.diagnostics
 
 
+NO_TESTS = {
+    "rust": ("pub fn f() {}", "#[cfg(test)]\nmod tests {\n    use super::*;\n}\n"),
+    "go": ("func f() {}", "func helper() { f() }"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(NO_TESTS))
+async def test_a_test_program_that_runs_no_test_does_not_pass(language: str) -> None:
+    result = await verdict(program(language, *NO_TESTS[language]))
+    assert result.outcome is Outcome.TEST_FAILED and "no test ran" in result.diagnostics
+
+
 def test_get_toolchain_is_one_instance_per_language() -> None:
     assert get_toolchain("C++") is get_toolchain("cpp") and get_toolchain("go").language == "go"
 
