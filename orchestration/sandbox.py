@@ -70,6 +70,7 @@ _unremoved: set[Path] = set()
 atexit.register(lambda: [shutil.rmtree(root, ignore_errors=True) for root in list(_unremoved)])
 
 Exit = tuple[int, float]  # wait status, CPU seconds (user + sys)
+Spawn = Callable[[Path, Path, Handler, Handler], None]  # start a command: stdout, stderr, on pid, on exit
 
 
 @dataclass(frozen=True)
@@ -421,14 +422,14 @@ class Sandbox:
         *,
         seconds: float,
         env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
     ) -> Completed:
-        """A trusted step (compiler, formatter): deadline and own process group, no other confinement."""
+        """A trusted step (compiler, formatter) in the build dir: a deadline and its own process group,
+        no other confinement."""
         environment = {**os.environ, **(env or {})}
 
         def spawn(stdout: Path, stderr: Path, on_pid: Handler, on_exit: Handler) -> None:
             asyncio.get_running_loop().run_in_executor(
-                None, _spawn_and_wait, argv, cwd or self.build_dir, environment, stdout, stderr, on_pid, on_exit
+                None, _spawn_and_wait, argv, self.build_dir, environment, stdout, stderr, on_pid, on_exit
             )
 
         return await self._complete(spawn, seconds, output_cap=None)
@@ -471,7 +472,7 @@ class Sandbox:
             os.chown(self.run_dir, self._uid.uid, self._uid.uid)
         return self._uid.uid if self._uid else None
 
-    async def _complete(self, spawn: Any, seconds: float, *, output_cap: int | None) -> Completed:
+    async def _complete(self, spawn: Spawn, seconds: float, *, output_cap: int | None) -> Completed:
         self._commands += 1
         stdout, stderr = (self.root / f".{self._commands}.{name}" for name in ("stdout", "stderr"))
         loop = asyncio.get_running_loop()

@@ -15,7 +15,6 @@ import time
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from ..sandbox import ADDRESS_SPACE, Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Program, Timing, Verdict
@@ -111,10 +110,9 @@ class BuildRunToolchain(Toolchain):
         limits: Limits,
         *,
         env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
     ) -> Verdict | None:
-        """Run one trusted build step; a COMPILE_ERROR or TIMEOUT Verdict when it fails, else None."""
-        done = await box.build(argv, seconds=limits.build_seconds, env=env, cwd=cwd)
+        """Run one trusted build step in the build dir; a COMPILE_ERROR or TIMEOUT Verdict when it fails."""
+        done = await box.build(argv, seconds=limits.build_seconds, env=env)
         if done.timed_out:
             return Verdict(Outcome.TIMEOUT, f"compiling took longer than {limits.build_seconds:g} s")
         if not done.succeeded:
