@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# C++: Boost.Any (CPP/22, /137) and OpenSSL's MD5 (CPP/162). The sandbox needs util-linux (essential).
+# C++: Boost.Any (CPP/22, /137) and OpenSSL's MD5 (CPP/162).
 need_apt=()
-for pkg in g++ libboost-dev libssl-dev util-linux; do
+for pkg in g++ libboost-dev libssl-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)
