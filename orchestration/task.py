@@ -65,6 +65,9 @@ class Verdict:
     outcome: Outcome
     diagnostics: str = ""  # trimmed compiler / test output, safe to show a model
     seconds: float = 0.0  # wall time from candidate to verdict
+    tests_run: int | None = None  # None when the runner does not say; never claim a pass when 0 ran
+    tests_passed: int | None = None
+    tests_source: str = ""  # what was run, e.g. "pytest tests/test_core.py -k count_vowels"
 
     @property
     def passed(self) -> bool:
