@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perforch", description=__doc__)
     sub = parser.add_subparsers(dest="command")
 
+    for kind, text in (
+        ("generate", "fill the stub whose function spans a line"),
+        ("optimize", "make a finished function faster, keeping its tests green"),
+    ):
+        job = sub.add_parser(kind, help=text)
+        job.add_argument("file", type=Path)
+        job.add_argument("--line", type=int, required=True, help="1-based line inside the function")
+        job.add_argument("--apply", action="store_true", help="write the result into the file")
+        job.add_argument("--json", action="store_true")
+        job.add_argument("--config", type=Path)
+        job.add_argument("--profile", help="ranking matrix to route by (name or TOML file)")
+        job.set_defaults(run=_job, kind=kind)
+
     rankings = sub.add_parser("rankings", help="print a ranking matrix")
     rankings.add_argument("--profile", help="profile name or TOML file (default: the configured one)")
     rankings.add_argument("--language", help=f"one of {', '.join(LANGUAGES)}")
@@ -93,6 +106,115 @@ def _progress(label: str):
         print(f"{label}: {message}", end=end, file=sys.stderr, flush=True)
 
     return report
+
+
+# -- generate and optimize -------------------------------------------------------------------------
+
+
+def _job(args: argparse.Namespace) -> int:
+    from .proposal import FileChanged, ProposalError, apply, propose
+
+    config = load_config(_workspace_of(args.file), args.config)
+    try:
+        proposal = asyncio.run(
+            _with_toolchains_closed(
+                propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
+            )
+        )
+    except ProposalError as exc:
+        print(f"perforch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    applied, refusal = False, ""
+    if args.apply and proposal.proposed is not None:
+        try:
+            apply(proposal)
+            applied = True
+        except FileChanged as exc:
+            refusal = str(exc)
+    report = job_report(proposal, applied, refusal)
+    print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))
+    return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
+
+
+def _workspace_of(file: Path) -> Path:
+    """The nearest folder above the file holding a perforch.toml (where its settings come from)."""
+    start = file.resolve().parent
+    return next((d for d in (start, *start.parents) if (d / "perforch.toml").is_file()), start)
+
+
+async def _with_toolchains_closed(work):
+    from .toolchains import close_all
+
+    try:
+        return await work
+    finally:
+        await close_all()
+
+
+def _stage_progress(event) -> None:
+    detail = f": {event.detail.splitlines()[0][:100]}" if event.detail and event.status != "started" else ""
+    print(f"  {event.stage:<10} {event.model or '-':<24} {event.status}{detail}", file=sys.stderr, flush=True)
+
+
+def job_report(proposal, applied: bool, refusal: str) -> dict:
+    """The machine-readable summary of a generate/optimize run (also what --json prints)."""
+    result, verdict = proposal.result, proposal.result.verdict
+    return {
+        "kind": proposal.kind,
+        "file": str(proposal.file),
+        "function": proposal.function,
+        "language": result.language,
+        "category": result.category,
+        "passed": result.passed,
+        "changed": proposal.proposed is not None,
+        "applied": applied,
+        "refused": refusal,
+        "models": result.models,
+        "tests": {
+            "run": verdict.tests_run if verdict else None,
+            "passed": verdict.tests_passed if verdict else None,
+            "source": verdict.tests_source if verdict else "",
+        },
+        "failure": "" if result.passed or verdict is None else verdict.diagnostics,
+        "speedup": result.speedup,
+        "tokens": result.tokens,
+        "cost_usd": round(result.cost_usd, 6),
+        "diff": proposal.diff(),
+        "trace": [
+            {"stage": a.stage, "model": a.model, "attempt": a.attempt, "status": a.status, "detail": a.detail[:500]}
+            for a in result.trace
+        ],
+    }
+
+
+def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
+    lines = [
+        f"{report['kind']} `{report['function']}` in {report['file']} ({report['language']}, "
+        f"category {report['category']})"
+    ]
+    models = ", ".join(f"{stage}: {model}" for stage, model in report["models"].items()) or "none"
+    lines.append(f"models: {models}")
+    tests = report["tests"]
+    if tests["run"] is not None:
+        lines.append(f"tests: {tests['passed']}/{tests['run']} passed ({tests['source'] or 'workspace tests'})")
+    if report["speedup"]:
+        lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
+    lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
+    if not report["passed"]:
+        lines.append("no passing version found; the file was left unchanged")
+        if report["failure"]:
+            lines.append(f"last failure:\n{report['failure']}")
+    elif not report["changed"]:
+        lines.append("no change to propose (no measurably faster version)")
+    else:
+        lines.append(diff.rstrip())
+        if report["refused"]:
+            lines.append(f"not applied: {report['refused']}")
+        elif report["applied"]:
+            lines.append(f"applied to {report['file']}")
+        elif not asked_to_apply:
+            lines.append("not applied: rerun with --apply to write it")
+    return "\n".join(lines)
 
 
 # -- rankings ----------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class Result:
     passed: bool = False  # on the visible tests
     source: str | None = None  # the best file: passing if any passed
     code: str | None = None
+    verdict: Verdict | None = None  # of `source`
     speedup: float | None = None  # first passing version's CPU time / kept version's
     models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
     trace: list[Attempt] = field(default_factory=list)
@@ -147,7 +148,7 @@ class Pipeline:
         if not verdict.passed:
             return result
         code = find_function(task.source, task.language, name=task.entry_point).text
-        result.passed, result.source, result.code = True, task.source, code
+        result.passed, result.source, result.code, result.verdict = True, task.source, code, verdict
         try:
             await self._categorize(task, result)
             await self._refine(task, validator, result, Candidate(code, task.source, verdict, ""))
@@ -244,8 +245,8 @@ class Pipeline:
         verdict = await validator.check(source)
         self._note(stage, model, n, verdict.outcome.value, verdict.diagnostics, result, verdict.seconds)
         candidate = Candidate(code, source, verdict, model)
-        if result.source is None:
-            result.source, result.code = source, code  # something to show even if nothing passes
+        if result.source is None:  # something to show even if nothing passes
+            result.source, result.code, result.verdict = source, code, verdict
         return candidate
 
     async def _ask(self, stage: str, model: str, n: int, messages: list[dict], result: Result) -> str | None:
@@ -284,7 +285,7 @@ class Pipeline:
         return ranked[:count]
 
     def _keep(self, result: Result, stage: str, candidate: Candidate) -> Candidate:
-        result.passed = True
+        result.passed, result.verdict = True, candidate.verdict
         result.source, result.code = candidate.source, candidate.code
         result.models[stage] = candidate.model
         return candidate

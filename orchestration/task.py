@@ -25,6 +25,29 @@ def check_language(language: str) -> str:
     return name
 
 
+_EXTENSIONS = {
+    ".py": "python",
+    ".pyi": "python",
+    ".java": "java",
+    ".go": "go",
+    ".rs": "rust",
+    ".cpp": "cpp",
+    ".cc": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".h": "cpp",
+}
+
+
+def language_of_path(path: str) -> str:
+    """The language of a source file, from its extension; UnsupportedLanguage otherwise."""
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix not in _EXTENSIONS:
+        raise UnsupportedLanguage(suffix or path)
+    return _EXTENSIONS[suffix]
+
+
 @dataclass(frozen=True)
 class Task:
     """One function to write.
