@@ -55,15 +55,17 @@ class Proposal:
         return "".join(lines)
 
 
-def read_function(file: Path, line: int) -> tuple[str, str, FunctionSpan]:
-    """(language, text, span) of the function spanning the 1-based line."""
+def read_function(file: Path, line: int, text: str | None = None) -> tuple[str, str, FunctionSpan]:
+    """(language, text, span) of the function spanning the 1-based line; `text` is the editor's copy of the
+    file when it has unsaved changes, else the file is read."""
     language = language_of_path(str(file))
-    try:
-        text = file.read_bytes().decode("utf-8")  # bytes, so CRLF line endings survive
-    except FileNotFoundError as exc:
-        raise ProposalError(f"{file}: no such file") from exc
-    except UnicodeDecodeError as exc:
-        raise ProposalError(f"{file}: not UTF-8 text ({exc})") from exc
+    if text is None:
+        try:
+            text = file.read_bytes().decode("utf-8")  # bytes, so CRLF line endings survive
+        except FileNotFoundError as exc:
+            raise ProposalError(f"{file}: no such file") from exc
+        except UnicodeDecodeError as exc:
+            raise ProposalError(f"{file}: not UTF-8 text ({exc})") from exc
     try:
         span = find_function(text, language, line=line - 1)
     except FunctionNotFound as exc:
@@ -78,12 +80,16 @@ async def propose(
     config: Config,
     *,
     profile: str | None = None,
+    text: str | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
 ) -> Proposal:
-    """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`."""
+    """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`.
+
+    `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
+    remembers what it started from, so a later edit is never overwritten."""
     file = file.resolve()
-    digest = _digest(file)
-    language, text, span = read_function(file, line)
+    language, text, span = read_function(file, line, text)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     stub = is_stub(span, language)
     if kind == "generate" and not stub:
         raise ProposalError(f"{file.name}:{line}: `{span.name}` already has a body; use `perforch optimize` on it")
@@ -114,7 +120,7 @@ def apply(proposal: Proposal) -> None:
     new_text = proposal.proposed
     if new_text is None:
         raise ProposalError("nothing to apply: no passing change was found")
-    if _digest(proposal.file) != proposal.digest:
+    if _digest(proposal.file) != proposal.digest:  # also refuses unsaved editor text that differs on disk
         raise FileChanged(f"{proposal.file} was edited after the run started; it was not overwritten")
     mode = proposal.file.stat().st_mode
     handle, temp = tempfile.mkstemp(dir=proposal.file.parent, prefix=f".{proposal.file.name}.", suffix=".perforch")
