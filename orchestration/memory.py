@@ -1,14 +1,20 @@
 """The ranking matrix: (stage, language, category) -> models ranked best first, with scores and samples.
 
-Profiles are TOML files with provenance. Shipped ones live in the `perforch.profiles` package; a user's own
-(from `perforch profile`) live in the platformdirs data dir and override shipped cells of the same name.
+Profiles are TOML files with provenance: the matrix's own, and optionally one per cell (source, table,
+metric, date), as the shipped profile built from published results has. Shipped ones live in the
+`perforch.profiles` package; a user's own (from `perforch profile`) live in the platformdirs data dir and
+override shipped cells of the same name.
+
+Cells name models by litellm id or by a user's alias; `ranked` matches both against the models the user
+has, so a published id reaches the user under the alias that points at it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +30,11 @@ else:  # pragma: no cover
 
 ANY_CATEGORY = "*"  # the language's overall row
 
+# Where a stage has no ranking of its own for a model, the order of another stage is the next best guess:
+# no per-language efficiency figures are published (so refine has no seed), and repair results cover
+# fewer models than generation results. A model that writes the language well is the better bet.
+STAGE_FALLBACK: dict[str, str] = {"refine": "generate", "debug": "generate"}
+
 
 class ProfileError(ValueError):
     """A profile that cannot be found or read; the message names the file and the problem."""
@@ -34,6 +45,7 @@ class RankedModel:
     model: str
     score: float
     samples: int = 0
+    source_name: str = ""  # the model's name as a published source prints it, when it came from one
 
 
 @dataclass(frozen=True)
@@ -43,22 +55,60 @@ class Provenance:
     models: tuple[str, ...] = ()
     metric: str = ""
     command: str = ""
+    notes: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()  # models a source ranks that the profile leaves out, each with the reason
+
+
+@dataclass(frozen=True)
+class CellProvenance:
+    """Where one cell's ranking comes from."""
+
+    source: str = ""
+    table: str = ""
+    metric: str = ""
+    date: str = ""
+    url: str = ""
 
 
 Cell = tuple[str, str, str]  # (stage, language, category)
+
+
+def canonical_model(name: str, ids: Mapping[str, str] | None = None) -> str:
+    """The litellm id a name stands for (an alias resolved through `ids`), without litellm's default
+    `openai/` prefix, so that `gpt-4o` and `openai/gpt-4o` are the same model."""
+    model = (ids or {}).get(name, name)
+    return model.removeprefix("openai/")
 
 
 @dataclass
 class RankingMatrix:
     cells: dict[Cell, list[RankedModel]] = field(default_factory=dict)
     provenance: Provenance = field(default_factory=Provenance)
+    sources: dict[Cell, CellProvenance] = field(default_factory=dict)
 
-    def set(self, stage: str, language: str, category: str, ranking: list[RankedModel]) -> None:
+    def set(
+        self,
+        stage: str,
+        language: str,
+        category: str,
+        ranking: list[RankedModel],
+        provenance: CellProvenance | None = None,
+    ) -> None:
         ordered = sorted(ranking, key=lambda r: (-r.score, -r.samples, r.model))
-        self.cells[(stage, language, category or ANY_CATEGORY)] = ordered
+        key = (stage, language, category or ANY_CATEGORY)
+        self.cells[key] = ordered
+        if provenance is not None:
+            self.sources[key] = provenance
 
     def cell(self, stage: str, language: str, category: str = ANY_CATEGORY) -> list[RankedModel]:
         return self.cells.get((stage, language, category or ANY_CATEGORY), [])
+
+    def provenance_of(self, cell: Cell) -> CellProvenance:
+        """The cell's own provenance, or the matrix's when the cell has none (a profiled matrix)."""
+        if cell in self.sources:
+            return self.sources[cell]
+        p = self.provenance
+        return CellProvenance(source=p.benchmark, metric=p.metric, date=p.date)
 
     def ranked(
         self,
@@ -66,56 +116,74 @@ class RankingMatrix:
         language: str,
         category: str = ANY_CATEGORY,
         *,
-        default_order: list[str] = (),
-        available: set[str] | None = None,
+        default_order: Iterable[str] = (),
+        available: Iterable[str] | None = None,
+        ids: Mapping[str, str] | None = None,
     ) -> list[str]:
-        """Models to try, best first: the category cell, then the language row, then the default order.
+        """Models to try, best first: the category cell, the language row, the same two of the stage's
+        fallback stage (STAGE_FALLBACK), then the default order.
 
         Later sources only append models not yet listed, so a thin cell still falls back down a full ranking.
-        `available` restricts the result to the models the user can reach.
+        `available` restricts the result to the models the user can reach, named as the user names them:
+        `ids` maps the user's aliases to litellm ids, so a cell's `gpt-4o` comes out as the alias `fast`
+        whose model is `openai/gpt-4o`.
         """
         order: list[str] = []
-        sources = [
-            [r.model for r in self.cell(stage, language, category)],
-            [r.model for r in self.cell(stage, language, ANY_CATEGORY)],
-            list(default_order),
-        ]
-        for source in sources:
-            order.extend(m for m in source if m not in order)
-        if available is not None:
-            order = [m for m in order if m in available]
-        return order
+        stages = [stage, STAGE_FALLBACK[stage]] if stage in STAGE_FALLBACK else [stage]
+        for stage_ in stages:
+            for category_ in (category, ANY_CATEGORY):
+                order.extend(r.model for r in self.cell(stage_, language, category_))
+        default_order = list(default_order)
+        order.extend(default_order)
+        if available is None:
+            return list(dict.fromkeys(order))
+        available = set(available)
+        # The user's names in the user's order, so two aliases of one litellm id come out as configured.
+        names = [n for n in default_order if n in available] + sorted(available - set(default_order))
+        return _as_available(order, names, ids)
 
     def merged_over(self, base: RankingMatrix) -> RankingMatrix:
-        """This matrix's cells over `base`'s: used to lay a user's profile over a shipped one."""
+        """This matrix's cells over `base`'s: used to lay a user's profile over a shipped one.
+
+        Every cell keeps the provenance it came with; the matrix's notes are both matrices' notes."""
         cells = dict(base.cells)
         cells.update(self.cells)
-        return RankingMatrix(cells=cells, provenance=self.provenance)
+        sources = {cell: base.provenance_of(cell) for cell in base.cells}
+        sources.update({cell: self.provenance_of(cell) for cell in self.cells})
+        provenance = replace(
+            self.provenance,
+            notes=_unique(self.provenance.notes + base.provenance.notes),
+            dropped=_unique(self.provenance.dropped + base.provenance.dropped),
+        )
+        return RankingMatrix(cells=cells, provenance=provenance, sources=sources)
 
     def languages(self) -> list[str]:
         return [lang for lang in LANGUAGES if any(c[1] == lang for c in self.cells)]
 
     def to_toml(self) -> str:
         p = self.provenance
-        doc: dict = {
-            "provenance": {
-                "benchmark": p.benchmark,
-                "date": p.date,
-                "models": list(p.models),
-                "metric": p.metric,
-                "command": p.command,
-            },
-            "cells": [
-                {
-                    "stage": stage,
-                    "language": language,
-                    "category": category,
-                    "ranking": [{"model": r.model, "score": r.score, "samples": r.samples} for r in ranking],
-                }
-                for (stage, language, category), ranking in sorted(self.cells.items())
-            ],
+        provenance: dict = {
+            "benchmark": p.benchmark,
+            "date": p.date,
+            "models": list(p.models),
+            "metric": p.metric,
+            "command": p.command,
         }
+        provenance.update({key: list(value) for key, value in (("notes", p.notes), ("dropped", p.dropped)) if value})
+        doc: dict = {"provenance": provenance, "cells": [self._cell_table(cell) for cell in sorted(self.cells)]}
         return tomli_w.dumps(doc)
+
+    def _cell_table(self, cell: Cell) -> dict:
+        stage, language, category = cell
+        table: dict = {
+            "stage": stage,
+            "language": language,
+            "category": category,
+            "ranking": [_entry_table(r) for r in self.cells[cell]],
+        }
+        if cell in self.sources:
+            table["provenance"] = {k: v for k, v in vars(self.sources[cell]).items() if v}
+        return table
 
     @classmethod
     def from_toml(cls, text: str, origin: str = "<string>") -> RankingMatrix:
@@ -125,9 +193,34 @@ class RankingMatrix:
             raise ProfileError(f"{origin}: not valid TOML: {exc}") from exc
         matrix = cls(provenance=_provenance(doc.get("provenance", {}), origin))
         for i, cell in enumerate(doc.get("cells", [])):
-            stage, language, category, ranking = _cell(cell, f"{origin}: cells[{i}]")
-            matrix.set(stage, language, category, ranking)
+            where = f"{origin}: cells[{i}]"
+            stage, language, category, ranking = _cell(cell, where)
+            matrix.set(stage, language, category, ranking, _cell_provenance(cell.get("provenance"), where))
         return matrix
+
+
+def _entry_table(r: RankedModel) -> dict:
+    entry: dict = {"model": r.model, "score": r.score, "samples": r.samples}
+    if r.source_name:
+        entry["source_name"] = r.source_name
+    return entry
+
+
+def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _as_available(order: list[str], names: list[str], ids: Mapping[str, str] | None) -> list[str]:
+    """`order` (litellm ids or aliases) as the user's `names` for them, leaving out models the user lacks."""
+    names_by_model: dict[str, list[str]] = {}
+    for name in names:
+        names_by_model.setdefault(canonical_model(name, ids), []).append(name)
+    result: list[str] = []
+    for model in order:
+        for name in names_by_model.get(canonical_model(model, ids), []):
+            if name not in result:
+                result.append(name)
+    return result
 
 
 def _provenance(table: dict, origin: str) -> Provenance:
@@ -139,7 +232,21 @@ def _provenance(table: dict, origin: str) -> Provenance:
         models=tuple(str(m) for m in table.get("models", [])),
         metric=str(table.get("metric", "")),
         command=str(table.get("command", "")),
+        notes=tuple(str(n) for n in table.get("notes", [])),
+        dropped=tuple(str(d) for d in table.get("dropped", [])),
     )
+
+
+def _cell_provenance(table: object, where: str) -> CellProvenance | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ProfileError(f"{where}.provenance: expected a table with source, table, metric, date, url")
+    known = {f.name for f in fields(CellProvenance)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ProfileError(f"{where}.provenance: unknown keys {', '.join(unknown)}; expected {', '.join(known)}")
+    return CellProvenance(**{key: str(value) for key, value in table.items()})
 
 
 def _cell(cell: dict, where: str) -> tuple[str, str, str, list[RankedModel]]:
@@ -152,16 +259,21 @@ def _cell(cell: dict, where: str) -> tuple[str, str, str, list[RankedModel]]:
     for j, entry in enumerate(cell.get("ranking", [])):
         try:
             model, score = str(entry["model"]), float(entry["score"])
-            ranking.append(RankedModel(model, score, int(entry.get("samples", 0))))
+            samples, source_name = int(entry.get("samples", 0)), str(entry.get("source_name", ""))
+            ranking.append(RankedModel(model, score, samples, source_name))
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{where}.ranking[{j}]: expected {{model, score, samples}}: {exc}") from exc
     return stage, language, str(cell.get("category", ANY_CATEGORY)), ranking
 
 
-def user_profiles_dir() -> Path:
+def user_data_dir() -> Path:
+    """PerfOrch's per-user data: profiles and the outcome store (PERFORCH_DATA_DIR relocates it)."""
     override = os.environ.get("PERFORCH_DATA_DIR")
-    base = Path(override) if override else Path(platformdirs.user_data_dir("perforch"))
-    return base / "profiles"
+    return Path(override) if override else Path(platformdirs.user_data_dir("perforch"))
+
+
+def user_profiles_dir() -> Path:
+    return user_data_dir() / "profiles"
 
 
 def shipped_profile_names() -> list[str]:

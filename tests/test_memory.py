@@ -2,6 +2,7 @@
 
 import pytest
 from perforch.orchestration.memory import (
+    CellProvenance,
     ProfileError,
     Provenance,
     RankedModel,
@@ -26,11 +27,54 @@ def test_category_cell_then_language_row_then_default_order():
     m = _matrix()
     assert m.ranked("generate", "rust", "string", default_order=["d", "a"]) == ["c", "b", "a", "d"]
     assert m.ranked("generate", "rust", "graph", default_order=["d"]) == ["b", "a", "d"]
-    assert m.ranked("debug", "rust", "graph", default_order=["d", "e"]) == ["d", "e"]
+    assert m.ranked("categorize", "rust", "graph", default_order=["d", "e"]) == ["d", "e"]
+
+
+def test_refine_and_debug_fall_back_to_the_generate_order():
+    m = _matrix()
+    m.set("debug", "rust", "*", [RankedModel("e", 0.7, 5)])
+    assert m.ranked("refine", "rust", "graph", default_order=["d"]) == ["b", "a", "d"]
+    assert m.ranked("debug", "rust", "string", default_order=["d"]) == ["e", "c", "b", "a", "d"]
 
 
 def test_ranking_is_restricted_to_available_models():
     assert _matrix().ranked("generate", "rust", "string", available={"a", "c"}) == ["c", "a"]
+
+
+def test_published_ids_come_out_as_the_users_aliases():
+    m = RankingMatrix()
+    m.set("generate", "rust", "*", [RankedModel("o3", 0.42), RankedModel("gpt-5", 0.41), RankedModel("x", 0.4)])
+    ids = {"best": "openai/o3", "second": "gpt-5", "local": "openai/qwen"}
+    # The alias order in the config does not matter: the published order does.
+    assert m.ranked("generate", "rust", available={"second", "best"}, ids=ids) == ["best", "second"]
+    assert m.ranked("generate", "rust", default_order=["local", "second", "best"], available=ids, ids=ids) == [
+        "best",
+        "second",
+        "local",
+    ]
+    # Two aliases of one model both stay, in the configured order.
+    twins = {"a1": "gpt-5", "a2": "openai/gpt-5"}
+    assert m.ranked("generate", "rust", default_order=["a2", "a1"], available=twins, ids=twins) == ["a2", "a1"]
+
+
+def test_cell_provenance_and_source_names_survive_the_round_trip():
+    m = _matrix()
+    source = CellProvenance(source="AutoCodeBench", table="Table 4", metric="pass@1", date="2025-08", url="u")
+    m.set("generate", "java", "*", [RankedModel("o3", 0.53, 188, "o3-high (20250416)")], source)
+    m.provenance = Provenance(benchmark="b", notes=("no efficiency figures",), dropped=("x: no litellm id",))
+    again = RankingMatrix.from_toml(m.to_toml())
+    assert again.cells == m.cells and again.sources == m.sources and again.provenance == m.provenance
+    assert again.provenance_of(("generate", "java", "*")) == source
+    assert again.provenance_of(("generate", "rust", "*")).source == "b"  # the matrix's, for a profiled cell
+
+
+def test_a_user_profile_over_the_shipped_one_keeps_each_cells_provenance():
+    shipped = RankingMatrix(provenance=Provenance(benchmark="published", notes=("shipped note",)))
+    shipped.set("generate", "java", "*", [RankedModel("o3", 0.5)], CellProvenance(source="AutoCodeBench"))
+    merged = _matrix().merged_over(shipped)
+    assert merged.provenance_of(("generate", "java", "*")).source == "AutoCodeBench"
+    assert merged.provenance_of(("generate", "rust", "*")).source == "humanevalpack"
+    assert merged.provenance.notes == ("shipped note",)
 
 
 def test_toml_round_trip_keeps_cells_and_provenance():
