@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .benchmark import BenchmarkError, load_benchmark
 from .config import Config, ConfigError, load_config
+from .learning import Learner
 from .memory import (
-    ANY_CATEGORY,
     ProfileError,
     Provenance,
     RankingMatrix,
@@ -20,7 +20,8 @@ from .memory import (
     save_user_profile,
     user_profiles_dir,
 )
-from .task import LANGUAGES, STAGES, Limits, UnsupportedLanguage, check_language
+from .outcomes import OutcomeStore
+from .task import LANGUAGES, Limits, UnsupportedLanguage, check_language
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -58,10 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         job.add_argument("--profile", help="ranking matrix to route by (name or TOML file)")
         job.set_defaults(run=_job, kind=kind)
 
-    rankings = sub.add_parser("rankings", help="print a ranking matrix")
+    rankings = sub.add_parser("rankings", help="print the ranking matrix in force, with its provenance")
     rankings.add_argument("--profile", help="profile name or TOML file (default: the configured one)")
     rankings.add_argument("--language", help=f"one of {', '.join(LANGUAGES)}")
     rankings.add_argument("--json", action="store_true")
+    rankings.add_argument("--explain", action="store_true", help="prior, local outcomes and score of every model")
+    rankings.add_argument("--html", type=Path, metavar="FILE", help="write the matrix as a self-contained page")
     rankings.add_argument("--config", type=Path)
     rankings.set_defaults(run=_rankings)
 
@@ -221,46 +224,30 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
 
 
 def _rankings(args: argparse.Namespace) -> int:
+    from .rankings_view import RankingsView
+
     config = load_config(Path.cwd(), args.config)
-    matrix = load_profile(args.profile or config.pipeline.profile)
-    languages = [check_language(args.language)] if args.language else matrix.languages()
+    name = args.profile or config.pipeline.profile
+    store = OutcomeStore.default()
+    view = RankingsView(
+        name,
+        load_profile(name),
+        Learner(store) if config.pipeline.learn else None,
+        store.path,
+        available=config.available_models() or None,
+        ids=config.model_ids(),
+    )
+    languages = view.languages(check_language(args.language) if args.language else None)
+    if args.html:
+        from .rankings_html import render
+
+        args.html.write_text(render(view), encoding="utf-8")
+        print(f"wrote {args.html}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_rankings_json(matrix, languages), indent=2))
-    else:
-        print(_rankings_text(matrix, languages))
+        print(json.dumps(view.as_json(languages, explain=args.explain), indent=2))
+    elif not args.html:
+        print(view.text(languages, explain=args.explain))
     return EXIT_OK
-
-
-def _rankings_json(matrix: RankingMatrix, languages: list[str]) -> dict:
-    p = matrix.provenance
-    cells = [
-        {"stage": s, "language": lang, "category": c, "ranking": [vars(r) for r in ranking]}
-        for (s, lang, c), ranking in sorted(matrix.cells.items())
-        if lang in languages
-    ]
-    provenance = {"benchmark": p.benchmark, "date": p.date, "models": list(p.models), "metric": p.metric}
-    return {"provenance": provenance, "cells": cells}
-
-
-def _rankings_text(matrix: RankingMatrix, languages: list[str]) -> str:
-    p = matrix.provenance
-    lines = [f"profile: {p.benchmark or 'unknown benchmark'} ({p.date or 'undated'}); metric: {p.metric or '-'}"]
-    for language in languages:
-        lines.append(f"\n{language}")
-        for (stage, lang, category), ranking in sorted(matrix.cells.items(), key=lambda kv: _cell_order(kv[0])):
-            if lang != language:
-                continue
-            row = ", ".join(f"{r.model} {r.score:.2f} (n={r.samples})" for r in ranking)
-            where = "all" if category == ANY_CATEGORY else category
-            lines.append(f"  {stage:<10} {where:<20} {row}")
-    if len(lines) == 1:
-        lines.append("(no ranked cells: the configured model order is used for every stage)")
-    return "\n".join(lines)
-
-
-def _cell_order(cell: tuple[str, str, str]) -> tuple:
-    stage, language, category = cell
-    return STAGES.index(stage), category != ANY_CATEGORY, category
 
 
 # -- profile and eval --------------------------------------------------------------------------------
@@ -291,7 +278,9 @@ def _profile(args: argparse.Namespace) -> int:
         target = args.out
     else:
         target = save_user_profile("default", matrix)
-    print(_rankings_text(matrix, matrix.languages()))
+    from .rankings_view import RankingsView
+
+    print(RankingsView(str(target), matrix).text(matrix.languages()))
     print(f"\nwrote {target}")
     return EXIT_OK
 

@@ -21,6 +21,7 @@ memory_mb = 1024
 refine_threshold = 1.10            # keep a refinement only if >= 10% faster and beyond noise
 refine_runs = 5
 token_budget = 0                   # 0 = unlimited
+learn = true                       # record outcomes locally and let them move the rankings
 ```
 
 Tables merge key by key, so a workspace can change one setting of a model the user file defines.
@@ -69,6 +70,7 @@ class PipelineSettings:
     refine_threshold: float = 1.10
     refine_runs: int = 5
     token_budget: int = 0
+    learn: bool = True  # record each run's outcomes in the local store and blend them into the rankings
 
 
 @dataclass
@@ -86,8 +88,13 @@ class Config:
         )
 
     def available_models(self) -> list[str]:
-        """The models the user has: [pipeline] models if given, else every configured alias."""
-        return list(self.pipeline.models) or list(self.models)
+        """The models the user has: [pipeline] models (aliases or litellm ids) first, in their order,
+        then every other configured alias."""
+        return list(dict.fromkeys([*self.pipeline.models, *self.models]))
+
+    def model_ids(self) -> dict[str, str]:
+        """Alias -> litellm id, to match the user's aliases with the ids a published ranking names."""
+        return {alias: spec.model for alias, spec in self.models.items()}
 
 
 def user_config_path() -> Path:
@@ -210,6 +217,12 @@ def _text(value: Any) -> str:
     return value
 
 
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("true or false")
+    return value
+
+
 def _texts(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise _Invalid("a list of model names")
@@ -232,6 +245,7 @@ _PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
     "refine_threshold": _number(1.0, "a number >= 1.0 (a speed-up ratio)", inclusive=True),
     "refine_runs": _positive_int,
     "token_budget": _count,
+    "learn": _boolean,
 }
 assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .agents import categorize, debug, generate, refine
+from .learning import Learner
 from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
 from .stubs import AnswerError, SpliceError, find_function, splice
@@ -48,6 +49,7 @@ class Attempt:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    speedup: float | None = None  # refine: the measured gain over the version it started from
 
 
 @dataclass(frozen=True)
@@ -120,13 +122,19 @@ class Pipeline:
         single_model: str | None = None,
         available: set[str] | None = None,
         on_progress: ProgressCallback | None = None,
+        learner: Learner | None = None,
     ) -> None:
+        """`rankings` is the prior; with a `learner`, routing uses the prior blended with the user's
+        outcomes, and every finished run adds its own. `available` names the models the user has, as
+        aliases or litellm ids; the gateway's aliases say which litellm id each alias stands for."""
         self.gateway = gateway
         self.rankings = rankings
         self.limits = limits
         self.single_model = single_model
         self.available = available
         self.on_progress = on_progress
+        self.learner = learner
+        self.ids = {alias: spec.model for alias, spec in gateway.specs.items()}
 
     async def run(self, task: Task, validator: Validator) -> Result:
         """Write the function from its stub, debug it until the visible tests pass, then refine it."""
@@ -138,6 +146,7 @@ class Pipeline:
                 await self._refine(task, validator, result, passing)
         except _OutOfBudget:
             log.info("token budget exhausted for %s; keeping the best version so far", task.task_id or task.entry_point)
+        await self._learn(result)
         return result
 
     async def optimize(self, task: Task, validator: Validator) -> Result:
@@ -154,6 +163,7 @@ class Pipeline:
             await self._refine(task, validator, result, Candidate(code, task.source, verdict, ""))
         except _OutOfBudget:
             log.info("token budget exhausted while optimizing %s", task.entry_point)
+        await self._learn(result)
         return result
 
     # -- stages -------------------------------------------------------------------------------------
@@ -222,7 +232,7 @@ class Pipeline:
             timing = await validator.measure(candidate.source)
             gain = speedup(best_timing, timing)
             kept = is_faster(best_timing, timing, self.limits.refine_threshold)
-            self._note("refine", model, n, "faster" if kept else "not_faster", f"{gain:.2f}x", result)
+            self._note("refine", model, n, "faster" if kept else "not_faster", f"{gain:.2f}x", result, speedup=gain)
             if kept:
                 best, best_timing = candidate, timing
                 self._keep(result, "refine", candidate)
@@ -279,10 +289,24 @@ class Pipeline:
     def _models(self, stage: str, language: str, category: str, count: int) -> list[str]:
         if self.single_model:
             return [self.single_model]
-        ranked = self.rankings.ranked(
-            stage, language, category, default_order=list(self.limits.default_models), available=self.available
+        rankings = self.learner.blended(self.rankings, self.ids) if self.learner else self.rankings
+        ranked = rankings.ranked(
+            stage,
+            language,
+            category,
+            default_order=list(self.limits.default_models),
+            available=self.available,
+            ids=self.ids,
         )
         return ranked[:count]
+
+    async def _learn(self, result: Result) -> None:
+        if self.learner is None:
+            return
+        try:
+            await self.learner.record(result, self.ids)
+        except Exception:  # learning is a side effect: it must never cost the user the result
+            log.exception("recording the run's outcomes failed")
 
     def _keep(self, result: Result, stage: str, candidate: Candidate) -> Candidate:
         result.passed, result.verdict = True, candidate.verdict
@@ -291,9 +315,17 @@ class Pipeline:
         return candidate
 
     def _note(
-        self, stage: str, model: str, n: int, status: str, detail: str, result: Result, seconds: float = 0.0
+        self,
+        stage: str,
+        model: str,
+        n: int,
+        status: str,
+        detail: str,
+        result: Result,
+        seconds: float = 0.0,
+        speedup: float | None = None,
     ) -> None:
-        result.trace.append(Attempt(stage, model, n, status, detail, seconds))
+        result.trace.append(Attempt(stage, model, n, status, detail, seconds, speedup=speedup))
         self._emit(ProgressEvent(stage, model, n, status, detail))
 
     def _emit(self, event: ProgressEvent) -> None:

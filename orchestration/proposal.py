@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
+from .learning import Learner
 from .memory import load_profile
 from .pipeline import Pipeline, ProgressEvent, Result, StageLimits
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
@@ -107,6 +108,7 @@ async def propose(
             StageLimits.from_settings(config.pipeline),
             available=set(config.available_models()) or None,
             on_progress=on_progress,
+            learner=Learner.open() if config.pipeline.learn else None,
         )
         run = pipeline.run if kind == "generate" else pipeline.optimize
         result = await run(task, validator)

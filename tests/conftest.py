@@ -17,6 +17,15 @@ def isolated_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     return directory
 
 
+@pytest.fixture(autouse=True)
+def isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the user data dir (profiles, the outcome store) at an empty directory: runs in tests must not
+    learn into, or route by, the developer's own outcomes."""
+    directory = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("PERFORCH_DATA_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def scripted_server() -> Iterator[ScriptedServer]:
     """A scripted OpenAI-compatible server on 127.0.0.1 (see tests/scripted_server.py).

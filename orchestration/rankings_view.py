@@ -1,0 +1,167 @@
+"""What `perforch rankings` shows: the ranking in force (the prior, blended with the user's outcomes when
+learning is on), where each cell comes from, and the order the user's own models get. Text and JSON here;
+the HTML page is rankings_html.py. The language server's rankings request can serve `as_json` as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .learning import Explained, Learner
+from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
+from .task import LANGUAGES, STAGES
+
+
+@dataclass
+class RankingsView:
+    name: str  # the profile as the user named it
+    prior: RankingMatrix
+    learner: Learner | None = None  # None: learning is off
+    store: Path | None = None
+    available: list[str] | None = None  # the user's models, None when the config names none
+    ids: dict[str, str] = field(default_factory=dict)  # alias -> litellm id
+
+    @property
+    def matrix(self) -> RankingMatrix:
+        return self.learner.blended(self.prior, self.ids) if self.learner else self.prior
+
+    def languages(self, only: str | None = None) -> list[str]:
+        if only:
+            return [only]
+        observed = {lang for (_, lang, _, _) in self.learner.tallies} if self.learner else set()
+        return [lang for lang in LANGUAGES if lang in set(self.matrix.languages()) | observed]
+
+    def cells(self, language: str) -> list[Cell]:
+        """The language's cells: every stage's row (present or not), then its category cells."""
+        categories = sorted({c for (_, lang, c) in self.matrix.cells if lang == language and c != ANY_CATEGORY})
+        rows = [(stage, language, ANY_CATEGORY) for stage in STAGES]
+        return rows + [(s, language, c) for c in categories for s in STAGES if (s, language, c) in self.matrix.cells]
+
+    def your_order(self, stage: str, language: str, category: str = ANY_CATEGORY) -> list[str]:
+        """The models the pipeline would try for the cell, as the user names them."""
+        if self.available is None:
+            return []
+        return self.matrix.ranked(stage, language, category, available=self.available, ids=self.ids)
+
+    def explain(self, cell: Cell) -> list[Explained]:
+        learner = self.learner or Learner(None)
+        return learner.explain(self.prior, cell, self.ids)
+
+    # -- JSON ----------------------------------------------------------------------------------------
+
+    def as_json(self, languages: Iterable[str], explain: bool = False) -> dict:
+        p = self.prior.provenance
+        cells = []
+        for language in languages:
+            for cell in self.cells(language):
+                cells.append(self._cell_json(cell, explain))
+        return {
+            "profile": self.name,
+            "provenance": {
+                "benchmark": p.benchmark,
+                "date": p.date,
+                "models": list(p.models),
+                "metric": p.metric,
+                "notes": list(p.notes),
+                "dropped": list(p.dropped),
+            },
+            "learning": self._learning_json(),
+            "stage_fallback": dict(STAGE_FALLBACK),
+            "cells": cells,
+        }
+
+    def _cell_json(self, cell: Cell, explain: bool) -> dict:
+        stage, language, category = cell
+        ranking = self.matrix.cells.get(cell, [])
+        entry: dict = {
+            "stage": stage,
+            "language": language,
+            "category": category,
+            "ranking": [vars(r) for r in ranking],
+            "provenance": vars(self.matrix.provenance_of(cell)) if ranking else None,
+            "fallback": _fallback(stage) if not ranking else None,
+        }
+        if self.available is not None:
+            entry["your_order"] = self.your_order(*cell)
+        if explain:
+            entry["explain"] = [vars(e) for e in self.explain(cell)]
+        return entry
+
+    def _learning_json(self) -> dict:
+        if self.learner is None:
+            return {"enabled": False}
+        return {
+            "enabled": True,
+            "store": str(self.store) if self.store else None,
+            "observations": self.learner.observations,
+            "min_observations": self.learner.min_observations,
+            "prior_weight": self.learner.prior_weight,
+        }
+
+    # -- text ----------------------------------------------------------------------------------------
+
+    def text(self, languages: Iterable[str], explain: bool = False) -> str:
+        p = self.prior.provenance
+        lines = [
+            f"profile {self.name}: {p.benchmark or 'no benchmark named'} ({p.date or 'undated'})",
+            self.learning_line(),
+        ]
+        for language in languages:
+            lines.append(f"\n{language}")
+            for cell in self.cells(language):
+                lines += self._cell_text(cell, explain)
+        if explain:
+            lines += ["", "notes:", *(f"  - {note}" for note in p.notes)]
+            lines += [f"left out ({len(p.dropped)}):", *(f"  - {why}" for why in p.dropped)]
+        return "\n".join(lines)
+
+    def learning_line(self) -> str:
+        if self.learner is None:
+            return "learning: off ([pipeline] learn = false); the profile alone ranks"
+        return (
+            f"learning: on, {self.learner.observations} local outcomes in {self.store or 'memory'}; a score moves "
+            f"after {self.learner.min_observations} outcomes in its cell, the prior counting as "
+            f"{self.learner.prior_weight:g} observations"
+        )
+
+    def _cell_text(self, cell: Cell, explain: bool) -> list[str]:
+        stage, language, category = cell
+        where = "all categories" if category == ANY_CATEGORY else f"category {category}"
+        ranking = self.matrix.cells.get(cell, [])
+        if not ranking:
+            lines = [f"  {stage} ({where}): no ranking; {_fallback(stage)}"]
+        else:
+            lines = [f"  {stage} ({where}): {_source_text(self.matrix.provenance_of(cell))}"]
+            if explain:
+                lines += _explain_text(self.explain(cell))
+            else:
+                for n, r in enumerate(ranking, 1):
+                    named = f"  {r.source_name}" if r.source_name else ""
+                    lines.append(f"    {n:>2}. {r.model:<32} {r.score:6.3f}  n={r.samples:<4}{named}")
+        if self.available is not None:
+            lines.append(f"    your models, in this order: {', '.join(self.your_order(*cell)) or '(none)'}")
+        return lines
+
+
+def _fallback(stage: str) -> str:
+    if stage in STAGE_FALLBACK:
+        return f"falls back to the {STAGE_FALLBACK[stage]} order, then the configured order"
+    return "the configured order ([pipeline].models) applies"
+
+
+def _source_text(source: CellProvenance) -> str:
+    parts = [source.source, source.table, source.metric, source.date, source.url]
+    return "; ".join(part for part in parts if part) or "no provenance recorded"
+
+
+def _explain_text(explained: list[Explained]) -> list[str]:
+    lines = [f"    {'model':<34} {'prior':>6} {'weight':>6} {'passed':>9} {'score':>6}"]
+    for e in explained:
+        prior = f"{e.prior:6.3f}" if e.prior is not None else "     -"
+        state = "moved" if e.moved else ("prior kept: too few outcomes" if e.trials else "")
+        lines.append(
+            f"    {e.model:<34} {prior} {e.prior_weight:6g} {f'{e.passes}/{e.trials}':>9} {e.score:6.3f}  {state}"
+        )
+    lines.append(f"    order: {', '.join(e.model for e in explained)}")
+    return lines
