@@ -157,6 +157,10 @@ class RankingMatrix:
         )
         return RankingMatrix(cells=cells, provenance=provenance, sources=sources)
 
+    def models(self) -> list[str]:
+        """Every model some cell ranks, in first-seen order."""
+        return list(dict.fromkeys(r.model for ranking in self.cells.values() for r in ranking))
+
     def languages(self) -> list[str]:
         return [lang for lang in LANGUAGES if any(c[1] == lang for c in self.cells)]
 

@@ -364,6 +364,20 @@ def _quiet(litellm: ModuleType) -> None:
     litellm._perforch_quieted = True
 
 
+def with_keys_in_environment(models: Iterable[str]) -> list[str]:
+    """The litellm ids among `models` whose provider's API key is set in the environment: what a user who
+    configured no models can reach (litellm.validate_environment names each provider's variables)."""
+    litellm = _litellm()
+    return [model for model in models if _has_key(litellm, model)]
+
+
+def _has_key(litellm: ModuleType, model: str) -> bool:
+    try:
+        return bool(litellm.validate_environment(model=model).get("keys_in_environment"))
+    except Exception:  # a model litellm cannot place has no key we could know of
+        return False
+
+
 def _is_litellm_model(litellm: ModuleType, name: str) -> bool:
     if name in litellm.model_cost:
         return True

@@ -16,6 +16,7 @@ from pathlib import Path
 from .config import Config
 from .learning import Learner
 from .memory import load_profile
+from .models import with_keys_in_environment
 from .pipeline import Pipeline, ProgressEvent, Result, StageLimits
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
 from .task import Limits, Task, language_of_path
@@ -102,11 +103,12 @@ async def propose(
         limits = Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
         validator = workspace.validator(span.name, limits)
         task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
+        rankings = load_profile(profile or config.pipeline.profile)
         pipeline = Pipeline(
             config.gateway(),
-            load_profile(profile or config.pipeline.profile),
+            rankings,
             StageLimits.from_settings(config.pipeline),
-            available=set(config.available_models()) or None,
+            available=set(config.available_models() or with_keys_in_environment(rankings.models())),
             on_progress=on_progress,
             learner=Learner.open() if config.pipeline.learn else None,
         )

@@ -349,3 +349,13 @@ async def test_scripted_server_dispatches_by_model_and_lists_models(scripted_ser
     assert (await failure(models.complete("c", ASK))).kind == "bad_request"  # 404: no such model
     with urllib.request.urlopen(f"{scripted_server.base_url}/models") as listing:
         assert json.load(listing)["data"][0]["id"] == "scripted"
+
+
+def test_without_configured_models_the_reachable_ones_are_those_with_a_key(monkeypatch):
+    from perforch.orchestration.models import with_keys_in_environment
+
+    for name in ("OPENAI_API_KEY", "DEEPSEEK_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-test")
+    published = ["o3-2025-04-16", "deepseek/deepseek-chat", "gemini/gemini-2.5-pro", "deepseek/deepseek-reasoner"]
+    assert with_keys_in_environment(published) == ["deepseek/deepseek-chat", "deepseek/deepseek-reasoner"]
