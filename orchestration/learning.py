@@ -59,7 +59,7 @@ class Learner:
         self.min_observations = min_observations
         self.prior_weight = prior_weight
         self.tallies: dict[TallyKey, Tally] = self._load()
-        self._cache: tuple[tuple, RankingMatrix] | None = None
+        self._cache: tuple[RankingMatrix, tuple, RankingMatrix] | None = None  # (prior, ids, blend)
 
     @classmethod
     def open(cls) -> Learner:
@@ -96,10 +96,10 @@ class Learner:
 
     def blended(self, prior: RankingMatrix, ids: Mapping[str, str] | None = None) -> RankingMatrix:
         """The prior with every cell the user's outcomes moved replaced by its posterior."""
-        key = (id(prior), tuple(sorted((ids or {}).items())))
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self._blend(prior, ids))
-        return self._cache[1]
+        key = tuple(sorted((ids or {}).items()))
+        if self._cache is None or self._cache[0] is not prior or self._cache[1] != key:
+            self._cache = (prior, key, self._blend(prior, ids))
+        return self._cache[2]
 
     def explain(self, prior: RankingMatrix, cell: Cell, ids: Mapping[str, str] | None = None) -> list[Explained]:
         """Prior, observations and resulting score of every model in a cell, best first."""
