@@ -22,6 +22,12 @@ refine_threshold = 1.10            # keep a refinement only if >= 10% faster and
 refine_runs = 5
 token_budget = 0                   # 0 = unlimited
 learn = true                       # record outcomes locally and let them move the rankings
+
+[tests]                            # workspace mode; both tables are optional
+command = "make check"             # run in the workspace root instead of the discovered tests
+
+[bench]
+command = "python bench.py"        # the workload `optimize` times instead of the tests'
 ```
 
 Tables merge key by key, so a workspace can change one setting of a model the user file defines.
@@ -73,10 +79,19 @@ class PipelineSettings:
     learn: bool = True  # record each run's outcomes in the local store and blend them into the rankings
 
 
+@dataclass(frozen=True)
+class CommandSettings:
+    """[tests] or [bench]: a shell command run in the workspace root, or None to use discovery."""
+
+    command: str | None = None
+
+
 @dataclass
 class Config:
     models: dict[str, ModelSpec] = field(default_factory=dict)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+    tests: CommandSettings = field(default_factory=CommandSettings)
+    bench: CommandSettings = field(default_factory=CommandSettings)
     sources: list[Path] = field(default_factory=list)  # the files read, lowest precedence first
 
     def gateway(self, ledger: UsageLedger | None = None) -> ModelGateway:
@@ -249,7 +264,10 @@ _PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
 
-_TOP_LEVEL = ("models", "pipeline")
+_COMMAND_CHECKS: dict[str, Callable[[Any], Any]] = {"command": _text}
+assert set(_COMMAND_CHECKS) == {f.name for f in fields(CommandSettings)}
+
+_TOP_LEVEL = ("models", "pipeline", "tests", "bench")
 # Keys that become ModelSpec fields; every other key (api_base included) is a litellm parameter.
 _SPEC_FIELDS = ("model", "api_key_env", "max_concurrency")
 # Set by the gateway on every call; a value here would be silently overridden, so refuse it.
@@ -274,6 +292,8 @@ def _build(merged: _Merged) -> Config:
     return Config(
         models=_models(merged, merged.data.get("models", {})),
         pipeline=_pipeline(merged, merged.data.get("pipeline", {})),
+        tests=_command_table(merged, "tests"),
+        bench=_command_table(merged, "bench"),
         sources=merged.sources,
     )
 
@@ -289,7 +309,8 @@ def _check_top_level(merged: _Merged) -> None:
         else:
             hint = _did_you_mean(key, list(_TOP_LEVEL))
         what = "table" if isinstance(value, dict) else "key"
-        raise merged.error(key, f"unknown {what}; expected one of [models], [pipeline]{hint}")
+        expected = ", ".join(f"[{name}]" for name in _TOP_LEVEL)
+        raise merged.error(key, f"unknown {what}; expected one of {expected}{hint}")
 
 
 def _pipeline(merged: _Merged, table: dict[str, Any]) -> PipelineSettings:
@@ -303,6 +324,18 @@ def _pipeline(merged: _Merged, table: dict[str, Any]) -> PipelineSettings:
     if "profile" in values:
         values["profile"] = _profile_location(values["profile"], merged.origin("pipeline.profile"))
     return PipelineSettings(**values)
+
+
+def _command_table(merged: _Merged, name: str) -> CommandSettings:
+    values: dict[str, Any] = {}
+    for key, value in merged.data.get(name, {}).items():
+        dotted = f"{name}.{key}"
+        if key not in _COMMAND_CHECKS:
+            raise merged.error(
+                dotted, f"unknown key{_did_you_mean(key, list(_COMMAND_CHECKS))}; [{name}] has `command`"
+            )
+        values[key] = _checked(merged, dotted, value, _COMMAND_CHECKS[key])
+    return CommandSettings(**values)
 
 
 def _profile_location(profile: str, origin: Path) -> str:

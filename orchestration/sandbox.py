@@ -442,20 +442,26 @@ class Sandbox:
         memory_rlimit: str = ADDRESS_SPACE,
         memory_headroom_mb: int = 0,
         env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        as_caller: bool = False,
     ) -> Completed:
         """The untrusted program: confined as the module docstring says, in `run_dir`.
 
         Memory is bounded by address space by default; runtimes that reserve far more address space
         than they use (the JVM, Go) pass DATA_SEGMENT, with `memory_headroom_mb` for their own needs.
+
+        `as_caller` keeps the calling user instead of a throwaway uid, and `cwd` runs elsewhere than in
+        `run_dir`: for a workspace's own toolchain (Maven, cargo, go), which lives in the user's home and
+        builds in a shadow copy the user owns. Deadline, rlimits and the empty network still apply.
         """
-        uid = self._sandbox_uid()
+        uid = None if as_caller else self._sandbox_uid()
         memory_bytes = (limits.memory_mb + memory_headroom_mb) * 1024 * 1024
         environment = {"PATH": _SYSTEM_PATH, "HOME": str(self.run_dir), "TMPDIR": str(self.run_dir)}
         # The launcher execs without a PATH search: the uid it has switched to may not read our Python.
         program = shutil.which(argv[0], path=_SYSTEM_PATH) if os.sep not in argv[0] else argv[0]
         request = {
             "argv": [program or argv[0], *argv[1:]],
-            "cwd": str(self.run_dir),
+            "cwd": str(cwd or self.run_dir),
             "env": {**environment, "LANG": "C.UTF-8", **(env or {})},
             "rlimits": _rlimits(limits, memory_rlimit, memory_bytes, uid is not None),
             "uid": uid,

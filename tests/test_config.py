@@ -152,6 +152,15 @@ def test_missing_explicit_file(tmp_path: Path) -> None:
         load_config(None, tmp_path / "missing.toml")
 
 
+def test_workspace_test_and_bench_commands(workspace: Path) -> None:
+    assert load_config(workspace).tests.command is None
+
+    write(workspace, "[tests]\ncommand = 'make check'\n[bench]\ncommand = 'python bench.py'\n")
+    config = load_config(workspace)
+
+    assert (config.tests.command, config.bench.command) == ("make check", "python bench.py")
+
+
 def test_profile_path_is_relative_to_the_file_naming_it(workspace: Path) -> None:
     write(workspace, "[pipeline]\nprofile = 'profiles/mine.toml'\n")
     assert load_config(workspace).pipeline.profile == str(workspace / "profiles" / "mine.toml")
@@ -173,9 +182,19 @@ def test_profile_path_is_relative_to_the_file_naming_it(workspace: Path) -> None
         ("[pipeline]\nmodels = ['a', 3]", "pipeline.models: expected a list of model names, got a list ['a', 3]"),
         ("[pipeline]\nprofile = ''", "pipeline.profile: expected a non-empty string, got ''"),
         ("[pipeline]\ndebuger = 2", "pipeline.debuger: unknown key (did you mean 'debuggers'?)"),
-        ("[pipelin]\ndebuggers = 2", "pipelin: unknown table; expected one of [models], [pipeline] (did you mean"),
-        ("generators = 2", "generators: unknown key; expected one of [models], [pipeline] (did you mean to put"),
+        (
+            "[pipelin]\ndebuggers = 2",
+            "pipelin: unknown table; expected one of [models], [pipeline], [tests], [bench] (did you",
+        ),
+        (
+            "generators = 2",
+            "generators: unknown key; expected one of [models], [pipeline], [tests], [bench] (did you mean",
+        ),
         ("pipeline = 3", "pipeline: expected a table [pipeline], got 3"),
+        ("tests = 'make'", "tests: expected a table [tests], got 'make'"),
+        ("[tests]\ncommand = ''", "tests.command: expected a non-empty string, got ''"),
+        ("[bench]\ncommand = ['a']", "bench.command: expected a non-empty string, got a list ['a']"),
+        ("[tests]\ncomand = 'make'", "tests.comand: unknown key (did you mean 'command'?); [tests] has `command`"),
         ("[models]\nfast = 'gpt-4o'", "models.fast: expected a table [models.fast] with a `model` key, got 'gpt-4o'"),
         ("[models.fast]\ntemperature = 0", "models.fast: missing `model` (a litellm model id"),
         ("[models.fast]\nmodel = 3", "models.fast.model: expected a non-empty string, got 3"),

@@ -1,0 +1,23 @@
+"""Workspace mode: functions of real projects, tested by the project's own tests in its own toolchain.
+
+    ws = Workspace.open(file, config)        # WorkspaceError with what to do when it cannot be tested
+    await ws.prepare()                       # once, with the network: dependencies, shadow copy, warm build
+    validator = ws.validator("count_vowels", limits)
+    verdict = await validator.check(candidate_file_text)
+    timing = await validator.measure(candidate_file_text)
+
+Modules: discovery (language and root), shadow (the mirror candidates run in), testcases and selection
+(which tests check a function), docexamples (doc comments as tests), languages/ (one module per
+language: commands and test names), steps (running them confined), reports and verdicts (what a run
+says), validator, workspace.
+"""
+
+from __future__ import annotations
+
+from .errors import WorkspaceError
+from .selection import DOC_EXAMPLES
+from .shadow import ShadowTree
+from .validator import WorkspaceValidator
+from .workspace import Workspace
+
+__all__ = ["DOC_EXAMPLES", "ShadowTree", "Workspace", "WorkspaceError", "WorkspaceValidator"]

@@ -1,0 +1,34 @@
+"""Which language a file is in, and the root of the workspace that holds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import CONFIG_FILE
+from .errors import WorkspaceError
+from .languages import ProjectLanguage, language_for_suffix
+
+
+def language_of(file: Path) -> type[ProjectLanguage]:
+    language = language_for_suffix(file.suffix)
+    if language is None:
+        raise WorkspaceError(
+            f"{file}: PerfOrch does not know the language of `{file.suffix or file.name}` files "
+            "(Python .py, Java .java, C++ .cpp/.cc/.cxx/.h/.hpp, Go .go, Rust .rs)"
+        )
+    return language
+
+
+def find_root(file: Path, language: type[ProjectLanguage]) -> Path:
+    """The nearest ancestor holding perforch.toml or the language's project file (the outermost of a
+    chain for build systems whose subdirectories have their own, such as CMake)."""
+    for directory in file.parents:
+        if (directory / CONFIG_FILE).is_file():
+            return directory
+        if language.has_marker(directory):
+            return language.outermost_root(directory)
+    markers = " or ".join(language.markers)
+    raise WorkspaceError(
+        f"{file} is not inside a {language.project_kind}: no {markers} (nor {CONFIG_FILE}) in its folder or above. "
+        f"Open a file of a project, or add {CONFIG_FILE} at the project's root with a [tests] command."
+    )

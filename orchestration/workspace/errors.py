@@ -1,0 +1,7 @@
+"""The one error the workspace side raises to its callers."""
+
+from __future__ import annotations
+
+
+class WorkspaceError(RuntimeError):
+    """The file is not in a workspace PerfOrch can test, or preparing it failed; the message says how to fix it."""

@@ -1,0 +1,142 @@
+"""C++: a CMake project with GoogleTest, configured once into a build dir that persists beside the shadow
+copy; a candidate is `cmake --build` (incremental) then `ctest -R <the selected tests>`.
+
+Doc-comment examples become a GoogleTest file that includes the edited source file, compiled with that
+file's own flags from the compile database CMake writes, and linked with gtest_main.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from tree_sitter import Node
+
+from ...stubs import FunctionSpan
+from ...stubs.trees import Parsed
+from ..docexamples import Example
+from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+
+_TEST_MACRO = re.compile(r"^(TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P)$")
+_DOC_SUITE = "PerforchDocExamples"
+_DOC_TEST_FILE = "perforch_doc_examples_test.cpp"
+_GTEST_LIBRARIES = ("-lgtest_main", "-lgtest", "-pthread")
+# Flags of a compile command that name its input and output; the doc test brings its own.
+_INPUT_OUTPUT_FLAGS = {"-o", "-c", "-MF", "-MT", "-MQ"}
+
+
+class CMakeProject(ProjectLanguage):
+    name = "cpp"
+    project_kind = "CMake project"
+    markers = ("CMakeLists.txt",)
+    suffixes = (".cpp", ".cc", ".cxx", ".h", ".hpp", ".hh")
+    tools = ("cmake", "ctest")
+    install_hint = "install CMake 3.21 or newer and GoogleTest (Debian: apt-get install cmake libgtest-dev)"
+    runner_name = "ctest"
+    failure_start = re.compile(r"^.*: Failure$", re.MULTILINE)
+    out_of_memory = ("std::bad_alloc",)
+
+    @classmethod
+    def outermost_root(cls, directory: Path) -> Path:
+        """Subdirectories have CMakeLists.txt of their own; the project is configured from the top one."""
+        while (directory.parent / "CMakeLists.txt").is_file() and directory.parent != directory:
+            directory = directory.parent
+        return directory
+
+    @property
+    def build_dir(self) -> Path:
+        return self.site.cache / "cmake-build"
+
+    def fetch(self) -> list[Command]:
+        # Configuring may download (FetchContent), so it is done here, once, with the network.
+        generator = (
+            ("-G", "Ninja") if shutil.which("ninja") and not (self.build_dir / "CMakeCache.txt").exists() else ()
+        )
+        configure = (
+            tool("cmake"),
+            "-S",
+            str(self.site.tree),
+            "-B",
+            str(self.build_dir),
+            *generator,
+            "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
+        )
+        return [Command(configure, self.site.tree, "build")]
+
+    def warm(self) -> list[Command]:
+        return [self._build()]
+
+    def _build(self) -> Command:
+        return Command((tool("cmake"), "--build", str(self.build_dir)), self.site.tree, "build")
+
+    def is_test_file(self, relative: str, text: str) -> bool:
+        return re.search(r"\b(TEST|TEST_F|TEST_P)\s*\(", text) is not None
+
+    def test_case(self, parsed: Parsed, function: Node, relative: str) -> TestCase | None:
+        declarator = function.child_by_field_name("declarator")
+        macro = declarator.child_by_field_name("declarator") if declarator is not None else None
+        parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+        if macro is None or parameters is None or not _TEST_MACRO.match(parsed.node_text(macro)):
+            return None
+        names = [part.strip() for part in parsed.node_text(parameters).strip("()").split(",")]
+        return TestCase(relative, names[-1], names[0]) if len(names) == 2 else None
+
+    def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
+        report = scratch / "ctest.xml"
+        # gtest_discover_tests names tests Suite.Name, with a prefix and a parameter for TEST_P.
+        names = "|".join(re.escape(f"{case.suite}.{case.name}") for case in cases)
+        ctest = (tool("ctest"), "--test-dir", str(self.build_dir), "--output-on-failure", "--no-tests=error")
+        run = Command((*ctest, "-R", f"(^|/)({names})(/|$)", "--output-junit", str(report)), self.site.tree)
+        return Plan(build=(self._build(),), test=(run,), reports=(report,))
+
+    def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
+        lines = ["#include <gtest/gtest.h>", f'#include "{self.site.tree / self.site.file}"', ""]
+        if span.container:
+            lines += [f"using namespace {span.container};", ""]
+        for number, example in enumerate(examples, 1):
+            lines += [
+                f"TEST({_DOC_SUITE}, Example{number}) {{",
+                f"    EXPECT_EQ({example.call}, {example.expected});",
+                "}",
+                "",
+            ]
+        cases = tuple(TestCase(_DOC_TEST_FILE, f"Example{n}", _DOC_SUITE) for n in range(1, len(examples) + 1))
+        return GeneratedTest({_DOC_TEST_FILE: "\n".join(lines)}, cases)
+
+    def plan_generated(self, generated: GeneratedTest, scratch: Path) -> Plan:
+        binary, report = scratch / "doc_examples", scratch / "doc_examples.xml"
+        source = self.site.tree / next(iter(generated.files))
+        compiler, directory = self._compile_command()
+        compile_command = (*compiler, str(source), "-o", str(binary), *_GTEST_LIBRARIES)
+        run = (str(binary), f"--gtest_output=xml:{report}")
+        return Plan(
+            build=(Command(compile_command, directory, "build"),),
+            test=(Command(run, self.site.tree),),
+            reports=(report,),
+        )
+
+    def _compile_command(self) -> tuple[list[str], Path]:
+        """The edited file's compiler and flags from the compile database (less its input and output),
+        and the directory they are relative to."""
+        edited = self.site.tree / self.site.file
+        try:
+            entries = json.loads((self.build_dir / "compile_commands.json").read_text())
+        except (OSError, ValueError):
+            entries = []
+        entry = next((e for e in entries if Path(e["directory"], e["file"]) == edited), None)
+        if entry is None:
+            return [tool("c++"), "-std=c++17", f"-I{edited.parent}"], self.site.tree
+        argv = entry.get("arguments") or shlex.split(entry["command"])
+        kept, skip_value = [], False
+        for argument in argv:
+            if skip_value:
+                skip_value = False
+            elif argument in _INPUT_OUTPUT_FLAGS:
+                skip_value = argument != "-c"
+            elif argument not in (entry["file"], str(edited)):
+                kept.append(argument)
+        return kept, Path(entry["directory"])

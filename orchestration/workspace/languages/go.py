@@ -1,0 +1,93 @@
+"""Go: the module's test binaries built by `go test -c` (offline, from the module cache `go mod download`
+filled), then run directly, so a build failure and a test failure are told apart and timed apart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from tree_sitter import Node
+
+from ...stubs import FunctionSpan
+from ...stubs.trees import Parsed, function_name
+from ..docexamples import Example
+from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+
+_TEST_FUNCTION = re.compile(r"^Test[A-Z0-9_]")
+_PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)
+_SCALAR = re.compile(r'^(-?[\d.]+|"(?:[^"\\]|\\.)*"|`[^`]*`|true|false|nil|\'.+\')$')
+_DOC_TEST_FILE = "perforch_doc_examples_test.go"
+
+
+class GoModule(ProjectLanguage):
+    name = "go"
+    project_kind = "Go module"
+    markers = ("go.mod",)
+    lock_files = ("go.sum",)
+    suffixes = (".go",)
+    tools = ("go",)
+    install_hint = "install Go 1.21 or newer (https://go.dev/doc/install)"
+    runner_name = "go test"
+    failure_start = re.compile(r"^--- FAIL|^panic:|^fatal error:", re.MULTILINE)
+    out_of_memory = ("out of memory",)
+
+    def env(self) -> dict[str, str]:
+        # -mod=mod: a go.sum entry missing is added from the module cache rather than failing the build.
+        return {"GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local", "GOWORK": "off", "GOTELEMETRY": "off"}
+
+    def fetch(self) -> list[Command]:
+        online = {**self.env(), "GOPROXY": "https://proxy.golang.org,direct"}
+        return [Command((tool("go"), "mod", "download"), self.site.tree, "build", online)]
+
+    def warm(self) -> list[Command]:
+        return [Command((tool("go"), "test", "-count=1", "-run", "^$", "./..."), self.site.tree, "build", self.env())]
+
+    def is_test_file(self, relative: str, text: str) -> bool:
+        return relative.endswith("_test.go")
+
+    def test_case(self, parsed: Parsed, function: Node, relative: str) -> TestCase | None:
+        name = function_name(function, parsed.syntax)
+        if function.type != "function_declaration" or not _TEST_FUNCTION.match(name):
+            return None
+        return TestCase(relative, name, str(Path(relative).parent))
+
+    def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
+        build, test = [], []
+        for number, package in enumerate(dict.fromkeys(case.suite or "." for case in cases)):
+            binary = scratch / f"package{number}.test"
+            names = "|".join(re.escape(case.name) for case in cases if (case.suite or ".") == package)
+            build.append(
+                Command(
+                    (tool("go"), "test", "-c", "-o", str(binary), f"./{package}"), self.site.tree, "build", self.env()
+                )
+            )
+            run = (str(binary), "-test.v", "-test.count=1", "-test.run", f"^({names})$")
+            test.append(Command(run, self.site.tree / package, "test", self.env()))
+        return Plan(tuple(build), tuple(test))
+
+    def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
+        package_dir = Path(self.site.file).parent
+        source = (self.site.root / self.site.file).read_text(encoding="utf-8")
+        package = _PACKAGE.search(source)
+        lines = [f"package {package.group(1) if package else 'main'}", "", 'import (\n\t"reflect"\n\t"testing"\n)', ""]
+        for number, example in enumerate(examples, 1):
+            lines += [f"func TestPerforchDocExample{number}(t *testing.T) {{", *_check(example), "}", ""]
+        lines.append("var _ = reflect.DeepEqual // used only by some examples\n")
+        relative = str(package_dir / _DOC_TEST_FILE)
+        cases = tuple(
+            TestCase(relative, f"TestPerforchDocExample{n}", str(package_dir)) for n in range(1, len(examples) + 1)
+        )
+        return GeneratedTest({relative: "\n".join(lines)}, cases)
+
+
+def _check(example: Example) -> list[str]:
+    """`!=` against an untyped constant takes the function's result type; composite values need DeepEqual."""
+    message = f'\t\tt.Errorf("%s = %#v, want %s", {_go_string(example.call)}, got, {_go_string(example.expected)})'
+    if _SCALAR.match(example.expected):
+        return [f"\tif got := {example.call}; got != {example.expected} {{", message, "\t}"]
+    return [f"\tif got, want := {example.call}, {example.expected}; !reflect.DeepEqual(got, want) {{", message, "\t}"]
+
+
+def _go_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

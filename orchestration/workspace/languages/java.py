@@ -1,0 +1,101 @@
+"""Java: Maven with JUnit. Dependencies and plugins (the surefire provider too) are resolved once with the
+network; candidates run `mvn -o test -Dtest=Class#method+...`, and surefire's XML reports give the counts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from tree_sitter import Node
+
+from ...stubs import FunctionSpan
+from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
+from ..docexamples import Example
+from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+
+_TEST_ANNOTATION = re.compile(
+    r"@(org\.junit\.jupiter\.api\.|org\.junit\.)?(Test|ParameterizedTest|RepeatedTest|TestFactory)\b"
+)
+_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
+_DOC_TEST_CLASS = "PerforchDocExamplesTest"
+_QUIET = ("-B", "-q", "-Dstyle.color=never")
+_SELECTED_ONLY = ("-Dsurefire.failIfNoSpecifiedTests=false", "-DfailIfNoTests=false", "-DtrimStackTrace=false")
+
+
+class MavenProject(ProjectLanguage):
+    name = "java"
+    project_kind = "Maven project"
+    markers = ("pom.xml",)
+    suffixes = (".java",)
+    tools = ("mvn",)
+    install_hint = (
+        "install Maven 3 (Debian: apt-get install maven); Gradle and plain javac projects are not supported yet"
+    )
+    runner_name = "mvn test"
+    compile_failure = re.compile(r"COMPILATION ERROR|Compilation failure")
+    failure_start = re.compile(r"<<< (FAILURE|ERROR)!")
+    out_of_memory = ("java.lang.OutOfMemoryError",)
+
+    @property
+    def _reports(self) -> Path:
+        return self.site.tree / "target" / "surefire-reports"
+
+    def fetch(self) -> list[Command]:
+        # go-offline misses what surefire resolves only when it runs (the JUnit platform provider), so a
+        # test run that selects no test follows it.
+        mvn = tool("mvn")
+        no_test = ("-Dtest=PerforchSelectsNoTest", *_SELECTED_ONLY)
+        return [
+            Command((mvn, *_QUIET, "dependency:go-offline"), self.site.tree, "build"),
+            Command((mvn, *_QUIET, "test", *no_test), self.site.tree, "build"),
+        ]
+
+    def is_test_file(self, relative: str, text: str) -> bool:
+        return "src/test/" in f"/{relative}" or _TEST_ANNOTATION.search(text) is not None
+
+    def test_case(self, parsed: Parsed, function: Node, relative: str) -> TestCase | None:
+        modifiers = next((child for child in function.children if child.type == "modifiers"), None)
+        if modifiers is None or not _TEST_ANNOTATION.search(parsed.node_text(modifiers)):
+            return None
+        classes = [container_name(c, parsed.syntax) for c in enclosing_containers(function, parsed.syntax)]
+        package = _PACKAGE.search(parsed.text(0, len(parsed.src)))
+        suite = ".".join([*([package.group(1)] if package else []), "$".join(reversed(classes))])
+        return TestCase(relative, function_name(function, parsed.syntax), suite)
+
+    def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
+        by_class: dict[str, list[str]] = {}
+        for case in cases:
+            by_class.setdefault(case.suite or "", []).append(case.name)
+        selection = ",".join(f"{suite}#{'+'.join(names)}" for suite, names in by_class.items())
+        argv = (tool("mvn"), *_QUIET, "-o", "test", f"-Dtest={selection}", *_SELECTED_ONLY)
+        return Plan(build=(), test=(Command(argv, self.site.tree, "build+test"),), reports=(self._reports,))
+
+    def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
+        source = (self.site.root / self.site.file).read_text(encoding="utf-8")
+        package = _PACKAGE.search(source)
+        owner = span.container or ""
+        static = re.search(r"\bstatic\b", span.signature) is not None
+        receiver = f"{owner}." if static else f"new {owner}()."
+        lines = [
+            f"package {package.group(1)};" if package else "",
+            "",
+            "import static org.junit.jupiter.api.Assertions.assertEquals;",
+            "",
+        ]
+        lines += ["import org.junit.jupiter.api.Test;", "", f"class {_DOC_TEST_CLASS} {{"]
+        for number, example in enumerate(examples, 1):
+            call = example.call if example.call.startswith((f"{owner}.", "new ")) else receiver + example.call
+            lines += [
+                "    @Test",
+                f"    void example{number}() {{",
+                f"        assertEquals({example.expected}, {call});",
+                "    }",
+                "",
+            ]
+        lines.append("}\n")
+        directory = Path("src/test/java", *(package.group(1).split(".") if package else []))
+        suite = f"{package.group(1)}.{_DOC_TEST_CLASS}" if package else _DOC_TEST_CLASS
+        relative = str(directory / f"{_DOC_TEST_CLASS}.java")
+        cases = tuple(TestCase(relative, f"example{n}", suite) for n in range(1, len(examples) + 1))
+        return GeneratedTest({relative: "\n".join(lines)}, cases)

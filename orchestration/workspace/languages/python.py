@@ -1,0 +1,108 @@
+"""Python: pytest in the workspace's venv (.venv or venv in the root), else in our own interpreter."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tree_sitter import Node
+
+from ...stubs import FunctionSpan
+from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
+from ..docexamples import Example
+from ..errors import WorkspaceError
+from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
+
+_VENVS = (".venv", "venv")
+_TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
+_DOC_TEST_FILE = "test_perforch_doc_examples.py"
+
+
+class PythonProject(ProjectLanguage):
+    name = "python"
+    project_kind = "Python project"
+    markers = ("pyproject.toml", "setup.py", "setup.cfg", "pytest.ini", "tox.ini")
+    suffixes = (".py",)
+    needs_marker = False
+    runner_name = "pytest"
+    # pytest -q prints each failure under a "____ test_name ____" rule.
+    failure_start = re.compile(r"^_{3,} .* _{3,}$", re.MULTILINE)
+    compile_failure = re.compile(r"^E\s+(SyntaxError|IndentationError|ImportError|ModuleNotFoundError)", re.MULTILINE)
+    out_of_memory = ("MemoryError",)
+
+    @property
+    def interpreter(self) -> str:
+        for venv in _VENVS:
+            candidate = self.site.root / venv / "bin" / "python"
+            if candidate.exists():
+                return str(candidate)
+        return sys.executable
+
+    def check_tools(self) -> None:
+        probe = subprocess.run([self.interpreter, "-c", "import pytest"], capture_output=True)
+        if probe.returncode != 0:
+            raise WorkspaceError(
+                f"pytest is not installed in {self.interpreter}: `{self.interpreter} -m pip install pytest`"
+            )
+
+    def env(self) -> dict[str, str]:
+        # No bytecode: a .pyc is trusted when the source's mtime (in whole seconds) and size match, which
+        # two candidates of equal length written within a second would. The edited module's import root
+        # comes first on the path, so an editable install of the user's tree cannot shadow the candidate.
+        import_roots = dict.fromkeys(
+            [str(self.site.tree / _import_root(self.site.root, self.site.file)), str(self.site.tree)]
+        )
+        inherited = os.environ.get("PYTHONPATH", "")
+        return {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": os.pathsep.join([*import_roots, inherited]).rstrip(":")}
+
+    def is_test_file(self, relative: str, text: str) -> bool:
+        return _TEST_FILE.search(relative) is not None
+
+    def test_case(self, parsed: Parsed, function: Node, relative: str) -> TestCase | None:
+        name = function_name(function, parsed.syntax)
+        classes = [container_name(c, parsed.syntax) for c in enclosing_containers(function, parsed.syntax)]
+        if not name.startswith("test") or any(not c.startswith("Test") for c in classes):
+            return None
+        return TestCase(relative, name, "::".join(reversed(classes)) or None)
+
+    def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
+        report = scratch / "pytest.xml"
+        node_ids = [
+            f"{case.path}::{case.suite}::{case.name}" if case.suite else f"{case.path}::{case.name}" for case in cases
+        ]
+        argv = (self.interpreter, "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", f"--junitxml={report}")
+        return Plan(
+            build=(), test=(Command((*argv, *node_ids), self.site.tree, "test", self.env()),), reports=(report,)
+        )
+
+    def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
+        module = _module_name(self.site.root, self.site.file)
+        imported = span.container or span.name
+        lines = [f"from {module} import {imported}", ""]
+        for number, example in enumerate(examples, 1):
+            lines += [
+                "",
+                f"def test_doc_example_{number}():",
+                f"    assert ({example.call}) == ({example.expected})",
+                "",
+            ]
+        cases = tuple(TestCase(_DOC_TEST_FILE, f"test_doc_example_{n}") for n in range(1, len(examples) + 1))
+        return GeneratedTest({_DOC_TEST_FILE: "\n".join(lines)}, cases)
+
+
+def _import_root(root: Path, relative: str) -> Path:
+    """The directory (relative to `root`) the edited module is imported from: above its outermost package."""
+    directory = Path(relative).parent
+    while directory != Path(".") and (root / directory / "__init__.py").exists():
+        directory = directory.parent
+    return directory
+
+
+def _module_name(root: Path, relative: str) -> str:
+    path = Path(relative)
+    parts = path.with_suffix("").relative_to(_import_root(root, relative)).parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

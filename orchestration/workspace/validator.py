@@ -1,0 +1,127 @@
+"""The Validator of one function of a workspace file: each candidate file is put in place in the shadow
+copy, built and tested there with the workspace's own toolchain, and the user's version put back."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..sandbox import Sandbox, open_sandbox
+from ..task import Limits, Outcome, Timing, Verdict
+from .languages import Command, Plan, ProjectLanguage
+from .reports import junit_tally, text_tally
+from .selection import Selection, nothing_to_run
+from .shadow import ShadowTree
+from .steps import run_confined
+from .verdicts import Scrubber, build_failure, test_verdict
+
+
+class WorkspaceValidator:
+    """`check` and `measure` as the pipeline calls them; candidates of one workspace run one at a time."""
+
+    def __init__(
+        self,
+        language: ProjectLanguage,
+        shadow: ShadowTree,
+        function: str,
+        selection: Selection,
+        limits: Limits,
+        *,
+        bench_command: str | None,
+        runs: int,
+        prepare: Callable[[], Coroutine[Any, Any, None]],
+    ) -> None:
+        self.function = function
+        self.selection = selection
+        self.limits = limits
+        self.runs = runs
+        self._language = language
+        self._shadow = shadow
+        self._bench_command = bench_command
+        self._prepare = prepare
+
+    @property
+    def tests_source(self) -> str:
+        return self.selection.source
+
+    async def check(self, source: str) -> Verdict:
+        started = time.monotonic()
+        if self.selection.empty:
+            return Verdict(Outcome.INVALID, nothing_to_run(self.function), tests_run=0, tests_passed=0)
+        await self._prepare()
+        async with self._shadow.locked(), open_sandbox() as box, self._in_place(source):
+            verdict = await self._build_and_test(box, self.selection.plan(self._language, box.run_dir))
+        return replace(verdict, seconds=time.monotonic() - started, tests_source=self.selection.source)
+
+    async def measure(self, source: str) -> Timing:
+        """CPU seconds of `runs` runs of the tests' workload (or the [bench] command), after a run that
+        checks the candidate passes and warms caches; an empty Timing when it does not pass."""
+        if self.selection.empty:
+            return Timing()
+        await self._prepare()
+        async with self._shadow.locked(), open_sandbox() as box, self._in_place(source):
+            plan = self.selection.plan(self._language, box.run_dir)
+            if not (await self._build_and_test(box, plan)).passed:
+                return Timing()
+            timed = self._timed(plan)
+            if self._bench_command is not None and not await self._cpu_seconds(box, timed):
+                return Timing()  # the bench's own warm-up run failed
+            cpu_seconds = [await self._cpu_seconds(box, timed) for _ in range(self.runs)]
+        return Timing(tuple(cpu_seconds)) if all(cpu_seconds) else Timing()
+
+    # -- the steps ---------------------------------------------------------------------------------------
+
+    async def _build_and_test(self, box: Sandbox, plan: Plan) -> Verdict:
+        scrub = Scrubber(self._shadow.tree, self._language.site.cache, box.root)
+        for command in plan.build:
+            failure = build_failure(command, await run_confined(box, command, self.limits), self.limits, scrub)
+            if failure is not None:
+                return failure
+        for report in plan.reports:
+            _remove(report)  # only this run's reports may count
+        steps = [(command, await run_confined(box, command, self.limits)) for command in plan.test]
+        tally = junit_tally(plan.reports, self._language.failure_start) or text_tally(
+            "\n".join(run.output for _, run in steps)
+        )
+        return test_verdict(self._language, steps, tally, self.limits, scrub)
+
+    def _timed(self, plan: Plan) -> tuple[Command, ...]:
+        if self._bench_command is None:
+            return plan.timed_steps
+        return (Command(("/bin/sh", "-c", self._bench_command), self._shadow.tree, "build+test", self._language.env()),)
+
+    async def _cpu_seconds(self, box: Sandbox, commands: tuple[Command, ...]) -> float:
+        """User + sys seconds of one run of `commands`; 0.0 when one of them fails."""
+        total = 0.0
+        for command in commands:
+            run = await run_confined(box, command, self.limits)
+            if not run.succeeded:
+                return 0.0
+            total += run.cpu_seconds
+        return max(total, 1e-9)
+
+    @contextlib.asynccontextmanager
+    async def _in_place(self, source: str) -> AsyncIterator[None]:
+        """The candidate as the edited file (plus any generated test) in the shadow copy, for the block."""
+        generated = self.selection.generated
+        written = {self._language.site.file: source + (generated.appendix if generated else "")}
+        written |= dict(generated.files) if generated else {}
+        try:
+            for relative, text in written.items():
+                self._shadow.write(relative, text)
+            yield
+        finally:
+            for relative in written:
+                self._shadow.restore(relative)
+
+
+def _remove(report: Path) -> None:
+    if report.is_dir():
+        shutil.rmtree(report, ignore_errors=True)
+    else:
+        report.unlink(missing_ok=True)
