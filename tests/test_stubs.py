@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from perforch.orchestration.stubs import (
     AnswerError,
+    FunctionIndex,
     FunctionNotFound,
     SpliceError,
     extract_code_block,
@@ -671,6 +672,26 @@ def test_find_function_by_line_takes_the_innermost_including_its_doc(language):
     if language == "python":
         inner = next(n for n, line in enumerate(lines) if "return 1" in line)
         assert find_function(source, language, line=inner).name == "inner"
+
+
+EXAMPLE_FILES = Path(__file__).resolve().parents[1] / "examples"
+SUFFIXES = {".py", ".java", ".cpp", ".h", ".go", ".rs"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_function_index_answers_every_line_as_find_function_does(language):
+    sources = [FIND_CASES[language][0]]
+    sources += [path.read_text() for path in EXAMPLE_FILES.joinpath(language).rglob("*") if path.suffix in SUFFIXES]
+    for source in sources:
+        index = FunctionIndex(source, language)
+        for line in range(source.count("\n") + 1):
+            try:
+                expected = find_function(source, language, line=line)
+            except FunctionNotFound:
+                with pytest.raises(FunctionNotFound):
+                    index.at(line)
+            else:
+                assert index.at(line) == expected
 
 
 def test_find_function_signals_what_it_did_not_find():

@@ -25,7 +25,6 @@ from .trees import (
     function_name,
     function_nodes,
     leading_items,
-    leading_start,
     lone_string,
     parse,
     receiver_type,
@@ -34,6 +33,7 @@ from .trees import (
 
 __all__ = [
     "AnswerError",
+    "FunctionIndex",
     "FunctionNotFound",
     "FunctionSpan",
     "SpliceError",
@@ -78,16 +78,34 @@ def find_function(source: str, language: str, *, name: str | None = None, line: 
     for depth, function in function_nodes(parsed.root, parsed.syntax):
         if name is not None and function_name(function, parsed.syntax) != name:
             continue
-        if line is not None and not _spans_line(parsed, function, line):
+        if line is not None and not _first_line(parsed, function) <= line <= function.end_point.row:
             continue
         candidates.append((depth, function))
     if not candidates:
         raise FunctionNotFound(_not_found(name, line))
-    if line is not None:  # the innermost: deepest, then latest starting
-        _, function = max(candidates, key=lambda pair: (pair[0], pair[1].start_byte))
-    else:
-        _, function = min(candidates, key=lambda pair: (pair[0], pair[1].start_byte))
+    if line is not None:
+        return _span(parsed, _innermost(candidates))
+    _, function = min(candidates, key=lambda pair: (pair[0], pair[1].start_byte))
     return _span(parsed, function)
+
+
+class FunctionIndex:
+    """One parse of a file, asked again and again which function spans a line: an editor's cursor moving
+    over one version of a file. Answers as find_function(line=...) does, without parsing each time."""
+
+    def __init__(self, source: str, language: str) -> None:
+        self._parsed = parse(syntax_for(language), source)
+        self._functions = [
+            (depth, function, _first_line(self._parsed, function), function.end_point.row)
+            for depth, function in function_nodes(self._parsed.root, self._parsed.syntax)
+        ]
+
+    def at(self, line: int) -> FunctionSpan:
+        """The innermost function whose definition or doc comment spans the 0-based `line`."""
+        candidates = [(depth, function) for depth, function, first, last in self._functions if first <= line <= last]
+        if not candidates:
+            raise FunctionNotFound(_not_found(None, line))
+        return _span(self._parsed, _innermost(candidates))
 
 
 def is_stub(span: FunctionSpan, language: str) -> bool:
@@ -128,9 +146,17 @@ def _statements(parsed: Parsed, function: Node, body: Node) -> list[Node]:
     return found
 
 
-def _spans_line(parsed: Parsed, function: Node, line: int) -> bool:
-    first = parsed.src.count(b"\n", 0, leading_start(parsed, decorated(function, parsed.syntax)))
-    return first <= line <= function.end_point.row
+def _first_line(parsed: Parsed, function: Node) -> int:
+    """The line where the function's doc comment, attributes or decorators (or the definition) start."""
+    item = decorated(function, parsed.syntax)
+    heading = leading_items(parsed, item)
+    return (heading[0] if heading else item).start_point.row
+
+
+def _innermost(candidates: list[tuple[int, Node]]) -> Node:
+    """Of the functions spanning a line: the deepest, then the latest starting."""
+    _, function = max(candidates, key=lambda pair: (pair[0], pair[1].start_byte))
+    return function
 
 
 def _not_found(name: str | None, line: int | None) -> str:
