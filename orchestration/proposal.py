@@ -16,7 +16,7 @@ from pathlib import Path
 from .config import Config
 from .learning import Learner
 from .memory import load_profile
-from .models import with_keys_in_environment
+from .models import UsageLedger, with_keys_in_environment
 from .pipeline import Pipeline, ProgressEvent, Result, StageLimits
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
 from .task import Limits, Task, language_of_path
@@ -84,11 +84,13 @@ async def propose(
     profile: str | None = None,
     text: str | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
+    ledger: UsageLedger | None = None,
 ) -> Proposal:
     """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`.
 
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
-    remembers what it started from, so a later edit is never overwritten."""
+    remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
+    every model call, also when the run is cancelled (a language server's session totals)."""
     file = file.resolve()
     language, text, span = read_function(file, line, text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -105,7 +107,7 @@ async def propose(
         task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
         rankings = load_profile(profile or config.pipeline.profile)
         pipeline = Pipeline(
-            config.gateway(),
+            config.gateway(ledger),
             rankings,
             StageLimits.from_settings(config.pipeline),
             available=set(config.available_models() or with_keys_in_environment(rankings.models())),

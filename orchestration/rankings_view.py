@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .config import Config
 from .learning import Explained, Learner
-from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
+from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix, load_profile
+from .outcomes import OutcomeStore
 from .task import LANGUAGES, STAGES
 
 
@@ -21,6 +23,16 @@ class RankingsView:
     store: Path | None = None
     available: list[str] | None = None  # the user's models, None when the config names none
     ids: dict[str, str] = field(default_factory=dict)  # alias -> litellm id
+
+    @classmethod
+    def configured(cls, config: Config, profile: str | None = None) -> RankingsView:
+        """What `perforch rankings` shows for a config: its profile (or `profile`), blended with the local
+        outcomes when learning is on, with the order the config's models get."""
+        name = profile or config.pipeline.profile
+        store = OutcomeStore.default()
+        learner = Learner(store) if config.pipeline.learn else None
+        available = config.available_models() or None
+        return cls(name, load_profile(name), learner, store.path, available=available, ids=config.model_ids())
 
     @property
     def matrix(self) -> RankingMatrix:
