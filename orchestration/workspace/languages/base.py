@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,8 +107,9 @@ class ProjectLanguage(ABC):
         if missing:
             raise WorkspaceError(f"{', '.join(missing)} not found on PATH: {self.install_hint}")
 
-    def fetch(self) -> list[Command]:
-        """Trusted steps with the network, run once before any candidate: resolve dependencies."""
+    def fetch(self) -> Iterable[Command]:
+        """Trusted steps with the network, run once before any candidate: resolve dependencies. They run
+        as they come, so a generator may decide on a later step from what an earlier one wrote."""
         return []
 
     def warm(self) -> list[Command]:

@@ -11,7 +11,7 @@ import json
 import re
 import shlex
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tree_sitter import Node
@@ -51,7 +51,7 @@ class CMakeProject(ProjectLanguage):
     def build_dir(self) -> Path:
         return self.site.cache / "cmake-build"
 
-    def fetch(self) -> list[Command]:
+    def fetch(self) -> Iterable[Command]:
         # Configuring may download (FetchContent), so it is done here, once, with the network.
         generator = (
             ("-G", "Ninja") if shutil.which("ninja") and not (self.build_dir / "CMakeCache.txt").exists() else ()

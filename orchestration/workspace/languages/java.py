@@ -1,10 +1,13 @@
 """Java: Maven with JUnit. Dependencies and plugins (the surefire provider too) are resolved once with the
-network; candidates run `mvn -o test -Dtest=Class#method+...`, and surefire's XML reports give the counts."""
+network; candidates run `mvn -o test -Dtest=Class#method+...`, and surefire's XML reports give the counts.
+
+Timing runs the selected tests on the JUnit console launcher instead of Maven: Maven's own start-up
+costs seconds of CPU, which would drown the difference between two versions of a function."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tree_sitter import Node
@@ -21,6 +24,8 @@ _PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
 _DOC_TEST_CLASS = "PerforchDocExamplesTest"
 _QUIET = ("-B", "-q", "-Dstyle.color=never")
 _SELECTED_ONLY = ("-Dsurefire.failIfNoSpecifiedTests=false", "-DfailIfNoTests=false", "-DtrimStackTrace=false")
+_PLATFORM_JAR = re.compile(r"junit-platform-(?:commons|engine)-(\d+\.\d+\.\d+)\.jar")
+_CONSOLE = "junit-platform-console-standalone"
 
 
 class MavenProject(ProjectLanguage):
@@ -41,15 +46,26 @@ class MavenProject(ProjectLanguage):
     def _reports(self) -> Path:
         return self.site.tree / "target" / "surefire-reports"
 
-    def fetch(self) -> list[Command]:
-        # go-offline misses what surefire resolves only when it runs (the JUnit platform provider), so a
-        # test run that selects no test follows it.
+    @property
+    def _classpath_file(self) -> Path:
+        return self.site.cache / "test-classpath.txt"
+
+    @property
+    def _console_dir(self) -> Path:
+        return self.site.cache / "junit-console"
+
+    def fetch(self) -> Iterator[Command]:
         mvn = tool("mvn")
-        no_test = ("-Dtest=PerforchSelectsNoTest", *_SELECTED_ONLY)
-        return [
-            Command((mvn, *_QUIET, "dependency:go-offline"), self.site.tree, "build"),
-            Command((mvn, *_QUIET, "test", *no_test), self.site.tree, "build"),
-        ]
+        yield Command((mvn, *_QUIET, "dependency:go-offline"), self.site.tree, "build")
+        # go-offline misses what surefire resolves only when it runs (the JUnit platform provider).
+        yield Command((mvn, *_QUIET, "test", "-Dtest=PerforchSelectsNoTest", *_SELECTED_ONLY), self.site.tree, "build")
+        classpath = (f"-Dmdep.outputFile={self._classpath_file}", "-Dmdep.includeScope=test")
+        yield Command((mvn, *_QUIET, "dependency:build-classpath", *classpath), self.site.tree, "build")
+        version = _PLATFORM_JAR.search(self._classpath_file.read_text()) if self._classpath_file.exists() else None
+        if version is not None:  # a JUnit 5 project: the launcher of its platform version
+            artifact = f"-Dartifact=org.junit.platform:{_CONSOLE}:{version.group(1)}"
+            copy = ("dependency:copy", artifact, f"-DoutputDirectory={self._console_dir}", "-Dmdep.stripVersion=true")
+            yield Command((mvn, *_QUIET, *copy), self.site.tree, "build")
 
     def is_test_file(self, relative: str, text: str) -> bool:
         return "src/test/" in f"/{relative}" or _TEST_ANNOTATION.search(text) is not None
@@ -69,7 +85,24 @@ class MavenProject(ProjectLanguage):
             by_class.setdefault(case.suite or "", []).append(case.name)
         selection = ",".join(f"{suite}#{'+'.join(names)}" for suite, names in by_class.items())
         argv = (tool("mvn"), *_QUIET, "-o", "test", f"-Dtest={selection}", *_SELECTED_ONLY)
-        return Plan(build=(), test=(Command(argv, self.site.tree, "build+test"),), reports=(self._reports,))
+        test = Command(argv, self.site.tree, "build+test")
+        return Plan(build=(), test=(test,), reports=(self._reports,), timed=self._console_run(cases))
+
+    def _console_run(self, cases: Sequence[TestCase]) -> tuple[Command, ...] | None:
+        """The selected tests on the JUnit console launcher, over what `mvn test` compiled; None when
+        preparing did not get the launcher (not a JUnit 5 project)."""
+        console = self._console_dir / f"{_CONSOLE}.jar"
+        if not (console.exists() and self._classpath_file.exists()):
+            return None
+        target = self.site.tree / "target"
+        classpath = ":".join(
+            [str(target / "test-classes"), str(target / "classes"), self._classpath_file.read_text().strip()]
+        )
+        methods = [f"--select-method={case.suite}#{case.name}" for case in cases]
+        # The serial collector: no GC threads whose CPU time would add noise to the measurement.
+        java = (tool("java"), "-XX:+UseSerialGC", "-jar", str(console))
+        argv = (*java, "--disable-banner", "--details=none", "--fail-if-no-tests")
+        return (Command((*argv, "-cp", classpath, *methods), self.site.tree),)
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         source = (self.site.root / self.site.file).read_text(encoding="utf-8")

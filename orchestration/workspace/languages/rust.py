@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tree_sitter import Node
@@ -42,7 +42,7 @@ class CargoCrate(ProjectLanguage):
     def env(self) -> dict[str, str]:
         return {"CARGO_TERM_COLOR": "never", "CARGO_NET_OFFLINE": "true", "RUST_BACKTRACE": "0"}
 
-    def fetch(self) -> list[Command]:
+    def fetch(self) -> Iterable[Command]:
         return [Command((tool("cargo"), "fetch"), self.site.tree, "build", {"CARGO_TERM_COLOR": "never"})]
 
     def warm(self) -> list[Command]:

@@ -1,0 +1,171 @@
+"""How long workspace mode takes from a candidate to its verdict, next to the workspace's own test command.
+
+For each example under examples/, on two fresh copies: the test command run by hand (from scratch in a
+fresh copy, then incrementally after an edit), and PerfOrch's validator (prepare, the first candidate,
+then repeated candidates), alternating so that both meet the same load. Every candidate is the example's
+file with a different trailing comment, so each one is really rebuilt; the stub fails its test either
+way, which costs the same as passing. Then the time to mirror a generated 10,000-file workspace.
+
+    python benchmarks/workspace_speed.py [--languages python,go] [--repeats 5]
+
+Targets (issue 3): a repeated candidate within 1.2x of the incremental command, the first within 1.5x;
+the 10,000-file copy under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from perforch.orchestration.config import Config
+from perforch.orchestration.task import Limits
+from perforch.orchestration.workspace import ShadowTree, Workspace
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+LIMITS = Limits(wall_seconds=60, build_seconds=300)
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    function: str
+    comment: str  # how a line comment starts
+    scratch: tuple[tuple[str, ...], ...]  # the commands of a first run in a fresh copy
+    incremental: tuple[tuple[str, ...], ...]  # the commands after an edit
+
+
+_CTEST = ("ctest", "--test-dir", "build", "-R", "TextStats.CountsVowels")
+CASES = {
+    "python": Case(
+        "textstats/core.py",
+        "count_vowels",
+        "#",
+        ((sys.executable, "-m", "pytest", "-q", "tests/test_core.py::test_count_vowels"),),
+        ((sys.executable, "-m", "pytest", "-q", "tests/test_core.py::test_count_vowels"),),
+    ),
+    "java": Case(
+        "src/main/java/example/TextStats.java",
+        "countVowels",
+        "//",
+        (("mvn", "-B", "-q", "-o", "test", "-Dtest=TextStatsTest#countsVowels"),),
+        (("mvn", "-B", "-q", "-o", "test", "-Dtest=TextStatsTest#countsVowels"),),
+    ),
+    "cpp": Case(
+        "src/textstats.cpp",
+        "count_vowels",
+        "//",
+        (("cmake", "-S", ".", "-B", "build", "-G", "Ninja"), ("cmake", "--build", "build"), _CTEST),
+        (("cmake", "--build", "build"), _CTEST),
+    ),
+    "go": Case(
+        "textstats.go",
+        "CountVowels",
+        "//",
+        (("go", "test", "-run", "^TestCountVowels$", "."),),
+        (("go", "test", "-run", "^TestCountVowels$", "."),),
+    ),
+    "rust": Case(
+        "src/lib.rs",
+        "count_vowels",
+        "//",
+        (("cargo", "test", "--offline", "counts_vowels"),),
+        (("cargo", "test", "--offline", "counts_vowels"),),
+    ),
+}
+
+
+def by_hand(root: Path, commands: tuple[tuple[str, ...], ...]) -> float:
+    """Wall seconds of the commands, run in `root` as a user would (a failing test is expected)."""
+    started = time.monotonic()
+    for argv in commands:
+        subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.monotonic() - started
+
+
+class Edits:
+    """The example's file with a new trailing comment each time: a change every build must see."""
+
+    def __init__(self, original: str, comment: str) -> None:
+        self._original, self._comment, self._count = original, comment, 0
+
+    def next(self) -> str:
+        self._count += 1
+        return f"{self._original}\n{self._comment} candidate {self._count}\n"
+
+
+async def language_row(language: str, repeats: int, parent: Path) -> dict[str, float]:
+    case = CASES[language]
+    hand, ours = parent / f"{language}-by-hand", parent / f"{language}-perforch"
+    for copy in (hand, ours):
+        shutil.copytree(EXAMPLES / language, copy)
+    original = (ours / case.file).read_text()
+    hand_edits, our_edits = Edits(original, case.comment), Edits(original, case.comment)
+
+    row = {"scratch": by_hand(hand, case.scratch)}
+    workspace = Workspace.open(ours / case.file, Config())
+    started = time.monotonic()
+    await workspace.prepare()
+    row["prepare"] = time.monotonic() - started
+    validator = workspace.validator(case.function, LIMITS)
+    row["first"] = (await validator.check(our_edits.next())).seconds
+
+    incremental, repeated = [], []
+    for _ in range(repeats):
+        (hand / case.file).write_text(hand_edits.next())
+        incremental.append(by_hand(hand, case.incremental))
+        repeated.append((await validator.check(our_edits.next())).seconds)
+    row["incremental"] = statistics.median(incremental)
+    row["repeated"] = statistics.median(repeated)
+    await workspace.close()
+    return row
+
+
+def mirror_speed(parent: Path, files: int = 10_000) -> tuple[float, float]:
+    """Seconds to mirror a generated workspace of `files` files: the first time, then a re-sync."""
+    source = parent / "big"
+    for index in range(files):
+        path = source / f"pkg{index // 100:03d}" / f"module{index % 100:03d}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"VALUE = {index}\n")
+    shadow = ShadowTree(source, parent / "big-shadow")
+    started = time.monotonic()
+    shadow.sync()
+    first = time.monotonic() - started
+    started = time.monotonic()
+    shadow.sync()
+    return first, time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--languages", default=",".join(CASES))
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="perforch-bench-") as directory:
+        parent = Path(directory)
+        os.environ["PERFORCH_CACHE_DIR"] = str(parent / "cache")  # cold shadows, as on a first run
+        header = "language   by hand: scratch  incremental | perforch: prepare  first  repeated | first/inc  rep/inc"
+        print(header)
+        for language in args.languages.split(","):
+            row = asyncio.run(language_row(language, args.repeats, parent))
+            print(
+                f"{language:<10} {row['scratch']:>16.2f} {row['incremental']:>12.2f} | {row['prepare']:>17.2f} "
+                f"{row['first']:>6.2f} {row['repeated']:>9.2f} | {row['first'] / row['incremental']:>8.2f}x "
+                f"{row['repeated'] / row['incremental']:>6.2f}x",
+                flush=True,
+            )
+        first, again = mirror_speed(parent)
+        print(f"\nshadow copy of a 10,000-file workspace: {first:.2f} s (re-sync with no change: {again:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
