@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--single-model", help="one model for every stage (the baseline)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_eval)
+
+    serve = sub.add_parser("serve", help="run the language server (stdio)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, for debugging")
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -218,6 +222,15 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         elif not asked_to_apply:
             lines.append("not applied: rerun with --apply to write it")
     return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.tcp is not None and not args.tcp.rpartition(":")[2].isdigit():
+        print(f"perforch: error: --tcp: expected HOST:PORT, got {args.tcp!r}", file=sys.stderr)
+        return EXIT_USAGE
+    from perforch.server.app import serve  # pygls and lsprotocol load only for the server
+
+    return serve(args.tcp)
 
 
 # -- rankings ----------------------------------------------------------------------------------------

@@ -1,0 +1,255 @@
+"""The PerfOrch language server: one module-level pygls server, its handlers, and `serve`.
+
+Handlers stay flat and short; what they do is in actions.py and settings.py, and the engine does the work.
+litellm and the pipeline are imported on the first job, so that `initialize` is answered at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from perforch.orchestration.memory import ProfileError
+from perforch.orchestration.task import UnsupportedLanguage
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+
+from . import actions
+from .settings import SECTION, checked_engine_config, merged, parse_settings
+
+log = logging.getLogger(__name__)
+
+
+class PerfOrchProtocol(LanguageServerProtocol):
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        # pygls cancels only its own future of a workspace/executeCommand request, not the task running the
+        # command, so a cancelled generate/optimize would run on: end its job here.
+        super()._handle_cancel_notification(msg_id)
+        session.cancel_request(msg_id)
+
+
+def _version() -> str:
+    try:
+        return version("perforch")
+    except PackageNotFoundError:
+        return "0"
+
+
+server = LanguageServer("perforch", _version(), protocol_cls=PerfOrchProtocol)
+session = actions.Session()
+
+
+# -- settings --------------------------------------------------------------------------------------------
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
+    session.root = _root(params)
+    session.init_options = params.initialization_options
+    _configure(ls, merged(session.init_options))
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:
+    await _reload(ls)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(ls: LanguageServer, params: types.DidChangeConfigurationParams) -> None:
+    pushed = params.settings
+    # Clients that push settings send either {"perforch": {...}} (Neovim, VS Code) or the section itself (Helix).
+    session.pushed = pushed.get(SECTION) if isinstance(pushed, dict) and SECTION in pushed else pushed
+    await _reload(ls)
+
+
+async def _reload(ls: LanguageServer) -> None:
+    pulled = None
+    workspace = ls.client_capabilities.workspace
+    if workspace is not None and workspace.configuration:
+        try:
+            items = [types.ConfigurationItem(section=SECTION)]
+            (pulled,) = await ls.workspace_configuration_async(types.ConfigurationParams(items=items))
+        except Exception as exc:  # a client that cannot answer keeps the settings it sent otherwise
+            log.warning("workspace/configuration failed: %s", exc)
+    _configure(ls, merged(session.init_options, session.pushed, pulled))
+
+
+def _configure(ls: LanguageServer, raw: dict) -> None:
+    """Take new settings. Each problem is logged, and shown unless it was shown at the last reload (a setting
+    still broken); its setting keeps its default."""
+    settings, problems = parse_settings(raw)
+    session.settings = settings
+    logging.getLogger("perforch").setLevel(settings.log_level.upper())
+    _, config_problems = checked_engine_config(settings, None, session.root)
+    shown = session.problems
+    session.problems = {f"PerfOrch settings: {p}" for p in problems} | {f"PerfOrch: {p}" for p in config_problems}
+    for problem in sorted(session.problems):
+        log.warning("%s", problem)
+        if problem not in shown:
+            kind = types.MessageType.Warning if problem.startswith("PerfOrch settings") else types.MessageType.Error
+            actions.show(ls, kind, problem)
+
+
+def _root(params: types.InitializeParams) -> Path | None:
+    uri = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
+    path = to_fs_path(uri) if uri else params.root_path
+    return Path(path) if path else None
+
+
+# -- code actions and commands ---------------------------------------------------------------------------
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[actions.ACTION_KIND], resolve_provider=False),
+)
+def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    return actions.code_actions(session.functions, document, params.range.start, params.context.only)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    session.functions.forget(params.text_document.uri)
+
+
+@server.command(actions.GENERATE)
+async def generate(ls: LanguageServer, uri: str, position: types.Position, version: int | None) -> dict:
+    return await _job(ls, "generate", uri, position, version)
+
+
+@server.command(actions.OPTIMIZE)
+async def optimize(ls: LanguageServer, uri: str, position: types.Position, version: int | None) -> dict:
+    return await _job(ls, "optimize", uri, position, version)
+
+
+async def _job(ls: LanguageServer, kind: str, uri: str, position: types.Position, version: int | None) -> dict:
+    result = await actions.reported(ls, kind, actions.run_job(ls, session, kind, uri, position, version))
+    if result["status"] == "done" and session.settings.apply_prompt:
+        prompt = asyncio.create_task(_offer(ls, result))
+        session.background.add(prompt)
+        prompt.add_done_callback(session.background.discard)
+    return result
+
+
+async def _offer(ls: LanguageServer, result: dict) -> None:
+    """Tell the user how the job went and, when there is a change, offer to apply it (no preview needed)."""
+    summary = actions.summary(result)
+    if result["id"] is None:
+        actions.show(ls, types.MessageType.Info if result["passed"] else types.MessageType.Warning, summary)
+        return
+    choices = [types.MessageActionItem(title="Apply"), types.MessageActionItem(title="Discard")]
+    request = types.ShowMessageRequestParams(type=types.MessageType.Info, message=summary, actions=choices)
+    try:
+        choice = await ls.window_show_message_request_async(request)
+    except Exception as exc:  # a client without window/showMessageRequest (Helix): say how to apply instead
+        log.info("could not offer proposal %s: %s", result["id"], exc)
+        actions.show(ls, types.MessageType.Info, f"{summary}; apply it with the command perforch.apply")
+        return
+    if choice is not None and choice.title == "Apply":
+        await _apply(ls, result["id"], direct=True)
+    elif choice is not None:
+        actions.discard(session, result["id"])
+
+
+@server.command(actions.APPLY)
+async def apply(ls: LanguageServer, *arguments: Any) -> dict:
+    """perforch.apply [proposal id] [direct]: no id means the latest proposal."""
+    proposal_id = arguments[0] if arguments and isinstance(arguments[0], str) else None
+    direct = len(arguments) > 1 and arguments[1] is True
+    return await _apply(ls, proposal_id, direct)
+
+
+async def _apply(ls: LanguageServer, proposal_id: str | None, direct: bool) -> dict:
+    return await actions.reported(ls, "apply", actions.apply(ls, session, proposal_id, direct))
+
+
+# -- custom requests -------------------------------------------------------------------------------------
+
+
+@server.feature(actions.RANKINGS)
+def rankings(ls: LanguageServer, params: Any) -> dict:
+    try:
+        return actions.rankings(session, params)
+    except (UnsupportedLanguage, ProfileError) as exc:
+        raise JsonRpcInvalidParams(str(exc)) from None
+
+
+@server.feature(actions.STATUS)
+def status(ls: LanguageServer, params: Any) -> dict:
+    return actions.status(session)
+
+
+@server.feature(types.SHUTDOWN)
+async def shutdown(ls: LanguageServer, params: None) -> None:
+    await session.cancel_all()
+    if "perforch.orchestration.toolchains" in sys.modules:  # only a job starts the warm compilers
+        from perforch.orchestration.toolchains import close_all
+
+        await close_all()
+
+
+# -- logs and serving ------------------------------------------------------------------------------------
+
+_MESSAGE_TYPES = {
+    logging.ERROR: types.MessageType.Error,
+    logging.WARNING: types.MessageType.Warning,
+    logging.INFO: types.MessageType.Info,
+}
+
+
+class ClientLog(logging.Handler):
+    """The engine's and the server's log records as window/logMessage, API keys masked."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__()
+        self.loop = loop
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = actions.redact(self.format(record))
+            kind = next((t for level, t in _MESSAGE_TYPES.items() if record.levelno >= level), types.MessageType.Log)
+            params = types.LogMessageParams(type=kind, message=message)
+            if self._on_loop():
+                server.window_log_message(params)
+            else:  # a record from a worker thread: only the event loop writes to the client
+                self.loop.call_soon_threadsafe(server.window_log_message, params)
+        except Exception:
+            self.handleError(record)
+
+    def _on_loop(self) -> bool:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self.loop is None:
+            self.loop = running
+        return running is not None and running is self.loop
+
+
+def serve(tcp: str | None = None) -> int:
+    """Serve over stdio, or over TCP at HOST:PORT (for debugging)."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="perforch serve: %(name)s: %(message)s")
+    engine = logging.getLogger("perforch")
+    engine.setLevel(logging.INFO)
+    engine.addHandler(ClientLog())
+    engine.propagate = False  # the client shows these; stderr gets pygls' and other libraries' warnings
+    if tcp is not None:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+        return 0
+    # The protocol gets its own copy of stdout; fd 1 itself then points at stderr, so a stray print, a C
+    # library or a child process cannot write into the protocol stream.
+    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    server.start_io(sys.stdin.buffer, protocol_out)
+    return 0

@@ -1,0 +1,120 @@
+"""The server's settings, merged as esbonio does: initializationOptions, then the client's
+`workspace/configuration` section "perforch" over them. Models and the pipeline come from perforch.toml,
+read by the engine. A bad value is reported and replaced by its default: a setting never stops the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from perforch.orchestration.cli import _workspace_of
+from perforch.orchestration.config import Config, ConfigError, load_config
+
+SECTION = "perforch"
+LOG_LEVELS = ("error", "warning", "info", "debug")
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_file: str = ""  # a perforch.toml to use instead of the workspace's
+    profile: str = ""  # ranking profile (name or TOML file) instead of [pipeline] profile
+    log_level: str = "info"  # what reaches window/logMessage
+    max_jobs: int = 4  # generate/optimize jobs running at once; each builds and tests in a sandbox
+    apply_prompt: bool = True  # ask "Apply?" when a job finishes: for clients with no preview UI of their own
+
+
+class _Invalid(Exception):
+    """`expected` completes "expected ...", as in the engine's config errors."""
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("a string")
+    return value
+
+
+def _log_level(value: Any) -> str:
+    if not isinstance(value, str) or value.lower() not in LOG_LEVELS:
+        raise _Invalid(f"one of {', '.join(LOG_LEVELS)}")
+    return value.lower()
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Invalid("a positive integer")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("true or false")
+    return value
+
+
+# The client's camelCase name -> (Settings field, check)
+_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "configFile": ("config_file", _text),
+    "profile": ("profile", _text),
+    "logLevel": ("log_level", _log_level),
+    "maxJobs": ("max_jobs", _positive_int),
+    "applyPrompt": ("apply_prompt", _flag),
+}
+assert {name for name, _ in _KEYS.values()} == {f.name for f in fields(Settings)}
+
+
+def merged(*layers: Any) -> dict[str, Any]:
+    """The layers' keys, later layers winning; layers that are not objects (null, a list) add nothing."""
+    result: dict[str, Any] = {}
+    for layer in layers:
+        if isinstance(layer, Mapping):
+            result.update(layer)
+    return result
+
+
+def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[str]]:
+    """Settings from the client's object, and one problem message per value that was replaced by its default.
+
+    Values are never echoed in a message: a misplaced API key must not end up in a log."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    defaults = Settings()
+    for key, value in raw.items():
+        if key not in _KEYS:
+            problems.append(f"{SECTION}.{key}: unknown setting; known: {', '.join(_KEYS)}")
+            continue
+        name, check = _KEYS[key]
+        try:
+            values[name] = check(value)
+        except _Invalid as exc:
+            default = getattr(defaults, name)
+            problems.append(f"{SECTION}.{key}: expected {exc}, got a {_kind(value)}; using {default!r}")
+    return Settings(**values), problems
+
+
+def _kind(value: Any) -> str:
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "object"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def engine_config(settings: Settings, file: Path | None, root: Path | None) -> Config:
+    """The engine's config for a file (or, without one, for the root folder): the configFile setting,
+    relative to the root folder, else the perforch.toml nearest above the file.
+
+    Raises ConfigError, which names the file, the key and what was expected."""
+    explicit = Path(settings.config_file).expanduser() if settings.config_file else None
+    if explicit is not None and not explicit.is_absolute() and root is not None:
+        explicit = root / explicit
+    workspace = _workspace_of(file) if file is not None else root
+    return load_config(workspace, explicit)
+
+
+def checked_engine_config(settings: Settings, file: Path | None, root: Path | None) -> tuple[Config, list[str]]:
+    """The engine's config, or the defaults and the reason when perforch.toml cannot be used."""
+    try:
+        return engine_config(settings, file, root), []
+    except ConfigError as exc:
+        return Config(), [f"{exc}; using the defaults (no models) until it is fixed"]

@@ -1,0 +1,476 @@
+"""The language server end to end: a pytest-lsp client over stdio starts `perforch serve`; models are the
+scripted server on 127.0.0.1; jobs run on copies of the example workspaces, whose own test command judges
+the applied result."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Union
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from process_watch import live_processes_with, wait_until_gone
+from pygls.protocol import JsonRPCResponseMessage, default_converter
+from pygls.uris import to_fs_path
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import register_lsp_features
+from scripted_server import Reply, ScriptedServer
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SERVER = [sys.executable, "-m", "perforch.orchestration.cli", "serve"]
+KEY = "sk-perforch-test-0123456789abcdef"  # the models' API key: it must never reach the client
+
+# language: (file, stub, finished function, the workspace's own test command, a right count_vowels)
+EXAMPLE = {
+    "python": (
+        "textstats/core.py",
+        "count_vowels",
+        "has_duplicates",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        'def count_vowels(text: str) -> int:\n    return sum(1 for ch in text.lower() if ch in "aeiou")\n',
+    ),
+    "rust": (
+        "src/lib.rs",
+        "count_vowels",
+        "has_duplicates",
+        ["cargo", "test", "--offline", "-q"],
+        "pub fn count_vowels(text: &str) -> usize {\n"
+        '    text.chars().filter(|c| "aeiouAEIOU".contains(*c)).count()\n}\n',
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def model_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set before the server starts: it inherits the environment, isolated user config dir included."""
+    monkeypatch.setenv("PERFORCH_TEST_KEY", KEY)
+
+
+def _converter():
+    # lsprotocol reads every code action that carries a command as a bare Command (its union hook only
+    # asks whether a "command" key exists); tell them apart as clients do, by the type of "command".
+    converter = default_converter()
+
+    def command_or_action(value: dict, _: type) -> types.Command | types.CodeAction:
+        kind = types.Command if isinstance(value.get("command"), str) else types.CodeAction
+        return converter.structure(value, kind)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
+    # Results of custom requests stay JSON (pygls would make namedtuples of them, renaming odd keys).
+    converter.register_structure_hook(JsonRPCResponseMessage, lambda value, kind: kind(**value))
+    return converter
+
+
+def _test_client() -> LanguageClient:
+    client = LanguageClient(converter_factory=_converter)
+    register_lsp_features(client)
+    return client
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=_test_client))
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
+    """A VS Code-like client rooted in the test's tmp_path; it applies edits to the files on disk."""
+    root = request.getfixturevalue("tmp_path")
+    lsp_client.applied = []
+    lsp_client.feature(types.WORKSPACE_APPLY_EDIT)(_apply_on_disk)
+    params = types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="tmp")],
+        initialization_options={"applyPrompt": False, "logLevel": "debug"},
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _apply_on_disk(client: LanguageClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+    """What an editor does with workspace/applyEdit, then saving the file."""
+    client.applied.append(params)
+    for change in params.edit.document_changes or []:
+        path = Path(to_fs_path(change.text_document.uri))
+        text = path.read_text()
+        for edit in sorted(change.edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+            text = text[: _offset(text, edit.range.start)] + edit.new_text + text[_offset(text, edit.range.end) :]
+        path.write_text(text)
+    return types.ApplyWorkspaceEditResult(applied=True)
+
+
+def _offset(text: str, position: types.Position) -> int:
+    lines = text.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: position.line]) + position.character
+
+
+# -- workspaces ------------------------------------------------------------------------------------------
+
+
+def _workspace(root: Path, language: str, server: ScriptedServer, answer: str | Reply, **pipeline) -> Path:
+    """A copy of the example with a perforch.toml whose one model, `writer`, is the scripted server."""
+    workspace = root / language
+    shutil.copytree(EXAMPLES / language, workspace, ignore=shutil.ignore_patterns("target", "build", "__pycache__"))
+    settings = {"models": ["writer"], "refiners": 0, "test_timeout": 120.0, **pipeline}
+    (workspace / "perforch.toml").write_text(
+        f'[models.writer]\nmodel = "openai/writer"\napi_base = "{server.base_url}"\napi_key_env = "PERFORCH_TEST_KEY"\n'
+        "[pipeline]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
+    )
+
+    def policy(model: str, messages: list[dict]) -> str | Reply:
+        if "classify" in messages[0]["content"]:
+            return "string"
+        return answer if isinstance(answer, Reply) else f"Sure.\n```{language}\n{answer}```\n"
+
+    server.set_policy(policy)
+    return workspace
+
+
+def _open(client: LanguageClient, file: Path, version: int = 1) -> str:
+    uri = file.as_uri()
+    language = {".py": "python", ".rs": "rust"}.get(file.suffix, "plaintext")
+    document = types.TextDocumentItem(uri=uri, language_id=language, version=version, text=file.read_text())
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=document))
+    return uri
+
+
+def _line_of(file: Path, name: str) -> int:
+    """The 0-based line of the function's definition."""
+    return next(i for i, line in enumerate(file.read_text().splitlines()) if f" {name}(" in line)
+
+
+async def _actions(client: LanguageClient, uri: str, line: int) -> list[types.CodeAction]:
+    position = types.Position(line=line, character=4)
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=position, end=position),
+        context=types.CodeActionContext(diagnostics=[]),
+    )
+    return await client.text_document_code_action_async(params) or []
+
+
+async def _run(client: LanguageClient, action: types.CodeAction) -> dict:
+    command = action.command
+    params = types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+    return await client.workspace_execute_command_async(params)
+
+
+async def _execute(client: LanguageClient, command: str, *arguments) -> dict:
+    params = types.ExecuteCommandParams(command=command, arguments=list(arguments))
+    return await client.workspace_execute_command_async(params)
+
+
+# -- code actions ----------------------------------------------------------------------------------------
+
+
+async def test_code_actions_offer_generate_on_stubs_and_optimize_on_finished_functions(client, tmp_path):
+    file = tmp_path / "core.py"
+    file.write_text(
+        '"""A module."""\n\nimport math\n\n\n'
+        "def stub(x: int) -> int:\n    raise NotImplementedError\n\n\n"
+        "def done(x: int) -> int:\n    return math.isqrt(x)\n\n\n"
+        "def todo(x: int) -> int:\n    ...\n"
+    )
+    uri = _open(client, file)
+    titles = {line: [a.title for a in await _actions(client, uri, line)] for line in range(15)}
+    assert titles[5] == titles[6] == titles[13] == titles[14] == ["Generate with PerfOrch"]
+    assert titles[9] == titles[10] == ["Optimize performance with PerfOrch"]
+    assert all(titles[line] == [] for line in (0, 1, 2, 3, 4, 7, 8, 11, 12))
+
+    (action,) = await _actions(client, uri, 5)
+    assert action.command.command == "perforch.generate"
+    assert list(action.command.arguments) == [uri, {"line": 5, "character": 0}, 1]
+    assert (await _actions(client, tmp_path.joinpath("notes.txt").as_uri(), 0)) == []
+
+
+async def test_code_actions_follow_the_document_as_it_is_edited(client, tmp_path):
+    file = tmp_path / "core.py"
+    file.write_text("def f(x):\n    return x\n")
+    uri = _open(client, file)
+    assert [a.title for a in await _actions(client, uri, 0)] == ["Optimize performance with PerfOrch"]
+    _change(client, uri, 2, "def f(x):\n    pass\n")
+    assert [a.title for a in await _actions(client, uri, 0)] == ["Generate with PerfOrch"]
+
+
+def _change(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+# -- generate and apply ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["python", "rust"])
+async def test_generate_returns_an_edit_that_makes_the_workspace_tests_pass(
+    client, tmp_path, scripted_server, language
+):
+    relative, stub, _, own_tests, answer = EXAMPLE[language]
+    workspace = _workspace(tmp_path, language, scripted_server, answer)
+    file = workspace / relative
+    before = file.read_text()
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    assert action.title == "Generate with PerfOrch"
+
+    result = await _run(client, action)
+    assert result["status"] == "done" and result["passed"], result
+    assert result["models"]["generate"] == "writer"
+    assert result["tests"]["run"] and result["tests"]["run"] == result["tests"]["passed"]
+    assert result["tokens"] > 0 and result["edit"] is not None and result["id"]
+    assert file.read_text() == before  # nothing is written until the user applies
+
+    (token,) = [t for t in client.progress_reports if str(t).startswith("perforch-")]
+    kinds = [report.kind for report in client.progress_reports[token]]
+    assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
+    messages = [report.message for report in client.progress_reports[token] if report.kind == "report"]
+    assert any(message.startswith("generate writer") for message in messages), messages
+
+    applied = await _execute(client, "perforch.apply", result["id"])
+    assert applied["status"] == "applied", applied
+    edit = client.applied[-1].edit
+    assert edit.change_annotations and edit.change_annotations["perforch"].needs_confirmation  # a preview first
+    own = subprocess.run(own_tests, cwd=workspace, capture_output=True, text=True, timeout=900)
+    assert own.returncode == 0, own.stdout + own.stderr
+
+    status = await client.protocol.send_request_async("perforch/status", {})
+    assert status["jobs"] == [] and status["proposals"] == []
+    assert status["tokens"] == result["tokens"]
+    assert all(KEY not in message.message for message in client.log_messages + client.messages)
+
+
+@pytest.mark.slow
+async def test_a_stale_proposal_is_refused(client, tmp_path, scripted_server):
+    relative, stub, _, _, answer = EXAMPLE["python"]
+    file = _workspace(tmp_path, "python", scripted_server, answer) / relative
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    result = await _run(client, action)
+    assert result["status"] == "done" and result["id"], result
+
+    edited = file.read_text().replace("Small text", "Tiny text")
+    _change(client, uri, 2, edited)
+    refused = await _execute(client, "perforch.apply", result["id"], True)
+    assert refused["status"] == "refused" and "changed since" in refused["message"], refused
+    assert client.applied == []
+    assert any("changed since" in message.message for message in client.messages)
+    assert file.read_text() != edited  # the editor's unsaved edit was not overwritten on disk either
+
+
+@pytest.mark.slow
+async def test_apply_prompt_applies_directly_when_the_user_says_so(client, tmp_path, scripted_server):
+    relative, stub, _, own_tests, answer = EXAMPLE["python"]
+    workspace = _workspace(tmp_path, "python", scripted_server, answer)
+    file = workspace / relative
+    prompts: list[types.ShowMessageRequestParams] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def answer_apply(ls, params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        prompts.append(params)
+        return types.MessageActionItem(title="Apply")
+
+    client.set_configuration({"perforch": {"applyPrompt": True}})
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    result = await _run(client, action)
+    assert result["status"] == "done" and result["id"], result
+    for _ in range(200):
+        if client.applied:
+            break
+        await asyncio.sleep(0.05)
+    (prompt,) = prompts
+    assert prompt.message.startswith(f"PerfOrch generate `{stub}`: tests ") and " passed, " in prompt.message
+    assert [action.title for action in prompt.actions] == ["Apply", "Discard"]
+    assert not client.applied[0].edit.change_annotations  # direct: the prompt was the confirmation
+    assert subprocess.run(own_tests, cwd=workspace, capture_output=True, timeout=300).returncode == 0
+
+
+# -- cancellation and failures ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_cancel_request_closes_the_model_request(client, tmp_path, scripted_server):
+    relative, stub, _, _, _ = EXAMPLE["python"]
+    file = _workspace(tmp_path, "python", scripted_server, Reply("too late", delay=60)) / relative
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    params = types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+    reply = asyncio.ensure_future(
+        client.protocol.send_request_async(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id="the-job")
+    )
+    asked = lambda rs: any(r.model == "writer" and "classify" not in r.messages[0]["content"] for r in rs)  # noqa: E731
+    assert await asyncio.to_thread(scripted_server.wait_for, asked, 120)
+    status = await client.protocol.send_request_async("perforch/status", {})
+    assert [job["function"] for job in status["jobs"]] == [stub]
+
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="the-job"))
+    with pytest.raises(Exception, match="(?i)cancel"):
+        await reply
+    ended = lambda rs: all(r.finished is not None for r in rs)  # noqa: E731
+    assert await asyncio.to_thread(scripted_server.wait_for, ended, 10)
+    assert scripted_server.requests[-1].disconnected  # the server saw the client hang up: nothing answered
+    assert await _no_jobs(client)
+
+
+@pytest.mark.slow
+async def test_cancel_from_the_progress_kills_the_sandboxed_tests(client, tmp_path, scripted_server):
+    from perforch.orchestration.workspace.shadow import shadow_home
+
+    relative, stub, _, _, _ = EXAMPLE["python"]
+    endless = "def count_vowels(text: str) -> int:\n    while True:\n        pass\n"
+    workspace = _workspace(tmp_path, "python", scripted_server, endless)
+    file = workspace / relative
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    reply = asyncio.ensure_future(_run(client, action))
+    answered = lambda rs: len(rs) >= 2 and all(r.finished for r in rs)  # noqa: E731
+    assert await asyncio.to_thread(scripted_server.wait_for, answered, 120)
+    marker = str(shadow_home(workspace))
+    for _ in range(600):
+        if live_processes_with(marker):
+            break
+        await asyncio.sleep(0.05)
+    assert live_processes_with(marker), "the candidate's tests never started"
+
+    (token,) = [t for t in client.progress_reports if str(t).startswith("perforch-")]
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert (await reply)["status"] == "cancelled"
+    assert client.progress_reports[token][-1].kind == "end"
+    assert wait_until_gone(marker, 5) == []
+    assert await _no_jobs(client)
+
+
+async def _no_jobs(client: LanguageClient) -> bool:
+    for _ in range(100):
+        if (await client.protocol.send_request_async("perforch/status", {}))["jobs"] == []:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+async def test_two_jobs_run_at_once_and_each_is_cancelled_alone(client, tmp_path, scripted_server):
+    relative, stub, finished, _, _ = EXAMPLE["python"]
+    file = _workspace(tmp_path, "python", scripted_server, Reply("slow", delay=60), refiners=1) / relative
+    uri = _open(client, file)
+    (generate,) = await _actions(client, uri, _line_of(file, stub))
+    (optimize,) = await _actions(client, uri, _line_of(file, finished))
+    first = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(command=generate.command.command, arguments=generate.command.arguments),
+            msg_id="first",
+        )
+    )
+    second = asyncio.ensure_future(_run(client, optimize))
+    both = lambda rs: len([r for r in rs if r.model == "writer"]) == 2  # noqa: E731
+    assert await asyncio.to_thread(scripted_server.wait_for, both, 120)
+    status = await client.protocol.send_request_async("perforch/status", {})
+    assert sorted(job["function"] for job in status["jobs"]) == sorted([stub, finished])
+
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="first"))
+    with pytest.raises(Exception, match="cancel"):
+        await first
+    status = await client.protocol.send_request_async("perforch/status", {})
+    assert [job["function"] for job in status["jobs"]] == [finished]
+    (token,) = [t for t, reports in client.progress_reports.items() if reports[-1].kind != "end"]
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert (await second)["status"] == "cancelled"
+
+
+@pytest.mark.slow
+async def test_an_exception_in_a_job_is_a_message_and_a_log_entry_and_the_server_keeps_serving(
+    client, tmp_path, scripted_server
+):
+    relative, stub, _, _, answer = EXAMPLE["python"]
+    file = _workspace(tmp_path, "python", scripted_server, answer, profile="missing-profile.toml") / relative
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    result = await _run(client, action)
+    assert result["status"] == "error" and "missing-profile.toml" in result["message"], result
+    assert any(m.type == types.MessageType.Error and "missing-profile" in m.message for m in client.messages)
+    assert any("Traceback" in m.message for m in client.log_messages)
+    assert [a.title for a in await _actions(client, uri, _line_of(file, stub))] == ["Generate with PerfOrch"]
+
+
+async def test_refusals_are_messages(client, tmp_path):
+    file = tmp_path / "core.py"
+    file.write_text("x = 1\n\n\ndef f(x):\n    return x\n")
+    uri = _open(client, file)
+    where = {"line": 0, "character": 0}
+    nothing = await _execute(client, "perforch.generate", uri, where, 1)
+    assert nothing["status"] == "refused" and "no function" in nothing["message"]
+    finished = await _execute(client, "perforch.generate", uri, {"line": 3, "character": 0}, 1)
+    assert finished["status"] == "refused" and "already has a body" in finished["message"]
+    stale = await _execute(client, "perforch.optimize", uri, {"line": 3, "character": 0}, 7)
+    assert stale["status"] == "refused" and "changed since" in stale["message"]
+    missing = await _execute(client, "perforch.apply", "p99")
+    assert missing["status"] == "refused"
+    assert len([m for m in client.messages if m.type == types.MessageType.Warning]) == 4
+
+
+# -- settings --------------------------------------------------------------------------------------------
+
+
+async def test_a_broken_setting_is_a_message_and_a_default(client, tmp_path):
+    client.set_configuration({"perforch": {"maxJobs": "many", "logLevel": "loud", "apiKey": KEY}})
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await _messages(client, 3)
+    shown = [m.message for m in client.messages]
+    assert any("maxJobs: expected a positive integer" in m and "using 4" in m for m in shown), shown
+    assert any("logLevel" in m for m in shown) and any("apiKey: unknown setting" in m for m in shown)
+    assert all(KEY not in m for m in shown)
+
+    (tmp_path / "perforch.toml").write_text("[pipeline]\ndebuggers = 'two'\n")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await _messages(client, 4)
+    assert len(client.messages) == 4  # the settings still broken are not shown again
+    assert "pipeline.debuggers: expected a non-negative integer" in client.messages[-1].message
+
+    file = tmp_path / "core.py"
+    file.write_text("def f(x):\n    pass\n")
+    assert [a.title for a in await _actions(client, _open(client, file), 0)] == ["Generate with PerfOrch"]
+    status = await client.protocol.send_request_async("perforch/status", {})
+    assert status == {"jobs": [], "proposals": [], "tokens": 0, "cost_usd": 0.0}
+
+
+async def _messages(client: LanguageClient, count: int) -> None:
+    for _ in range(200):
+        if len(client.messages) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"expected {count} messages, got {client.messages}")
+
+
+async def test_rankings_are_what_the_command_line_shows(client, tmp_path):
+    rankings = await client.protocol.send_request_async("perforch/rankings", {"language": "rust"})
+    assert rankings["cells"] and all(cell["language"] == "rust" for cell in rankings["cells"])
+    cli = subprocess.run(
+        [sys.executable, "-m", "perforch.orchestration.cli", "rankings", "--language", "rust", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert rankings == json.loads(cli.stdout)
+    with pytest.raises(Exception, match="unsupported language"):
+        await client.protocol.send_request_async("perforch/rankings", {"language": "cobol"})
+
+
+def test_importing_the_server_does_not_import_litellm():
+    code = "import sys, perforch.server.app; print('litellm' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_serve_refuses_a_bad_tcp_address():
+    run = subprocess.run([*SERVER, "--tcp", "localhost"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "HOST:PORT" in run.stderr
