@@ -15,6 +15,8 @@ from typing import Union
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from perforch.orchestration.workspace.shadow import shadow_home
+from perforch.server.actions import redact, replacement
 from process_watch import live_processes_with, wait_until_gone
 from pygls.protocol import JsonRPCResponseMessage, default_converter
 from pygls.uris import to_fs_path
@@ -318,12 +320,11 @@ async def test_cancel_request_closes_the_model_request(client, tmp_path, scripte
     assert await asyncio.to_thread(scripted_server.wait_for, ended, 10)
     assert scripted_server.requests[-1].disconnected  # the server saw the client hang up: nothing answered
     assert await _no_jobs(client)
+    assert wait_until_gone(str(shadow_home(file.parents[1])), 5) == []
 
 
 @pytest.mark.slow
 async def test_cancel_from_the_progress_kills_the_sandboxed_tests(client, tmp_path, scripted_server):
-    from perforch.orchestration.workspace.shadow import shadow_home
-
     relative, stub, _, _, _ = EXAMPLE["python"]
     endless = "def count_vowels(text: str) -> int:\n    while True:\n        pass\n"
     workspace = _workspace(tmp_path, "python", scripted_server, endless)
@@ -463,6 +464,21 @@ async def test_rankings_are_what_the_command_line_shows(client, tmp_path):
     assert rankings == json.loads(cli.stdout)
     with pytest.raises(Exception, match="unsupported language"):
         await client.protocol.send_request_async("perforch/rankings", {"language": "cobol"})
+
+
+def test_edits_replace_only_the_lines_that_differ():
+    edit = replacement("a\nb\nc\n", "a\nB\nB2\nc\n")
+    assert (edit.range.start.line, edit.range.end.line, edit.new_text) == (1, 2, "B\nB2\n")
+    last = replacement("a\r\nb", "a\r\nbé")  # no final line break: up to the end of the last line
+    assert (last.range.start.line, last.range.end.line, last.range.end.character) == (1, 1, 1)
+    assert replacement("x = '😀'", "y", "utf-16").range.end.character == 8  # an emoji is 2 UTF-16 units
+    assert replacement("x = '😀'", "y", "utf-32").range.end.character == 7
+
+
+def test_logs_mask_api_keys(monkeypatch):
+    monkeypatch.setenv("SOME_PROVIDER_API_KEY", "abcd1234efgh5678")
+    masked = redact("sent abcd1234efgh5678 and sk-proj-aaaaBBBBccccDDDD and Bearer xyzxyzxyzxyz1234 to the model")
+    assert masked == "sent *** and *** and *** to the model"
 
 
 def test_importing_the_server_does_not_import_litellm():
