@@ -359,6 +359,27 @@ def _broken(prepared: Prepared) -> str:
     return prepared.text.replace(*body)
 
 
+UNBUILDABLE = {
+    "python": "    return (",
+    "java": "        return undefinedThing;",
+    "cpp": "    return undefined_thing;",
+    "go": "\treturn undefinedThing",
+    "rust": "    undefined_thing",
+}
+
+
+async def test_a_candidate_that_does_not_build_is_a_compile_error(prepared: Prepared) -> None:
+    validator = prepared.workspace.validator(prepared.example.stub, LIMITS)
+    broken = prepared.text.replace(prepared.example.stub_body, UNBUILDABLE[prepared.workspace.language], 1)
+
+    verdict = await validator.check(broken)
+
+    assert verdict.outcome is Outcome.COMPILE_ERROR, verdict
+    assert verdict.tests_run == 0 and not verdict.passed
+    assert prepared.workspace.file.name in verdict.diagnostics
+    prepared.assert_untouched()
+
+
 async def test_no_test_and_no_doc_example_is_never_a_pass(prepare: Callable[[str], Awaitable[Prepared]]) -> None:
     prepared = await prepare("python")
     validator = prepared.workspace.validator("has_duplicates", LIMITS)
@@ -405,6 +426,7 @@ async def test_candidates_of_one_workspace_take_turns(prepare: Callable[[str], A
 ENDLESS = {
     "python": ("    raise NotImplementedError", "    while True:\n        pass"),
     "go": ('\tpanic("TODO")', "\tfor {\n\t}"),
+    "rust": ("    todo!()", "    loop {}"),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..stubs import FunctionNotFound, find_function
+from ..stubs import FunctionNotFound, FunctionSpan, find_function
 from .docexamples import doc_examples
 from .errors import WorkspaceError
 from .languages import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
@@ -58,7 +58,7 @@ def nothing_to_run(function: str) -> str:
     )
 
 
-def _function(language: ProjectLanguage, function: str):
+def _function(language: ProjectLanguage, function: str) -> FunctionSpan:
     path = language.site.root / language.site.file
     try:
         return find_function(path.read_text(encoding="utf-8"), language.name, name=function)

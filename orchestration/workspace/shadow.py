@@ -66,13 +66,16 @@ def source_files(root: Path) -> Iterator[str]:
     pending = [root]
     while pending:
         directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if not is_skipped_dir(Path(entry.path)):
-                        pending.append(Path(entry.path))
-                else:
-                    yield os.path.relpath(entry.path, root)
+        try:
+            entries = list(os.scandir(directory))
+        except PermissionError:
+            continue  # not ours to read: not ours to test either
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not is_skipped_dir(Path(entry.path)):
+                    pending.append(Path(entry.path))
+            else:
+                yield os.path.relpath(entry.path, root)
 
 
 def shadow_home(root: Path) -> Path:

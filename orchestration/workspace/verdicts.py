@@ -75,9 +75,8 @@ def _failure(
     counts: dict[str, int],
 ) -> Verdict:
     output = scrub("\n".join(run.output for _, run in failed))
-    built_here = any(command.phase == "build+test" for command, _ in failed)
     nothing_ran = tally is None or tally.run == 0
-    if built_here and nothing_ran and language.compile_failure and language.compile_failure.search(output):
+    if nothing_ran and language.compile_failure and language.compile_failure.search(output):
         return Verdict(Outcome.COMPILE_ERROR, compiler_excerpt(output), tests_run=0, tests_passed=0)
     if any(message in output for message in language.out_of_memory):
         reason = f"ran out of memory (limit {limits.memory_mb} MB)"

@@ -13,7 +13,7 @@ from ..sandbox import open_sandbox
 from ..task import Limits
 from .discovery import find_root, language_of
 from .errors import WorkspaceError
-from .languages import Site
+from .languages import ProjectLanguage, Site
 from .selection import select_tests
 from .shadow import ShadowTree
 from .steps import run_confined, run_fetch
@@ -26,7 +26,7 @@ _WARM_LIMITS = Limits(wall_seconds=60, build_seconds=900, memory_mb=4096)
 
 
 class Workspace:
-    def __init__(self, file: Path, root: Path, language: type, config: Config) -> None:
+    def __init__(self, file: Path, root: Path, language: type[ProjectLanguage], config: Config) -> None:
         self.file = file  # absolute
         self.root = root
         self.language: str = language.name
@@ -57,7 +57,7 @@ class Workspace:
         async with self._preparing:
             if self._prepared:
                 return
-            self._project.check_tools()
+            await asyncio.to_thread(self._project.check_tools)
             async with self.shadow.locked():
                 report = await asyncio.to_thread(self.shadow.sync)
                 log.info("shadow copy of %s: %s", self.root, report)

@@ -86,7 +86,7 @@ class ProjectLanguage(ABC):
     install_hint: str = ""
     needs_marker = True  # False when the tests run without a project file (pytest)
     failure_start: re.Pattern[str] | None = None  # where a failing run's useful output starts
-    compile_failure: re.Pattern[str] | None = None  # a "build+test" step's output when the build failed
+    compile_failure: re.Pattern[str] | None = None  # a test step's output when building or importing failed
     out_of_memory: tuple[str, ...] = ()
 
     def __init__(self, site: Site) -> None:

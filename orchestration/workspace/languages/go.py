@@ -54,9 +54,9 @@ class GoModule(ProjectLanguage):
 
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
         build, test = [], []
-        for number, package in enumerate(dict.fromkeys(case.suite or "." for case in cases)):
-            # A binary kept at one path across candidates: go skips the link when it is up to date.
-            binary = self.site.cache / "go-test-binaries" / f"package{number}.test"
+        for package in dict.fromkeys(case.suite or "." for case in cases):
+            # One path per package across candidates: go skips the link when the binary there is up to date.
+            binary = self.site.cache / "go-test-binaries" / f"{package.replace('/', '__')}.test"
             names = "|".join(re.escape(case.name) for case in cases if (case.suite or ".") == package)
             build.append(
                 Command(

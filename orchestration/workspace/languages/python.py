@@ -20,6 +20,7 @@ from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
 _VENVS = (".venv", "venv")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
 _DOC_TEST_FILE = "test_perforch_doc_examples.py"
+_PARSE = "import ast, sys; ast.parse(open(sys.argv[1], 'rb').read(), sys.argv[1])"
 
 
 class PythonProject(ProjectLanguage):
@@ -75,14 +76,19 @@ class PythonProject(ProjectLanguage):
             f"{case.path}::{case.suite}::{case.name}" if case.suite else f"{case.path}::{case.name}" for case in cases
         ]
         argv = (self.interpreter, "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", f"--junitxml={report}")
-        return Plan(
-            build=(), test=(Command((*argv, *node_ids), self.site.tree, "test", self.env()),), reports=(report,)
-        )
+        test = Command((*argv, *node_ids), self.site.tree, "test", self.env())
+        return Plan(build=(self._syntax_check(),), test=(test,), reports=(report,))
+
+    def _syntax_check(self) -> Command:
+        """The edited file parsed by the workspace's interpreter (its grammar, not ours): a syntax error
+        is a compile error, not a failing test. Parsing writes no bytecode."""
+        edited = str(self.site.tree / self.site.file)
+        return Command((self.interpreter, "-c", _PARSE, edited), self.site.tree, "build")
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         module = _module_name(self.site.root, self.site.file)
-        imported = span.container or span.name
-        lines = [f"from {module} import {imported}", ""]
+        # Examples may use the module's other names too; the function itself may be private.
+        lines = [f"from {module} import *  # noqa: F403", f"from {module} import {span.container or span.name}", ""]
         for number, example in enumerate(examples, 1):
             lines += [
                 "",

@@ -1,4 +1,5 @@
-"""Rust: `cargo test --offline` with the selected tests' names as filters, after `cargo fetch`."""
+"""Rust: `cargo test --offline --no-run` builds, then `cargo test --offline` with the selected tests' names as
+filters runs them (cargo finds the build fresh at once), after `cargo fetch` resolved the dependencies once."""
 
 from __future__ import annotations
 
@@ -61,8 +62,11 @@ class CargoCrate(ProjectLanguage):
 
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
         # libtest takes several filters (substrings of the test's path); --exact would need the module path.
-        argv = (tool("cargo"), "test", "--offline", "--", *dict.fromkeys(case.name for case in cases))
-        return Plan(build=(), test=(Command(argv, self.site.tree, "build+test", self.env()),))
+        # Two steps, so a build error is a compile error and an endless test loop meets the test deadline.
+        build = Command((tool("cargo"), "test", "--offline", "--no-run"), self.site.tree, "build", self.env())
+        filters = dict.fromkeys(case.name for case in cases)
+        test = Command((tool("cargo"), "test", "--offline", "--", *filters), self.site.tree, "test", self.env())
+        return Plan(build=(build,), test=(test,))
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         tests = []
