@@ -59,7 +59,22 @@ def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:
+    await _watch_settings(ls)
     await _reload(ls)
+
+
+async def _watch_settings(ls: LanguageServer) -> None:
+    """Clients that are asked for settings (VS Code) only say they changed to a server that registers."""
+    workspace = ls.client_capabilities.workspace
+    change = workspace.did_change_configuration if workspace is not None else None
+    if change is None or not change.dynamic_registration:
+        return
+    method, options = types.WORKSPACE_DID_CHANGE_CONFIGURATION, types.DidChangeConfigurationRegistrationOptions(SECTION)
+    registration = types.Registration(id=SECTION, method=method, register_options=options)
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception as exc:  # the client may still push changes; nothing is lost but the pull
+        log.info("could not register for workspace/didChangeConfiguration: %s", exc)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

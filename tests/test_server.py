@@ -80,7 +80,9 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     """A VS Code-like client rooted in the test's tmp_path; it applies edits to the files on disk."""
     root = request.getfixturevalue("tmp_path")
     lsp_client.applied = []
+    lsp_client.registered = []
     lsp_client.feature(types.WORKSPACE_APPLY_EDIT)(_apply_on_disk)
+    lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda ls, params: ls.registered.extend(params.registrations))
     params = types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),
         root_uri=root.as_uri(),
@@ -284,10 +286,7 @@ async def test_apply_prompt_applies_directly_when_the_user_says_so(client, tmp_p
     (action,) = await _actions(client, uri, _line_of(file, stub))
     result = await _run(client, action)
     assert result["status"] == "done" and result["id"], result
-    for _ in range(200):
-        if client.applied:
-            break
-        await asyncio.sleep(0.05)
+    await _until(lambda: client.applied, 10)
     (prompt,) = prompts
     assert prompt.message.startswith(f"PerfOrch generate `{stub}`: tests ") and " passed, " in prompt.message
     assert [action.title for action in prompt.actions] == ["Apply", "Discard"]
@@ -335,11 +334,7 @@ async def test_cancel_from_the_progress_kills_the_sandboxed_tests(client, tmp_pa
     answered = lambda rs: len(rs) >= 2 and all(r.finished for r in rs)  # noqa: E731
     assert await asyncio.to_thread(scripted_server.wait_for, answered, 120)
     marker = str(shadow_home(workspace))
-    for _ in range(600):
-        if live_processes_with(marker):
-            break
-        await asyncio.sleep(0.05)
-    assert live_processes_with(marker), "the candidate's tests never started"
+    await _until(lambda: live_processes_with(marker), 30)  # the candidate's tests are running
 
     (token,) = [t for t in client.progress_reports if str(t).startswith("perforch-")]
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
@@ -422,6 +417,8 @@ async def test_refusals_are_messages(client, tmp_path):
 
 
 async def test_a_broken_setting_is_a_message_and_a_default(client, tmp_path):
+    await _until(lambda: client.registered)
+    assert [r.method for r in client.registered] == ["workspace/didChangeConfiguration"]  # to hear of changes
     client.set_configuration({"perforch": {"maxJobs": "many", "logLevel": "loud", "apiKey": KEY}})
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     await _messages(client, 3)
@@ -444,11 +441,15 @@ async def test_a_broken_setting_is_a_message_and_a_default(client, tmp_path):
 
 
 async def _messages(client: LanguageClient, count: int) -> None:
-    for _ in range(200):
-        if len(client.messages) >= count:
+    await _until(lambda: len(client.messages) >= count)
+
+
+async def _until(condition, seconds: float = 4.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
             return
         await asyncio.sleep(0.02)
-    raise AssertionError(f"expected {count} messages, got {client.messages}")
+    raise AssertionError("the condition did not come true in time")
 
 
 async def test_rankings_are_what_the_command_line_shows(client, tmp_path):
