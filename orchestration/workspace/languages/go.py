@@ -12,6 +12,7 @@ from tree_sitter import Node
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, function_name
 from ..docexamples import Example
+from ..shadow import source_files
 from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
 
 _TEST_FUNCTION = re.compile(r"^Test[A-Z0-9_]")
@@ -41,7 +42,21 @@ class GoModule(ProjectLanguage):
         return [Command((tool("go"), "mod", "download"), self.site.tree, "build", online)]
 
     def warm(self) -> list[Command]:
-        return [Command((tool("go"), "test", "-count=1", "-run", "^$", "./..."), self.site.tree, "build", self.env())]
+        """Every test binary built once, at the path candidates build it to: their build then links
+        only what changed."""
+        packages = sorted(
+            {str(Path(relative).parent) for relative in source_files(self.site.tree) if relative.endswith("_test.go")}
+        )
+        return [self._build(package) for package in packages]
+
+    def _build(self, package: str) -> Command:
+        argv = (tool("go"), "test", "-c", "-o", str(self._binary(package)), f"./{package}")
+        return Command(argv, self.site.tree, "build", self.env())
+
+    def _binary(self, package: str) -> Path:
+        # One path per package across candidates: go skips the link when the binary there is up to date.
+        name = "module-root" if package == "." else package.replace("/", "__")
+        return self.site.cache / "go-test-binaries" / f"{name}.test"
 
     def is_test_file(self, relative: str, text: str) -> bool:
         return relative.endswith("_test.go")
@@ -53,19 +68,13 @@ class GoModule(ProjectLanguage):
         return TestCase(relative, name, str(Path(relative).parent))
 
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
-        build, test = [], []
-        for package in dict.fromkeys(case.suite or "." for case in cases):
-            # One path per package across candidates: go skips the link when the binary there is up to date.
-            binary = self.site.cache / "go-test-binaries" / f"{package.replace('/', '__')}.test"
+        packages = list(dict.fromkeys(case.suite or "." for case in cases))
+        test = []
+        for package in packages:
             names = "|".join(re.escape(case.name) for case in cases if (case.suite or ".") == package)
-            build.append(
-                Command(
-                    (tool("go"), "test", "-c", "-o", str(binary), f"./{package}"), self.site.tree, "build", self.env()
-                )
-            )
-            run = (str(binary), "-test.v", "-test.count=1", "-test.run", f"^({names})$")
+            run = (str(self._binary(package)), "-test.v", "-test.count=1", "-test.run", f"^({names})$")
             test.append(Command(run, self.site.tree / package, "test", self.env()))
-        return Plan(tuple(build), tuple(test))
+        return Plan(tuple(self._build(package) for package in packages), tuple(test))
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         package_dir = Path(self.site.file).parent
