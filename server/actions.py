@@ -3,7 +3,7 @@ application, rankings and status. The handlers in app.py call these; the engine 
 
 A job is an asyncio task running the engine's `propose`. Cancelling it closes the model's HTTP request and
 kills the sandbox's processes (the engine does that on cancellation). A finished job leaves a proposal here,
-under an id, until it is applied or replaced.
+under an id, until it is applied or discarded.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class FunctionLookup:
         self._indexes: OrderedDict[str, tuple[int, FunctionIndex]] = OrderedDict()
         self._documents = documents
 
-    def at(self, document: TextDocument, line: int) -> tuple[FunctionSpan, str, bool] | None:
-        """(function, language, is it a stub) at the 0-based line, or None outside functions and languages."""
+    def at(self, document: TextDocument, line: int) -> tuple[FunctionSpan, bool] | None:
+        """(function, is it a stub) at the 0-based line, or None outside functions and supported languages."""
         try:
             language = language_of_path(document.path)
         except UnsupportedLanguage:
@@ -66,7 +66,7 @@ class FunctionLookup:
             span = self._index(document, language).at(line)
         except FunctionNotFound:
             return None
-        return span, language, is_stub(span, language)
+        return span, is_stub(span, language)
 
     def _index(self, document: TextDocument, language: str) -> FunctionIndex:
         if document.version is None:  # a file not open in the editor: disk may change under any cache
@@ -93,11 +93,11 @@ def code_actions(
     found = lookup.at(document, position.line)
     if found is None:
         return []
-    span, _, stub = found
+    _, stub = found
     kind = "generate" if stub else "optimize"
     arguments = [document.uri, {"line": position.line, "character": 0}, document.version]
     command = types.Command(title=TITLES[kind], command=_COMMANDS[kind], arguments=arguments)
-    return [types.CodeAction(title=TITLES[kind], kind=ACTION_KIND, command=command, data={"function": span.name})]
+    return [types.CodeAction(title=TITLES[kind], kind=ACTION_KIND, command=command)]
 
 
 # -- jobs ------------------------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def _function_for(session: Session, document: TextDocument, line: int, kind: str
     found = session.functions.at(document, line)
     if found is None:
         raise Refused(f"{Path(document.path).name}:{line + 1}: no function of a supported language spans this line")
-    span, _, stub = found
+    span, stub = found
     if kind == "generate" and not stub:
         raise Refused(f"`{span.name}` already has a body: optimize it instead")
     if kind == "optimize" and stub:
@@ -341,7 +341,7 @@ def summary(result: dict) -> str:
     what = f"PerfOrch {result['kind']} `{result['function']}`"
     cost = f"{result['tokens']} tokens, ${result['cost_usd']:.4f}"
     tests = result["tests"]
-    tested = f"tests {tests['passed']}/{tests['run']} passed" if tests["run"] is not None else "tests passed"
+    tested = f"tests {tests['passed']}/{tests['run']} passed" if tests["run"] is not None else "passed"
     if not result["passed"]:
         return f"{what}: no passing version found; nothing to apply ({cost})"
     if result["edit"] is None:
@@ -461,7 +461,7 @@ async def reported(ls: LanguageServer, what: str, work: Awaitable[dict]) -> dict
         return await work
     except Refused as exc:
         show(ls, types.MessageType.Warning, f"PerfOrch {what}: {exc}")
-        return {"status": "refused", "message": str(exc)}
+        return {"status": "refused", "message": redact(str(exc))}
     except Exception as exc:
         log.exception("PerfOrch %s failed", what)
         message = f"PerfOrch {what} failed: {type(exc).__name__}: {exc}"

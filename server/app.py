@@ -104,13 +104,13 @@ def _configure(ls: LanguageServer, raw: dict) -> None:
     session.settings = settings
     logging.getLogger("perforch").setLevel(settings.log_level.upper())
     _, config_problems = checked_engine_config(settings, None, session.root)
-    shown = session.problems
-    session.problems = {f"PerfOrch settings: {p}" for p in problems} | {f"PerfOrch: {p}" for p in config_problems}
-    for problem in sorted(session.problems):
-        log.warning("%s", problem)
-        if problem not in shown:
-            kind = types.MessageType.Warning if problem.startswith("PerfOrch settings") else types.MessageType.Error
-            actions.show(ls, kind, problem)
+    messages = [(types.MessageType.Warning, f"PerfOrch settings: {problem}") for problem in problems]
+    messages += [(types.MessageType.Error, f"PerfOrch: {problem}") for problem in config_problems]
+    shown, session.problems = session.problems, {text for _, text in messages}
+    for kind, text in messages:
+        log.warning("%s", text)
+        if text not in shown:
+            actions.show(ls, kind, text)
 
 
 def _root(params: types.InitializeParams) -> Path | None:
@@ -224,9 +224,9 @@ _MESSAGE_TYPES = {
 class ClientLog(logging.Handler):
     """The engine's and the server's log records as window/logMessage, API keys masked."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.loop = loop
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's: only it writes to the client
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -235,7 +235,7 @@ class ClientLog(logging.Handler):
             params = types.LogMessageParams(type=kind, message=message)
             if self._on_loop():
                 server.window_log_message(params)
-            else:  # a record from a worker thread: only the event loop writes to the client
+            elif self.loop is not None:  # a record from a worker thread
                 self.loop.call_soon_threadsafe(server.window_log_message, params)
         except Exception:
             self.handleError(record)
@@ -244,10 +244,10 @@ class ClientLog(logging.Handler):
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
-            running = None
+            return False
         if self.loop is None:
             self.loop = running
-        return running is not None and running is self.loop
+        return running is self.loop
 
 
 def serve(tcp: str | None = None) -> int:

@@ -117,4 +117,4 @@ def checked_engine_config(settings: Settings, file: Path | None, root: Path | No
     try:
         return engine_config(settings, file, root), []
     except ConfigError as exc:
-        return Config(), [f"{exc}; using the defaults (no models) until it is fixed"]
+        return Config(), [f"{exc}; using the defaults until it is fixed"]
