@@ -1,0 +1,207 @@
+"""`perforch generate` and `perforch optimize` on the example workspaces, through the real CLI, the scripted
+model server and each workspace's own toolchain; afterwards the workspace's own test command judges."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# language: (file, stub name, finished slow name, own test command)
+WORKSPACES = {
+    "python": ("textstats/core.py", "count_vowels", "has_duplicates", [sys.executable, "-m", "pytest", "-q"]),
+    "java": ("src/main/java/example/TextStats.java", "countVowels", "hasDuplicates", ["mvn", "-o", "-q", "test"]),
+    "cpp": (
+        "src/textstats.cpp",
+        "count_vowels",
+        "has_duplicates",
+        ["sh", "-c", "cmake -S . -B build -G Ninja >/dev/null && cmake --build build && ctest --test-dir build"],
+    ),
+    "go": ("textstats.go", "CountVowels", "HasDuplicates", ["go", "test", "./..."]),
+    "rust": ("src/lib.rs", "count_vowels", "has_duplicates", ["cargo", "test", "--offline", "-q"]),
+}
+
+VOWELS = {
+    "python": 'def count_vowels(text: str) -> int:\n    return sum(1 for ch in text.lower() if ch in "aeiou")\n',
+    "java": (
+        "public static int countVowels(String text) {\n    int n = 0;\n"
+        '    for (char c : text.toLowerCase().toCharArray()) if ("aeiou".indexOf(c) >= 0) n++;\n    return n;\n}\n'
+    ),
+    "cpp": (
+        "#include <cctype>\nint count_vowels(const std::string& text) {\n    int n = 0;\n    for (char c : text) {\n"
+        "        char l = std::tolower(static_cast<unsigned char>(c));\n"
+        "        if (l == 'a' || l == 'e' || l == 'i' || l == 'o' || l == 'u') n++;\n    }\n    return n;\n}\n"
+    ),
+    "go": (
+        'import "strings"\n\nfunc CountVowels(text string) int {\n\tn := 0\n'
+        "\tfor _, r := range strings.ToLower(text) {\n"
+        '\t\tif strings.ContainsRune("aeiou", r) {\n\t\t\tn++\n\t\t}\n\t}\n\treturn n\n}\n'
+    ),
+    "rust": (
+        "pub fn count_vowels(text: &str) -> usize {\n"
+        '    text.chars().filter(|c| "aeiouAEIOU".contains(*c)).count()\n}\n'
+    ),
+}
+WRONG_VOWELS = {
+    "python": "def count_vowels(text: str) -> int:\n    return len(text)\n",
+    "java": "public static int countVowels(String text) {\n    return text.length();\n}\n",
+    "cpp": "int count_vowels(const std::string& text) {\n    return (int)text.size();\n}\n",
+    "go": "func CountVowels(text string) int {\n\treturn len(text)\n}\n",
+    "rust": "pub fn count_vowels(text: &str) -> usize {\n    text.len()\n}\n",
+}
+FAST_DUPLICATES = {
+    "python": "def has_duplicates(values: list[int]) -> bool:\n    return len(set(values)) != len(values)\n",
+    "java": (
+        "public static boolean hasDuplicates(List<Integer> values) {\n"
+        "    return new java.util.HashSet<>(values).size() != values.size();\n}\n"
+    ),
+    "cpp": (
+        "#include <unordered_set>\nbool has_duplicates(const std::vector<int>& values) {\n"
+        "    std::unordered_set<int> seen(values.begin(), values.end());\n    return seen.size() != values.size();\n}\n"
+    ),
+    "go": (
+        "func HasDuplicates(values []int) bool {\n\tseen := make(map[int]bool, len(values))\n"
+        "\tfor _, v := range values {\n\t\tif seen[v] {\n\t\t\treturn true\n\t\t}\n\t\tseen[v] = true\n\t}\n"
+        "\treturn false\n}\n"
+    ),
+    "rust": (
+        "use std::collections::HashSet;\n\npub fn has_duplicates(values: &[i64]) -> bool {\n"
+        "    let mut seen = HashSet::new();\n    values.iter().any(|v| !seen.insert(*v))\n}\n"
+    ),
+}
+
+# The finished function's own tests (the stub's tests fail until it is generated).
+DUPLICATES_TESTS = {
+    "python": [sys.executable, "-m", "pytest", "-q", "-k", "has_duplicates"],
+    "go": ["go", "test", "-run", "HasDuplicates", "./..."],
+}
+
+
+def _fenced(language: str, code: str) -> str:
+    return f"Sure.\n```{language}\n{code}```\n"
+
+
+def _workspace(tmp_path: Path, language: str, server, answers: dict[str, str]) -> Path:
+    root = tmp_path / language
+    shutil.copytree(EXAMPLES / language, root, ignore=shutil.ignore_patterns("target", "build", "__pycache__"))
+    tables = [
+        f'[models.{name}]\nmodel = "openai/{name}"\napi_base = "{server.base_url}"\napi_key_env = "PERFORCH_TEST_KEY"\n'
+        for name in answers
+    ]
+    pipeline = (
+        f"[pipeline]\nmodels = {json.dumps(list(answers))}\nrefiners = 1\nrefine_runs = 3\ntest_timeout = 120.0\n"
+    )
+    (root / "perforch.toml").write_text("\n".join([*tables, pipeline]))
+
+    def policy(model: str, messages: list[dict]) -> str:
+        if "classify" in messages[0]["content"]:
+            return "string"
+        return _fenced(language, answers[model])
+
+    server.set_policy(policy)
+    return root
+
+
+def _line_of(file: Path, name: str) -> int:
+    lines = file.read_text().splitlines()
+    return next(
+        i
+        for i, line in enumerate(lines, 1)
+        if name in line and "(" in line and not line.lstrip().startswith(("/", "#", "*"))
+    )
+
+
+def _perforch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PERFORCH_TEST_KEY": "sk-test"}
+    return subprocess.run(
+        [sys.executable, "-m", "perforch.orchestration.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def _own_tests_pass(root: Path, language: str) -> subprocess.CompletedProcess:
+    return subprocess.run(WORKSPACES[language][3], cwd=root, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", list(WORKSPACES))
+def test_generate_apply_makes_the_workspace_tests_pass(tmp_path, scripted_server, language):
+    root = _workspace(tmp_path, language, scripted_server, {"writer": VOWELS[language]})
+    file = root / WORKSPACES[language][0]
+    run = _perforch(
+        "generate", str(file), "--line", str(_line_of(file, WORKSPACES[language][1])), "--apply", "--json", cwd=root
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(run.stdout)
+    assert report["passed"] and report["applied"], report
+    assert report["tests"]["run"] and report["tests"]["run"] == report["tests"]["passed"]
+    assert report["models"]["generate"] == "writer"
+    own = _own_tests_pass(root, language)
+    # has_duplicates passed before; count_vowels now passes too, so the whole suite is green
+    assert own.returncode == 0, own.stdout + own.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["python", "rust"])
+def test_a_wrong_answer_leaves_the_file_byte_identical_and_says_why(tmp_path, scripted_server, language):
+    root = _workspace(tmp_path, language, scripted_server, {"wrong": WRONG_VOWELS[language]})
+    file = root / WORKSPACES[language][0]
+    before = file.read_bytes()
+    run = _perforch("generate", str(file), "--line", str(_line_of(file, WORKSPACES[language][1])), "--apply", cwd=root)
+    assert run.returncode == 1
+    assert file.read_bytes() == before
+    assert "no passing version found; the file was left unchanged" in run.stdout
+    assert "last failure" in run.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["python", "go"])
+def test_optimize_keeps_only_a_measurably_faster_passing_version(tmp_path, scripted_server, language):
+    name = WORKSPACES[language][2]
+    root = _workspace(tmp_path, language, scripted_server, {"fast": FAST_DUPLICATES[language]})
+    file = root / WORKSPACES[language][0]
+    run = _perforch("optimize", str(file), "--line", str(_line_of(file, name)), "--apply", "--json", cwd=root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(run.stdout)
+    assert report["applied"] and report["speedup"] > 1.1, report
+    own = subprocess.run(DUPLICATES_TESTS[language], cwd=root, capture_output=True, text=True, timeout=600)
+    assert own.returncode == 0, own.stdout + own.stderr
+
+    original = (EXAMPLES / language / WORKSPACES[language][0]).read_text()
+    unchanged = _function_text(original, language, name)
+    for label, code in (("equal", unchanged), ("wrong", _break(FAST_DUPLICATES[language]))):
+        root = _workspace(tmp_path / label, language, scripted_server, {label: code})
+        file = root / WORKSPACES[language][0]
+        before = file.read_bytes()
+        run = _perforch("optimize", str(file), "--line", str(_line_of(file, name)), "--apply", "--json", cwd=root)
+        report = json.loads(run.stdout)
+        assert not report["applied"] and not report["changed"], (label, report)
+        assert file.read_bytes() == before
+
+
+def _function_text(source: str, language: str, name: str) -> str:
+    from perforch.orchestration.stubs import find_function
+
+    return find_function(source, language, name=name).text + "\n"
+
+
+def _break(code: str) -> str:
+    """A fast but wrong version: it never finds a duplicate."""
+    for old, new in (
+        ("!= len(values)", "!= len(values) and False"),
+        ("return true", "return false"),
+        ("!seen.insert(*v)", "false && !seen.insert(*v)"),
+    ):
+        code = code.replace(old, new)
+    return code
