@@ -84,6 +84,7 @@ class ProjectLanguage(ABC):
     suffixes: tuple[str, ...]
     tools: tuple[str, ...] = ()  # programs that must be on PATH
     install_hint: str = ""
+    runner_name = "tests"  # what runs the tests, in Verdict.tests_source
     needs_marker = True  # False when the tests run without a project file (pytest)
     failure_start: re.Pattern[str] | None = None  # where a failing run's useful output starts
     compile_failure: re.Pattern[str] | None = None  # a test step's output when building or importing failed
@@ -145,8 +146,6 @@ class ProjectLanguage(ABC):
         shown = ", ".join(f"{case.path}::{case.name}" for case in cases[:4])
         more = f" and {len(cases) - 4} more" if len(cases) > 4 else ""
         return f"{self.runner_name}: {shown}{more}"
-
-    runner_name = "tests"
 
 
 def tool(name: str) -> str:

@@ -56,11 +56,15 @@ class MavenProject(ProjectLanguage):
 
     def fetch(self) -> Iterator[Command]:
         mvn = tool("mvn")
-        yield Command((mvn, *_QUIET, "dependency:go-offline"), self.site.tree, "build")
-        # go-offline misses what surefire resolves only when it runs (the JUnit platform provider).
-        yield Command((mvn, *_QUIET, "test", "-Dtest=PerforchSelectsNoTest", *_SELECTED_ONLY), self.site.tree, "build")
-        classpath = (f"-Dmdep.outputFile={self._classpath_file}", "-Dmdep.includeScope=test")
-        yield Command((mvn, *_QUIET, "dependency:build-classpath", *classpath), self.site.tree, "build")
+        # One Maven run: go-offline misses what surefire resolves only when it runs (the JUnit platform
+        # provider), hence a test phase that selects no test; the classpath is for the console launcher.
+        classpath = (
+            "dependency:build-classpath",
+            f"-Dmdep.outputFile={self._classpath_file}",
+            "-Dmdep.includeScope=test",
+        )
+        no_test = ("test", "-Dtest=PerforchSelectsNoTest", *_SELECTED_ONLY)
+        yield Command((mvn, *_QUIET, "dependency:go-offline", *classpath, *no_test), self.site.tree, "build")
         version = _PLATFORM_JAR.search(self._classpath_file.read_text()) if self._classpath_file.exists() else None
         if version is not None:  # a JUnit 5 project: the launcher of its platform version
             artifact = f"-Dartifact=org.junit.platform:{_CONSOLE}:{version.group(1)}"
