@@ -15,7 +15,7 @@ import pytest
 from perforch.orchestration.config import CommandSettings, Config
 from perforch.orchestration.task import Limits, Outcome
 from perforch.orchestration.validation import is_faster
-from perforch.orchestration.workspace import DOC_EXAMPLES, ShadowTree, Workspace, WorkspaceError
+from perforch.orchestration.workspace import DOC_EXAMPLES, ShadowTree, Workspace, WorkspaceError, workspace_root
 from perforch.orchestration.workspace.docexamples import Example, doc_examples
 from process_watch import unique_marker, wait_until_gone
 
@@ -437,6 +437,24 @@ ENDLESS = {
 }
 
 
+async def test_a_cancelled_check_stops_its_run_and_puts_the_file_back(
+    prepare: Callable[[str], Awaitable[Prepared]],
+) -> None:
+    prepared = await prepare("python")
+    validator = prepared.workspace.validator("count_vowels", LIMITS)
+    check = asyncio.create_task(validator.check(prepared.text.replace(*ENDLESS["python"])))
+    await asyncio.sleep(2)
+
+    check.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await check
+
+    assert wait_until_gone(MARKER) == []
+    shadow_file = prepared.workspace.shadow.path(prepared.example.file)
+    assert shadow_file.read_bytes() == prepared.original
+    assert (await validator.check(prepared.correct())).passed  # the lock was released
+
+
 @pytest.mark.parametrize("language", list(ENDLESS))
 async def test_an_endless_loop_times_out_and_leaves_nothing_running(
     language: str, prepare: Callable[[str], Awaitable[Prepared]]
@@ -503,6 +521,7 @@ def test_the_root_is_the_nearest_project_and_the_language_comes_from_the_file(ca
     workspace = Workspace.open(root / "inner" / "helper.go", Config())
 
     assert (workspace.root, workspace.language, workspace.file) == (root, "go", root / "inner" / "helper.go")
+    assert workspace_root(root / "inner" / "helper.go") == root
 
 
 @pytest.mark.parametrize(

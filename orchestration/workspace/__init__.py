@@ -1,5 +1,6 @@
 """Workspace mode: functions of real projects, tested by the project's own tests in its own toolchain.
 
+    config = load_config(workspace_root(file))
     ws = Workspace.open(file, config)        # WorkspaceError with what to do when it cannot be tested
     await ws.prepare()                       # once, with the network: dependencies, shadow copy, warm build
     validator = ws.validator("count_vowels", limits)
@@ -14,10 +15,11 @@ says), validator, workspace.
 
 from __future__ import annotations
 
+from .discovery import workspace_root
 from .errors import WorkspaceError
 from .selection import DOC_EXAMPLES
 from .shadow import ShadowTree
 from .validator import WorkspaceValidator
 from .workspace import Workspace
 
-__all__ = ["DOC_EXAMPLES", "ShadowTree", "Workspace", "WorkspaceError", "WorkspaceValidator"]
+__all__ = ["DOC_EXAMPLES", "ShadowTree", "Workspace", "WorkspaceError", "WorkspaceValidator", "workspace_root"]

@@ -32,3 +32,10 @@ def find_root(file: Path, language: type[ProjectLanguage]) -> Path:
         f"{file} is not inside a {language.project_kind}: no {markers} (nor {CONFIG_FILE}) in its folder or above. "
         f"Open a file of a project, or add {CONFIG_FILE} at the project's root with a [tests] command."
     )
+
+
+def workspace_root(file: Path) -> Path:
+    """The root of the workspace holding `file` (where its perforch.toml would be): to load the config
+    before opening the workspace with it. WorkspaceError when there is none."""
+    file = file.expanduser().resolve()
+    return find_root(file, language_of(file))
