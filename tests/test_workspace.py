@@ -387,6 +387,22 @@ async def test_a_candidate_that_does_not_build_is_a_compile_error(prepared: Prep
     prepared.assert_untouched()
 
 
+async def test_a_cpp_folder_without_cmake_is_tested_with_g_plus_plus(cache_dir: Path, tmp_path: Path) -> None:
+    root = _copy_example("cpp", tmp_path)
+    (root / "CMakeLists.txt").unlink()
+    (root / "perforch.toml").write_text("")
+    sample = WORKSPACES["cpp"]
+    stub = (root / sample.file).read_text()
+    validator = Workspace.open(root / sample.file, Config()).validator(sample.stub, LIMITS)
+
+    failing = await validator.check(stub)
+    passing = await validator.check(stub.replace(sample.stub_body, sample.correct_body))
+
+    assert failing.outcome is Outcome.TEST_FAILED and sample.stub_says in failing.diagnostics
+    assert (passing.outcome, passing.tests_run, passing.tests_passed) == (Outcome.PASSED, 1, 1), passing
+    assert passing.tests_source == "g++ and GoogleTest: tests/textstats_test.cpp::CountsVowels"
+
+
 async def test_no_test_and_no_doc_example_is_never_a_pass(prepare: Callable[[str], Awaitable[Prepared]]) -> None:
     prepared = await prepare("python")
     validator = prepared.workspace.validator("has_duplicates", LIMITS)

@@ -43,8 +43,8 @@ class Workspace:
         file = file.expanduser().resolve()
         if not file.is_file():
             raise WorkspaceError(f"{file}: no such file")
-        language = language_of(file)
-        root = find_root(file, language)
+        root = find_root(file, language_of(file))
+        language = language_of(file).for_root(root)
         if language.needs_marker and not language.has_marker(root) and config.tests.command is None:
             raise WorkspaceError(
                 f"{root} has perforch.toml but no {' or '.join(language.markers)}: PerfOrch cannot find the "

@@ -103,6 +103,11 @@ class ProjectLanguage(ABC):
     def outermost_root(cls, directory: Path) -> Path:
         return directory
 
+    @classmethod
+    def for_root(cls, root: Path) -> type[ProjectLanguage]:
+        """The variant that fits the project at `root` (C++ with or without CMake)."""
+        return cls
+
     def check_tools(self) -> None:
         missing = [tool for tool in self.tools if shutil.which(tool) is None]
         if missing:

@@ -1,5 +1,6 @@
 """C++: a CMake project with GoogleTest, configured once into a build dir that persists beside the shadow
-copy; a candidate is `cmake --build` (incremental) then `ctest -R <the selected tests>`.
+copy; a candidate is `cmake --build` (incremental) then `ctest -R <the selected tests>`. A folder without
+CMake (a perforch.toml marks its root) has its GoogleTest files compiled by g++ with the edited file.
 
 Doc-comment examples become a GoogleTest file that includes the edited source file, compiled with that
 file's own flags from the compile database CMake writes, and linked with gtest_main.
@@ -46,6 +47,10 @@ class CMakeProject(ProjectLanguage):
         while (directory.parent / "CMakeLists.txt").is_file() and directory.parent != directory:
             directory = directory.parent
         return directory
+
+    @classmethod
+    def for_root(cls, root: Path) -> type[ProjectLanguage]:
+        return cls if cls.has_marker(root) else GxxTestFiles
 
     @property
     def build_dir(self) -> Path:
@@ -140,3 +145,44 @@ class CMakeProject(ProjectLanguage):
             elif argument not in (entry["file"], str(edited)):
                 kept.append(argument)
         return kept, Path(entry["directory"])
+
+
+class GxxTestFiles(CMakeProject):
+    """No CMake: each GoogleTest file that names the function is compiled by g++ together with the edited
+    file (unless it includes that file itself) and run with a --gtest_filter of the selected tests."""
+
+    project_kind = "C++ folder"
+    needs_marker = False
+    tools = ("g++",)
+    install_hint = "install g++ and GoogleTest (Debian: apt-get install g++ libgtest-dev)"
+    runner_name = "g++ and GoogleTest"
+
+    def fetch(self) -> Iterable[Command]:
+        return []
+
+    def warm(self) -> list[Command]:
+        return []
+
+    def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
+        build, test, reports = [], [], []
+        for number, path in enumerate(dict.fromkeys(case.path for case in cases)):
+            binary, report = scratch / f"test{number}", scratch / f"test{number}.xml"
+            compile_command = (tool("g++"), "-std=c++17", *self._include_flags(path), *self._sources(path))
+            build.append(Command((*compile_command, "-o", str(binary), *_GTEST_LIBRARIES), self.site.tree, "build"))
+            selected = ":".join(f"{case.suite}.{case.name}" for case in cases if case.path == path)
+            run = (str(binary), f"--gtest_filter={selected}", f"--gtest_output=xml:{report}")
+            test.append(Command(run, self.site.tree))
+            reports.append(report)
+        return Plan(tuple(build), tuple(test), tuple(reports))
+
+    def _sources(self, test_file: str) -> list[str]:
+        edited = Path(self.site.file)
+        text = (self.site.tree / test_file).read_text(encoding="utf-8", errors="replace")
+        includes_edited = re.search(rf'#include\s*"[^"]*\b{re.escape(edited.name)}"', text) is not None
+        return [str(self.site.tree / test_file), *([] if includes_edited else [str(self.site.tree / edited)])]
+
+    def _include_flags(self, test_file: str) -> list[str]:
+        """The edited file's and the test's folders, and the root's include/ and src/, where they exist."""
+        tree = self.site.tree
+        folders = [Path(self.site.file).parent, Path(test_file).parent, Path("."), Path("include"), Path("src")]
+        return [f"-I{tree / folder}" for folder in dict.fromkeys(folders) if (tree / folder).is_dir()]
