@@ -120,8 +120,9 @@ def _progress(label: str):
 
 def _job(args: argparse.Namespace) -> int:
     from .proposal import FileChanged, ProposalError, apply, propose
+    from .workspace import config_root
 
-    config = load_config(_workspace_of(args.file), args.config)
+    config = load_config(config_root(args.file), args.config)
     try:
         proposal = asyncio.run(
             _with_toolchains_closed(
@@ -141,12 +142,6 @@ def _job(args: argparse.Namespace) -> int:
     report = job_report(proposal, applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))
     return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
-
-
-def _workspace_of(file: Path) -> Path:
-    """The nearest folder above the file holding a perforch.toml (where its settings come from)."""
-    start = file.resolve().parent
-    return next((d for d in (start, *start.parents) if (d / "perforch.toml").is_file()), start)
 
 
 async def _with_toolchains_closed(work):

@@ -10,8 +10,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from perforch.orchestration.cli import _workspace_of
 from perforch.orchestration.config import Config, ConfigError, load_config
+from perforch.orchestration.workspace import config_root
 
 SECTION = "perforch"
 LOG_LEVELS = ("error", "warning", "info", "debug")
@@ -108,7 +108,7 @@ def engine_config(settings: Settings, file: Path | None, root: Path | None) -> C
     explicit = Path(settings.config_file).expanduser() if settings.config_file else None
     if explicit is not None and not explicit.is_absolute() and root is not None:
         explicit = root / explicit
-    workspace = _workspace_of(file) if file is not None else root
+    workspace = config_root(file) if file is not None else root
     return load_config(workspace, explicit)
 
 

@@ -15,11 +15,19 @@ says), validator, workspace.
 
 from __future__ import annotations
 
-from .discovery import workspace_root
+from .discovery import config_root, workspace_root
 from .errors import WorkspaceError
 from .selection import DOC_EXAMPLES
 from .shadow import ShadowTree
 from .validator import WorkspaceValidator
 from .workspace import Workspace
 
-__all__ = ["DOC_EXAMPLES", "ShadowTree", "Workspace", "WorkspaceError", "WorkspaceValidator", "workspace_root"]
+__all__ = [
+    "DOC_EXAMPLES",
+    "config_root",
+    "ShadowTree",
+    "Workspace",
+    "WorkspaceError",
+    "WorkspaceValidator",
+    "workspace_root",
+]

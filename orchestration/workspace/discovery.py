@@ -39,3 +39,12 @@ def workspace_root(file: Path) -> Path:
     before opening the workspace with it. WorkspaceError when there is none."""
     file = file.expanduser().resolve()
     return find_root(file, language_of(file))
+
+
+def config_root(file: Path) -> Path:
+    """Where the settings for `file` come from: its workspace root, or its folder outside any workspace
+    (opening the workspace then reports what is missing)."""
+    try:
+        return workspace_root(file)
+    except WorkspaceError:
+        return file.expanduser().resolve().parent
