@@ -23,9 +23,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from humaneval_models import BENCHMARK, FIXER, WRITER_JCR, WRITER_PG, HumanEvalModels  # noqa: E402
 from perforch.orchestration.benchmark import load_benchmark  # noqa: E402
+from perforch.orchestration.config import PipelineSettings  # noqa: E402
 from perforch.orchestration.memory import RankingMatrix  # noqa: E402
 from perforch.orchestration.models import ModelGateway, ModelSpec  # noqa: E402
-from perforch.orchestration.pipeline import Pipeline, StageLimits  # noqa: E402
+from perforch.orchestration.pipeline import Pipeline  # noqa: E402
 from perforch.orchestration.task import Limits  # noqa: E402
 from perforch.orchestration.toolchains import close_all  # noqa: E402
 from perforch.orchestration.validation import ProgramValidator  # noqa: E402
@@ -62,8 +63,8 @@ async def run(limit: int) -> None:
             for m in (FIXER, WRITER_JCR, WRITER_PG)
         ]
         # Worst order for Python: two failing generators first, then the debugger, so every stage runs.
-        limits = StageLimits(
-            generators=2, debuggers=1, debug_rounds=1, refiners=1, default_models=(WRITER_JCR, FIXER, WRITER_PG)
+        limits = PipelineSettings(
+            generators=2, debuggers=1, debug_rounds=1, refiners=1, models=(WRITER_JCR, FIXER, WRITER_PG)
         )
         pipeline = Pipeline(ModelGateway(specs), RankingMatrix(), limits)
         overheads = []

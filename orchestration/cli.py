@@ -298,7 +298,7 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .pipeline import Pipeline, StageLimits
+    from .pipeline import Pipeline
     from .profiling import evaluate
     from .toolchains import close_all
 
@@ -311,7 +311,7 @@ def _eval(args: argparse.Namespace) -> int:
         pipeline = Pipeline(
             config.gateway(),
             rankings,
-            StageLimits.from_settings(config.pipeline),
+            config.pipeline,
             single_model=args.single_model,
             available=config.available_models() or None,
         )

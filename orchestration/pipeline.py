@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .agents import categorize, debug, generate, refine
+from .config import PipelineSettings
 from .learning import Learner
 from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
@@ -83,31 +84,6 @@ class Result:
         return sum(a.cost_usd for a in self.trace)
 
 
-@dataclass(frozen=True)
-class StageLimits:
-    """How many models each stage tries, and how hard."""
-
-    generators: int = 3
-    debuggers: int = 2
-    debug_rounds: int = 2
-    refiners: int = 2
-    refine_threshold: float = 1.10
-    model_timeout: float = 120.0
-    default_models: tuple[str, ...] = ()
-
-    @classmethod
-    def from_settings(cls, settings) -> StageLimits:
-        return cls(
-            generators=settings.generators,
-            debuggers=settings.debuggers,
-            debug_rounds=settings.debug_rounds,
-            refiners=settings.refiners,
-            refine_threshold=settings.refine_threshold,
-            model_timeout=settings.model_timeout,
-            default_models=tuple(settings.models),
-        )
-
-
 class _OutOfBudget(Exception):
     pass
 
@@ -117,7 +93,7 @@ class Pipeline:
         self,
         gateway: ModelGateway,
         rankings: RankingMatrix,
-        limits: StageLimits,
+        settings: PipelineSettings,
         *,
         single_model: str | None = None,
         available: set[str] | None = None,
@@ -129,7 +105,7 @@ class Pipeline:
         aliases or litellm ids; the gateway's aliases say which litellm id each alias stands for."""
         self.gateway = gateway
         self.rankings = rankings
-        self.limits = limits
+        self.settings = settings
         self.single_model = single_model
         self.available = available
         self.on_progress = on_progress
@@ -181,7 +157,7 @@ class Pipeline:
     async def _generate_and_debug(self, task: Task, validator: Validator, result: Result) -> Candidate | None:
         drafts: list[Candidate] = []
         messages = generate.build_messages(task.language, task.source, task.entry_point)
-        for n, model in enumerate(self._models("generate", task.language, result.category, self.limits.generators)):
+        for n, model in enumerate(self._models("generate", task.language, result.category, self.settings.generators)):
             candidate = await self._candidate("generate", model, n + 1, messages, task, validator, result)
             if candidate and candidate.verdict.passed:
                 return self._keep(result, "generate", candidate)
@@ -190,7 +166,7 @@ class Pipeline:
         draft = _closest_to_passing(drafts)
         if draft is None:
             return None
-        for model in self._models("debug", task.language, result.category, self.limits.debuggers):
+        for model in self._models("debug", task.language, result.category, self.settings.debuggers):
             fixed = await self._debug_with(model, draft, task, validator, result)
             if fixed:
                 return self._keep(result, "debug", fixed)
@@ -201,7 +177,7 @@ class Pipeline:
     ) -> Candidate | None:
         """Up to debug_rounds rounds, each on the latest usable version; every debugger starts afresh."""
         current = draft
-        for n in range(1, self.limits.debug_rounds + 1):
+        for n in range(1, self.settings.debug_rounds + 1):
             messages = debug.build_messages(
                 task.language,
                 task.source,
@@ -218,11 +194,11 @@ class Pipeline:
         return None
 
     async def _refine(self, task: Task, validator: Validator, result: Result, passing: Candidate) -> None:
-        if self.limits.refiners <= 0:
+        if self.settings.refiners <= 0:
             return
         baseline = await validator.measure(passing.source)
         best, best_timing = passing, baseline
-        for n, model in enumerate(self._models("refine", task.language, result.category, self.limits.refiners), 1):
+        for n, model in enumerate(self._models("refine", task.language, result.category, self.settings.refiners), 1):
             messages = refine.build_messages(
                 task.language, task.source, task.entry_point, best.code, best_timing.median
             )
@@ -231,7 +207,7 @@ class Pipeline:
                 continue
             timing = await validator.measure(candidate.source)
             gain = speedup(best_timing, timing)
-            kept = is_faster(best_timing, timing, self.limits.refine_threshold)
+            kept = is_faster(best_timing, timing, self.settings.refine_threshold)
             self._note("refine", model, n, "faster" if kept else "not_faster", f"{gain:.2f}x", result, speedup=gain)
             if kept:
                 best, best_timing = candidate, timing
@@ -263,7 +239,7 @@ class Pipeline:
         self._emit(ProgressEvent(stage, model, n, "started"))
         started = time.perf_counter()
         try:
-            completion = await self.gateway.complete(model, messages, stage=stage, timeout=self.limits.model_timeout)
+            completion = await self.gateway.complete(model, messages, stage=stage, timeout=self.settings.model_timeout)
         except ModelError as exc:
             self._note(stage, model, n, exc.kind, str(exc), result, time.perf_counter() - started)
             if exc.kind == "budget_exceeded":
@@ -294,7 +270,7 @@ class Pipeline:
             stage,
             language,
             category,
-            default_order=list(self.limits.default_models),
+            default_order=list(self.settings.models),
             available=self.available,
             ids=self.ids,
         )

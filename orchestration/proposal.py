@@ -17,7 +17,7 @@ from .config import Config
 from .learning import Learner
 from .memory import load_profile
 from .models import UsageLedger, with_keys_in_environment
-from .pipeline import Pipeline, ProgressEvent, Result, StageLimits
+from .pipeline import Pipeline, ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
 from .task import Limits, Task, language_of_path
 from .workspace import Workspace
@@ -109,7 +109,7 @@ async def propose(
         pipeline = Pipeline(
             config.gateway(ledger),
             rankings,
-            StageLimits.from_settings(config.pipeline),
+            config.pipeline,
             available=set(config.available_models() or with_keys_in_environment(rankings.models())),
             on_progress=on_progress,
             learner=Learner.open() if config.pipeline.learn else None,

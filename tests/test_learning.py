@@ -12,11 +12,12 @@ import sys
 import time
 
 import pytest
+from perforch.orchestration.config import PipelineSettings
 from perforch.orchestration.learning import Learner
 from perforch.orchestration.memory import ANY_CATEGORY, RankedModel, RankingMatrix, load_profile
 from perforch.orchestration.models import ModelGateway, ModelSpec
 from perforch.orchestration.outcomes import Outcome, OutcomeStore, outcomes_of
-from perforch.orchestration.pipeline import Attempt, Pipeline, Result, StageLimits
+from perforch.orchestration.pipeline import Attempt, Pipeline, Result
 from perforch.orchestration.task import Limits, Task
 from perforch.orchestration.validation import ProgramValidator
 
@@ -166,7 +167,7 @@ async def test_a_stream_of_runs_flips_the_published_rust_order(scripted_server, 
         ModelSpec("mine-y", f"openai/{y_id}", base, api_key_env="PERFORCH_TEST_KEY"),
         ModelSpec("mine-x", f"openai/{x_id}", base, api_key_env="PERFORCH_TEST_KEY"),
     ]
-    limits = StageLimits(generators=2, debuggers=0, refiners=0, model_timeout=30.0, default_models=("mine-x",))
+    limits = PipelineSettings(generators=2, debuggers=0, refiners=0, model_timeout=30.0, models=("mine-x",))
     pipeline = Pipeline(
         ModelGateway(specs, retries=0),
         load_profile("default"),

@@ -9,9 +9,10 @@ import asyncio
 import socket
 
 import pytest
+from perforch.orchestration.config import PipelineSettings
 from perforch.orchestration.memory import RankedModel, RankingMatrix
 from perforch.orchestration.models import ModelGateway, ModelSpec
-from perforch.orchestration.pipeline import Pipeline, StageLimits
+from perforch.orchestration.pipeline import Pipeline
 from perforch.orchestration.task import Limits, Task
 from perforch.orchestration.validation import ProgramValidator
 from scripted_server import Reply
@@ -76,7 +77,7 @@ def _pipeline(server, order: list[str], **limits) -> tuple[Pipeline, list]:
     pipeline = Pipeline(
         _gateway(server),
         RankingMatrix(),
-        StageLimits(default_models=tuple(order), **settings),
+        PipelineSettings(models=tuple(order), **settings),
         on_progress=events.append,
     )
     return pipeline, events
@@ -120,7 +121,7 @@ async def test_every_failure_is_recorded_and_the_next_model_runs(scripted_server
 
 async def test_debugger_fixes_a_failing_draft(scripted_server):
     pipeline, _ = _pipeline(scripted_server, ["wrong"])
-    pipeline.limits = StageLimits(generators=1, debuggers=1, debug_rounds=1, refiners=0, default_models=("wrong",))
+    pipeline.settings = PipelineSettings(generators=1, debuggers=1, debug_rounds=1, refiners=0, models=("wrong",))
     pipeline.rankings.set("debug", "python", "*", [RankedModel("good", 1.0)])
     result = await pipeline.run(TASK, _validator())
     assert result.passed
@@ -153,7 +154,7 @@ async def test_refinement_keeps_only_faster_correct_code(scripted_server):
         "*",
         [RankedModel("wrong-refiner", 0.9), RankedModel("same-refiner", 0.8), RankedModel("fast-refiner", 0.7)],
     )
-    limits = StageLimits(generators=1, debuggers=0, refiners=3, refine_threshold=1.1, default_models=("slow-writer",))
+    limits = PipelineSettings(generators=1, debuggers=0, refiners=3, refine_threshold=1.1, models=("slow-writer",))
     pipeline = Pipeline(ModelGateway(specs), rankings, limits)
     validator = ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3)
     result = await pipeline.run(TASK, validator)
@@ -198,7 +199,7 @@ async def test_optimize_refines_a_finished_function_and_refuses_a_failing_one(sc
     pipeline = Pipeline(
         ModelGateway([spec]),
         RankingMatrix(),
-        StageLimits(refiners=1, refine_threshold=1.1, default_models=("fast-refiner",)),
+        PipelineSettings(refiners=1, refine_threshold=1.1, models=("fast-refiner",)),
     )
     validator = ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3)
     slow_source = SLOW.split("\n", 1)[1].rsplit("```", 1)[0]
