@@ -19,7 +19,7 @@ from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
 from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import Outcome, Task, Verdict
-from .validation import Validator, is_faster, speedup
+from .validation import Validator, is_faster, same_code, speedup
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,9 @@ class Pipeline:
             )
             candidate = await self._candidate("refine", model, n, messages, task, validator, result)
             if not (candidate and candidate.verdict.passed):
+                continue
+            if same_code(candidate.source, best.source):
+                self._note("refine", model, n, "not_faster", "unchanged code", result)
                 continue
             timing = await validator.measure(candidate.source)
             gain = speedup(best_timing, timing)

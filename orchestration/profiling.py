@@ -20,7 +20,7 @@ from .models import ModelError, ModelGateway
 from .pipeline import Pipeline, Result
 from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import Limits, Verdict
-from .validation import ProgramValidator, is_faster, speedup
+from .validation import ProgramValidator, is_faster, same_code, speedup
 
 HONESTY_NOTE = (
     "models saw only the visible tests (example_test, or a build-only check where the dataset has none); "
@@ -250,14 +250,19 @@ class Profiler:
         if not (await hidden.check(baseline_source)).passed:
             return
         baseline = await hidden.measure(baseline_source)
-        code = find_function(baseline_source, problem.language, name=problem.entry_point).text
+        code = _function(problem, baseline_source)
         for model in self.models:
             messages = refine.build_messages(
                 problem.language, problem.stub_source, problem.entry_point, code, baseline.median
             )
             _, source = await self._checked(problem, await self._ask(model, "refine", messages))
             faster = False
-            if source is not None and (await hidden.check(source)).passed:
+            changed = source is not None and not same_code(_function(problem, source), code)
+            if changed and (await hidden.check(source)).passed:
                 timing = await hidden.measure(source)
                 faster = is_faster(baseline, timing, self.threshold) and speedup(baseline, timing) > 1
             self.tally.add("refine", problem.language, category, model, faster)
+
+
+def _function(problem: Problem, source: str) -> str:
+    return find_function(source, problem.language, name=problem.entry_point).text

@@ -117,6 +117,7 @@ class RankingsView:
         p = self.prior.provenance
         lines = [
             f"profile {self.name}: {p.benchmark or 'no benchmark named'} ({p.date or 'undated'})",
+            *([f"metric: {p.metric}"] if p.metric else []),
             self.learning_line(),
         ]
         for language in languages:
@@ -144,7 +145,7 @@ class RankingsView:
         if not ranking:
             lines = [f"  {stage} ({where}): no ranking; {_fallback(stage)}"]
         else:
-            lines = [f"  {stage} ({where}): {_source_text(self.matrix.provenance_of(cell))}"]
+            lines = [f"  {stage} ({where}): {self._cell_source(cell)}"]
             if explain:
                 lines += _explain_text(self.explain(cell))
             else:
@@ -154,6 +155,13 @@ class RankingsView:
         if self.available is not None:
             lines.append(f"    your models, in this order: {', '.join(self.your_order(*cell)) or '(none)'}")
         return lines
+
+    def _cell_source(self, cell: Cell) -> str:
+        """A cell's own source (published data), or a pointer to the header (a profiled matrix says its
+        benchmark and metric once)."""
+        if cell in self.matrix.sources:
+            return _source_text(self.matrix.sources[cell])
+        return "profiled (see the metric above)"
 
 
 def _fallback(stage: str) -> str:

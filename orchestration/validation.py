@@ -45,3 +45,9 @@ def is_faster(baseline: Timing, candidate: Timing, threshold: float) -> bool:
     if not baseline.cpu_seconds or not candidate.cpu_seconds:
         return False
     return speedup(baseline, candidate) >= threshold and max(candidate.cpu_seconds) < min(baseline.cpu_seconds)
+
+
+def same_code(a: str, b: str) -> bool:
+    """Equal but for whitespace: such a "refinement" cannot be faster, so it is not timed (timing it
+    would only let noise call it faster)."""
+    return a.split() == b.split()
