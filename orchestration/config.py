@@ -23,6 +23,10 @@ refine_runs = 5
 token_budget = 0                   # 0 = unlimited
 learn = true                       # record outcomes locally and let them move the rankings
 
+[local]                            # the bundled local models (local/smollm2); per model too, in [models.x]
+threads = 1
+context_size = 4096
+
 [tests]                            # workspace mode; both tables are optional
 command = "make check"             # run in the workspace root instead of the discovered tests
 
@@ -41,12 +45,14 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from .local_models import is_local
+from .local_server import SETTING_KEYS, ServerSettings
 from .models import ModelGateway, ModelSpec, UsageLedger
 
 if sys.version_info >= (3, 11):
@@ -92,6 +98,7 @@ class Config:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     tests: CommandSettings = field(default_factory=CommandSettings)
     bench: CommandSettings = field(default_factory=CommandSettings)
+    local: ServerSettings = field(default_factory=ServerSettings)
     sources: list[Path] = field(default_factory=list)  # the files read, lowest precedence first
 
     def gateway(self, ledger: UsageLedger | None = None) -> ModelGateway:
@@ -100,7 +107,12 @@ class Config:
             ledger=ledger,
             token_budget=self.pipeline.token_budget or None,
             timeout=self.pipeline.model_timeout,
+            local=self.local,
         )
+
+    def with_models(self, models: list[str]) -> Config:
+        """This config with [pipeline] models set: the fallback when the user configured none."""
+        return replace(self, pipeline=replace(self.pipeline, models=tuple(models)))
 
     def available_models(self) -> list[str]:
         """The models the user has: [pipeline] models (aliases or litellm ids) first, in their order,
@@ -267,7 +279,10 @@ assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
 _COMMAND_CHECKS: dict[str, Callable[[Any], Any]] = {"command": _text}
 assert set(_COMMAND_CHECKS) == {f.name for f in fields(CommandSettings)}
 
-_TOP_LEVEL = ("models", "pipeline", "tests", "bench")
+_LOCAL_CHECKS: dict[str, Callable[[Any], Any]] = {"threads": _positive_int, "context_size": _positive_int}
+assert set(_LOCAL_CHECKS) == set(SETTING_KEYS)
+
+_TOP_LEVEL = ("models", "pipeline", "tests", "bench", "local")
 # Keys that become ModelSpec fields; every other key (api_base included) is a litellm parameter.
 _SPEC_FIELDS = ("model", "api_key_env", "max_concurrency")
 # Set by the gateway on every call; a value here would be silently overridden, so refuse it.
@@ -294,6 +309,7 @@ def _build(merged: _Merged) -> Config:
         pipeline=_pipeline(merged, merged.data.get("pipeline", {})),
         tests=_command_table(merged, "tests"),
         bench=_command_table(merged, "bench"),
+        local=_local(merged, merged.data.get("local", {})),
         sources=merged.sources,
     )
 
@@ -338,6 +354,16 @@ def _command_table(merged: _Merged, name: str) -> CommandSettings:
     return CommandSettings(**values)
 
 
+def _local(merged: _Merged, table: dict[str, Any]) -> ServerSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"local.{key}"
+        if key not in _LOCAL_CHECKS:
+            raise merged.error(dotted, f"unknown key{_did_you_mean(key, list(_LOCAL_CHECKS))}")
+        values[key] = _checked(merged, dotted, value, _LOCAL_CHECKS[key])
+    return ServerSettings(**values)
+
+
 def _profile_location(profile: str, origin: Path) -> str:
     """A profile given as a file path is relative to the file that names it, not to the cwd."""
     if not (profile.endswith(".toml") or "/" in profile or os.sep in profile):
@@ -361,6 +387,9 @@ def _model(merged: _Merged, alias: str, table: Any) -> ModelSpec:
     if api_base is not None and not (isinstance(api_base, str) and re.match(r"^https?://", api_base)):
         raise merged.error(f"{prefix}.api_base", f"expected an http(s) URL, got {_shown(api_base)}")
     params = {key: value for key, value in table.items() if key not in _SPEC_FIELDS}
+    if isinstance(table["model"], str) and is_local(table["model"]):
+        for key in set(_LOCAL_CHECKS) & set(params):
+            params[key] = _checked(merged, f"{prefix}.{key}", params[key], _LOCAL_CHECKS[key])
     return ModelSpec(
         alias=alias,
         model=_checked(merged, f"{prefix}.model", table["model"], _text),

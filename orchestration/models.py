@@ -18,10 +18,14 @@ import random
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from . import local_server
+from .local_models import LocalModelError, is_local, lookup
+from .local_server import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +208,7 @@ class ModelGateway:
         retries: int = 3,
         backoff: float = 0.5,
         max_retry_wait: float = 30.0,
+        local: ServerSettings | None = None,
     ) -> None:
         specs = specs.values() if isinstance(specs, Mapping) else specs
         self.specs: dict[str, ModelSpec] = {spec.alias: spec for spec in specs}
@@ -214,11 +219,18 @@ class ModelGateway:
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self.local = local or ServerSettings()  # for local/ models; a model's own params override it
 
     def resolve(self, name: str) -> ModelSpec:
         """The spec for an alias, or one made on the fly for a litellm id; unknown_model otherwise."""
         if name in self.specs:
             return self.specs[name]
+        if is_local(name):
+            try:
+                lookup(name)
+            except LocalModelError as exc:
+                raise ModelError("unknown_model", str(exc), name) from None
+            return ModelSpec(alias=name, model=name, max_concurrency=1)
         if _is_litellm_model(_litellm(), name):
             return ModelSpec(alias=name, model=name)
         close = difflib.get_close_matches(name, list(self.specs), n=1)
@@ -237,6 +249,8 @@ class ModelGateway:
     ) -> Completion:
         _litellm()  # import before any deadline starts: the first import takes seconds
         spec = self.resolve(model)
+        if is_local(spec.model):
+            spec = await _served(spec, self.local)
         async with self._slot(spec):
             self._check_budget(model)
             started = time.monotonic()
@@ -330,6 +344,25 @@ class ModelGateway:
             raise ModelError("empty_answer", "the model answered with no text", name)
         log.debug("model %s (%s): %d+%d tokens, $%.6f", name, stage, prompt_tokens, completion_tokens, cost)
         return Completion(text, name, prompt_tokens, completion_tokens, cost, seconds)
+
+
+# -- the local/ family ---------------------------------------------------------------------------
+
+
+async def _served(spec: ModelSpec, defaults: ServerSettings) -> ModelSpec:
+    """A local model's spec as litellm reaches it: its in-process server (started on first use) as an
+    OpenAI-compatible endpoint. Unpriced, so its cost is 0."""
+    own = {key: spec.params[key] for key in local_server.SETTING_KEYS if key in spec.params}
+    try:
+        model = lookup(spec.model)
+        # Loading the model blocks for about a second; the event loop (a language server) must not.
+        base = await asyncio.to_thread(local_server.api_base, model, replace(defaults, **own))
+    except (LocalModelError, RuntimeError) as exc:
+        raise ModelError("unreachable", str(exc), spec.alias) from None
+    params = {key: value for key, value in spec.params.items() if key not in local_server.SETTING_KEYS}
+    # The server checks no key, but the openai SDK refuses to send a request without one.
+    params.update(api_base=base, api_key="local")
+    return ModelSpec(spec.alias, f"openai/{model.name}", params, None, spec.max_concurrency)
 
 
 # -- litellm, imported on first use ------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import local_server
 from .config import Config
 from .learning import Learner
 from .memory import load_profile
@@ -106,11 +107,15 @@ async def propose(
         validator = workspace.validator(span.name, limits)
         task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
         rankings = load_profile(profile or config.pipeline.profile)
+        available = config.available_models() or with_keys_in_environment(rankings.models())
+        if not available:
+            config = config.with_models([_fallback_model()])
+            available = config.available_models()
         pipeline = Pipeline(
             config.gateway(ledger),
             rankings,
             config.pipeline,
-            available=set(config.available_models() or with_keys_in_environment(rankings.models())),
+            available=set(available),
             on_progress=on_progress,
             learner=Learner.open() if config.pipeline.learn else None,
         )
@@ -119,6 +124,13 @@ async def propose(
     finally:
         await workspace.close()
     return Proposal(kind, file, span.name, text, result, digest)
+
+
+def _fallback_model() -> str:
+    try:
+        return local_server.fallback_model()
+    except local_server.NoModelError as exc:
+        raise ProposalError(str(exc)) from None
 
 
 def apply(proposal: Proposal) -> None:

@@ -210,6 +210,9 @@ async def shutdown(ls: LanguageServer, params: None) -> None:
         from perforch.orchestration.toolchains import close_all
 
         await close_all()
+    from perforch.orchestration import local_server
+
+    local_server.close_all()  # a call to a local/ model may have started one; it must not outlive us
 
 
 # -- logs and serving ------------------------------------------------------------------------------------

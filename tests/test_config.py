@@ -184,11 +184,11 @@ def test_profile_path_is_relative_to_the_file_naming_it(workspace: Path) -> None
         ("[pipeline]\ndebuger = 2", "pipeline.debuger: unknown key (did you mean 'debuggers'?)"),
         (
             "[pipelin]\ndebuggers = 2",
-            "pipelin: unknown table; expected one of [models], [pipeline], [tests], [bench] (did you",
+            "pipelin: unknown table; expected one of [models], [pipeline], [tests], [bench], [local] (did you",
         ),
         (
             "generators = 2",
-            "generators: unknown key; expected one of [models], [pipeline], [tests], [bench] (did you mean",
+            "generators: unknown key; expected one of [models], [pipeline], [tests], [bench], [local] (did you mean",
         ),
         ("pipeline = 3", "pipeline: expected a table [pipeline], got 3"),
         ("tests = 'make'", "tests: expected a table [tests], got 'make'"),
