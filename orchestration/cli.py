@@ -130,7 +130,7 @@ def _progress(label: str):
 
 def _job(args: argparse.Namespace) -> int:
     from .proposal import FileChanged, ProposalError, apply, propose
-    from .workspace import config_root
+    from .workspace import WorkspaceError, config_root
 
     config = load_config(config_root(args.file), args.config)
     try:
@@ -142,6 +142,9 @@ def _job(args: argparse.Namespace) -> int:
     except ProposalError as exc:
         print(f"perforch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except WorkspaceError as exc:  # outside any project, or its dependencies could not be resolved
+        print(f"perforch: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     applied, refusal = False, ""
     if args.apply and proposal.proposed is not None:
         try:
