@@ -84,6 +84,8 @@ WORKSPACES = {
         insert_before=None,
     ),
     "java": Sample(
+        # JVM and JUnit start-up cost ~0.8 s of CPU per run: the quadratic work must clearly outweigh it.
+        heavier=("src/test/java/example/TextStatsTest.java", "i < 10000", "i < 25000"),
         file="src/main/java/example/TextStats.java",
         stub="countVowels",
         stub_body='        throw new UnsupportedOperationException("TODO");',
