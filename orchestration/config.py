@@ -34,8 +34,9 @@ command = "make check"             # run in the workspace root instead of the di
 command = "python bench.py"        # the workload `optimize` times instead of the tests'
 ```
 
-Tables merge key by key, so a workspace can change one setting of a model the user file defines.
-Every error names the file, the dotted key, and what was expected against what was found.
+Tables merge key by key, so a workspace can change one setting of a model the user file defines. A caller
+may lay one more layer of the same tables over the files (the editor's settings: `Overrides`).
+Every error names the file (or layer), the dotted key, and what was expected against what was found.
 """
 
 from __future__ import annotations
@@ -129,8 +130,21 @@ def user_config_path() -> Path:
     return Path(directory) / CONFIG_FILE
 
 
-def load_config(workspace: Path | None = None, explicit: Path | None = None) -> Config:
-    """The user file, then `explicit` (from --config) or else the workspace's perforch.toml over it."""
+@dataclass(frozen=True)
+class Overrides:
+    """Tables shaped like perforch.toml's, laid over the files: the editor's settings. Errors name them
+    `name`; a relative path in them (a profile) starts from `base`, else from the workspace."""
+
+    data: Mapping[str, Any]
+    name: str = "editor settings"
+    base: Path | None = None
+
+
+def load_config(
+    workspace: Path | None = None, explicit: Path | None = None, overrides: Overrides | None = None
+) -> Config:
+    """The user file, then `explicit` (from --config) or else the workspace's perforch.toml over it, then
+    `overrides` over both."""
     candidates = [user_config_path()]
     if explicit is not None:
         if not explicit.is_file():
@@ -141,7 +155,9 @@ def load_config(workspace: Path | None = None, explicit: Path | None = None) -> 
     merged = _Merged()
     for path in candidates:
         if path.is_file():
-            merged.add(path, _read_toml(path))
+            merged.add(_Origin(str(path), path.parent, path), _read_toml(path))
+    if overrides is not None and overrides.data:
+        merged.add(_Origin(overrides.name, overrides.base or workspace), overrides.data)
     return _build(merged)
 
 
@@ -164,37 +180,50 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}:{line.group(1)}: invalid TOML: {reason}") from None
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """A layer of settings: what errors call it, where its relative paths start, and its file if any."""
+
+    name: str
+    base: Path | None
+    file: Path | None = None
+
+
 class _Merged:
-    """The merged tables, remembering which file set each dotted key so errors can name it."""
+    """The merged tables, remembering which layer set each dotted key so errors can name it."""
 
     def __init__(self) -> None:
         self.data: dict[str, Any] = {}
-        self.origins: dict[str, Path] = {}
-        self.sources: list[Path] = []
+        self.origins: dict[str, _Origin] = {}
+        self.layers: list[_Origin] = []
 
-    def add(self, path: Path, data: Mapping[str, Any]) -> None:
-        self.sources.append(path)
-        self._merge(self.data, data, path, "")
+    @property
+    def sources(self) -> list[Path]:
+        return [layer.file for layer in self.layers if layer.file is not None]
 
-    def _merge(self, into: dict[str, Any], data: Mapping[str, Any], path: Path, prefix: str) -> None:
+    def add(self, origin: _Origin, data: Mapping[str, Any]) -> None:
+        self.layers.append(origin)
+        self._merge(self.data, data, origin, "")
+
+    def _merge(self, into: dict[str, Any], data: Mapping[str, Any], origin: _Origin, prefix: str) -> None:
         for key, value in data.items():
             dotted = f"{prefix}{key}"
-            self.origins[dotted] = path
-            if isinstance(value, dict):
+            self.origins[dotted] = origin
+            if isinstance(value, Mapping):
                 if not isinstance(into.get(key), dict):
                     into[key] = {}
-                self._merge(into[key], value, path, f"{dotted}.")
+                self._merge(into[key], value, origin, f"{dotted}.")
             else:
                 into[key] = value
 
-    def origin(self, dotted: str) -> Path:
-        """The file that set `dotted`, or its nearest table."""
+    def origin(self, dotted: str) -> _Origin:
+        """The layer that set `dotted`, or its nearest table."""
         while dotted not in self.origins and "." in dotted:
             dotted = dotted.rsplit(".", 1)[0]
-        return self.origins.get(dotted, self.sources[-1])
+        return self.origins.get(dotted, self.layers[-1])
 
     def error(self, dotted: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.origin(dotted)}: {dotted}: {problem}")
+        return ConfigError(f"{self.origin(dotted).name}: {dotted}: {problem}")
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -364,12 +393,15 @@ def _local(merged: _Merged, table: dict[str, Any]) -> ServerSettings:
     return ServerSettings(**values)
 
 
-def _profile_location(profile: str, origin: Path) -> str:
-    """A profile given as a file path is relative to the file that names it, not to the cwd."""
+def _profile_location(profile: str, origin: _Origin) -> str:
+    """A profile given as a file path is relative to the file (or the layer's folder) that names it, not to
+    the cwd."""
     if not (profile.endswith(".toml") or "/" in profile or os.sep in profile):
         return profile  # a profile name, shipped or cached
     path = Path(profile).expanduser()
-    return str(path if path.is_absolute() else (origin.parent / path).resolve())
+    if not path.is_absolute():
+        path = (origin.base / path if origin.base is not None else path).resolve()
+    return str(path)
 
 
 def _models(merged: _Merged, tables: dict[str, Any]) -> dict[str, ModelSpec]:

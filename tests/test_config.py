@@ -8,6 +8,7 @@ import pytest
 from perforch.orchestration.config import (
     Config,
     ConfigError,
+    Overrides,
     PipelineSettings,
     load_config,
     user_config_path,
@@ -246,3 +247,50 @@ def test_error_names_the_file_that_set_the_bad_value(isolated_user_config: Path,
         load_config(workspace)
 
     assert str(caught.value).startswith(f"{user}: pipeline.refiners: expected a non-negative integer, got -1")
+
+
+def test_overrides_lie_over_the_files_key_by_key(tmp_path: Path, workspace: Path) -> None:
+    project = write(workspace, "[models.fast]\nmodel = 'openai/gpt-4o-mini'\n[pipeline]\ngenerators = 2\ndebuggers = 3")
+    editor = {
+        "models": {"fast": {"temperature": 0.5}, "mine": {"model": "openai/mine", "api_key_env": "MINE_KEY"}},
+        "pipeline": {"generators": 5, "models": ["mine"], "profile": "profiles/mine.toml"},
+    }
+
+    config = load_config(workspace, None, Overrides(editor))
+
+    assert config.models["fast"].model == "openai/gpt-4o-mini" and config.models["fast"].params == {"temperature": 0.5}
+    assert config.models["mine"].api_key_env == "MINE_KEY"
+    assert (config.pipeline.generators, config.pipeline.debuggers, config.pipeline.models) == (5, 3, ("mine",))
+    assert config.pipeline.profile == str(workspace / "profiles" / "mine.toml")  # relative to the workspace
+    assert config.sources == [project]  # the files read; the editor's settings are not one
+    elsewhere = load_config(workspace, None, Overrides({"pipeline": {"profile": "p.toml"}}, base=tmp_path))
+    assert elsewhere.pipeline.profile == str(tmp_path / "p.toml")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"pipeline": {"debug_rounds": "two"}}, "pipeline.debug_rounds: expected a non-negative integer, got 'two'"),
+        ({"pipeline": {"debuger": 2}}, "pipeline.debuger: unknown key (did you mean 'debuggers'?)"),
+        ({"models": {"fast": {"temperature": 0}}}, "models.fast: missing `model`"),
+        ({"pipelin": {}}, "pipelin: unknown table"),
+    ],
+)
+def test_errors_in_overrides_name_the_layer(workspace: Path, data: dict, message: str) -> None:
+    write(workspace, "[pipeline]\ngenerators = 2\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(workspace, None, Overrides(data))
+
+    assert str(caught.value).startswith(f"editor settings: {message}")
+
+
+def test_a_key_in_the_overrides_is_refused_and_not_echoed(workspace: Path) -> None:
+    editor = {"models": {"fast": {"model": "x/y", "api_key": "sk-live-0123456789"}}}
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(workspace, None, Overrides(editor, name="VS Code settings"))
+
+    error = str(caught.value)
+    assert error.startswith("VS Code settings: models.fast.api_key: ") and "environment variable" in error
+    assert "sk-live" not in error
