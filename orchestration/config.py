@@ -26,6 +26,7 @@ learn = true                       # record outcomes locally and let them move t
 [local]                            # the bundled local models (local/smollm2); per model too, in [models.x]
 threads = 1
 context_size = 4096
+max_tokens = 768                   # new tokens per answer
 
 [tests]                            # workspace mode; both tables are optional
 command = "make check"             # run in the workspace root instead of the discovered tests
@@ -308,7 +309,11 @@ assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
 _COMMAND_CHECKS: dict[str, Callable[[Any], Any]] = {"command": _text}
 assert set(_COMMAND_CHECKS) == {f.name for f in fields(CommandSettings)}
 
-_LOCAL_CHECKS: dict[str, Callable[[Any], Any]] = {"threads": _positive_int, "context_size": _positive_int}
+_LOCAL_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "threads": _positive_int,
+    "context_size": _positive_int,
+    "max_tokens": _positive_int,
+}
 assert set(_LOCAL_CHECKS) == set(SETTING_KEYS)
 
 _TOP_LEVEL = ("models", "pipeline", "tests", "bench", "local")

@@ -28,9 +28,14 @@ class ServerSettings:
     # One thread: on a shared two-core machine two threads collapse under load; one gave 36-80 tok/s here.
     threads: int = 1
     context_size: int = 4096
+    # New tokens per answer. SmolLM2-135M sometimes repeats itself until the context is full (4 of the first
+    # 30 HumanEval Python answers, 60-90 s each); a whole HumanEval answer takes at most 583 tokens
+    # (median 175), so 768 cuts only the runaways. A cut answer is an unusable attempt like any other.
+    max_tokens: int = 768
 
 
-SETTING_KEYS = ("threads", "context_size")  # model parameters that belong to the server, not to litellm
+# The [local] keys, also accepted in a local model's [models.<alias>] table; not passed to litellm as they are.
+SETTING_KEYS = ("threads", "context_size", "max_tokens")
 
 _servers: dict[str, Any] = {}
 _lock = threading.Lock()  # two first calls at once must still start one server

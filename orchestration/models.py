@@ -351,17 +351,18 @@ class ModelGateway:
 
 async def _served(spec: ModelSpec, defaults: ServerSettings) -> ModelSpec:
     """A local model's spec as litellm reaches it: its in-process server (started on first use) as an
-    OpenAI-compatible endpoint. Unpriced, so its cost is 0."""
+    OpenAI-compatible endpoint, each answer capped at the settings' max_tokens. Unpriced, so its cost is 0."""
     own = {key: spec.params[key] for key in local_server.SETTING_KEYS if key in spec.params}
+    settings = replace(defaults, **own)
     try:
         model = lookup(spec.model)
         # Loading the model blocks for about a second; the event loop (a language server) must not.
-        base = await asyncio.to_thread(local_server.api_base, model, replace(defaults, **own))
+        base = await asyncio.to_thread(local_server.api_base, model, settings)
     except (LocalModelError, RuntimeError) as exc:
         raise ModelError("unreachable", str(exc), spec.alias) from None
     params = {key: value for key, value in spec.params.items() if key not in local_server.SETTING_KEYS}
     # The server checks no key, but the openai SDK refuses to send a request without one.
-    params.update(api_base=base, api_key="local")
+    params.update(api_base=base, api_key="local", max_tokens=settings.max_tokens)
     return ModelSpec(spec.alias, f"openai/{model.name}", params, None, spec.max_concurrency)
 
 

@@ -56,6 +56,39 @@ def test_an_unknown_model_is_a_clear_error(capsys: pytest.CaptureFixture) -> Non
     assert "the local models are: smollm2" in capsys.readouterr().err
 
 
+# -- the cap on new tokens ---------------------------------------------------------------------------------
+
+COUNT = [{"role": "user", "content": "Count from 1 to 100, one number per line."}]  # far more than 12 tokens
+
+
+async def test_the_token_cap_from_local_and_from_a_model_table_stops_the_answer(
+    smollm2_wheel: Path, tmp_path: Path
+) -> None:
+    from perforch.orchestration import local_server
+    from perforch.orchestration.config import load_config
+
+    pull(SMOLLM2, wheel=smollm2_wheel)
+    (tmp_path / "perforch.toml").write_text(
+        "[local]\nmax_tokens = 12\n\n[models.terse]\nmodel = 'local/smollm2'\nmax_tokens = 5\n"
+    )
+    gateway = load_config(tmp_path).gateway()
+    try:
+        capped = await gateway.complete("local/smollm2", COUNT)
+        terse = await gateway.complete("terse", COUNT)
+    finally:
+        local_server.close_all()
+    assert capped.completion_tokens == 12  # the server's own count: generation stopped at the cap
+    assert terse.completion_tokens == 5  # a model's own table overrides [local]
+
+
+def test_a_bad_token_cap_names_the_key(tmp_path: Path) -> None:
+    from perforch.orchestration.config import ConfigError, load_config
+
+    (tmp_path / "perforch.toml").write_text("[local]\nmax_tokens = 0\n")
+    with pytest.raises(ConfigError, match=r"local\.max_tokens: expected a positive integer"):
+        load_config(tmp_path)
+
+
 # -- end to end: the pipeline on the local model, through litellm over HTTP --------------------------------
 
 STUB = '''def add(a: int, b: int) -> int:
