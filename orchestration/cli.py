@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .benchmark import BenchmarkError, load_benchmark
 from .config import Config, ConfigError, load_config
-from .learning import Learner
 from .memory import (
     ProfileError,
     Provenance,
@@ -20,7 +19,6 @@ from .memory import (
     save_user_profile,
     user_profiles_dir,
 )
-from .outcomes import OutcomeStore
 from .task import LANGUAGES, Limits, UnsupportedLanguage, check_language
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -285,17 +283,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _rankings(args: argparse.Namespace) -> int:
     from .rankings_view import RankingsView
 
-    config = load_config(Path.cwd(), args.config)
-    name = args.profile or config.pipeline.profile
-    store = OutcomeStore.default()
-    view = RankingsView(
-        name,
-        load_profile(name),
-        Learner(store) if config.pipeline.learn else None,
-        store.path,
-        available=config.available_models() or None,
-        ids=config.model_ids(),
-    )
+    view = RankingsView.configured(load_config(Path.cwd(), args.config), args.profile)
     languages = view.languages(check_language(args.language) if args.language else None)
     if args.html:
         from .rankings_html import render

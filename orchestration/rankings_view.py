@@ -23,6 +23,7 @@ class RankingsView:
     store: Path | None = None
     available: list[str] | None = None  # the user's models, None when the config names none
     ids: dict[str, str] = field(default_factory=dict)  # alias -> litellm id
+    default_order: tuple[str, ...] = ()  # [pipeline] models: tried after every cell's ranking, as the pipeline does
 
     @classmethod
     def configured(cls, config: Config, profile: str | None = None) -> RankingsView:
@@ -32,7 +33,7 @@ class RankingsView:
         store = OutcomeStore.default()
         learner = Learner(store) if config.pipeline.learn else None
         available = config.available_models() or None
-        return cls(name, load_profile(name), learner, store.path, available=available, ids=config.model_ids())
+        return cls(name, load_profile(name), learner, store.path, available, config.model_ids(), config.pipeline.models)
 
     @property
     def matrix(self) -> RankingMatrix:
@@ -54,7 +55,9 @@ class RankingsView:
         """The models the pipeline would try for the cell, as the user names them."""
         if self.available is None:
             return []
-        return self.matrix.ranked(stage, language, category, available=self.available, ids=self.ids)
+        return self.matrix.ranked(
+            stage, language, category, default_order=self.default_order, available=self.available, ids=self.ids
+        )
 
     def explain(self, cell: Cell) -> list[Explained]:
         learner = self.learner or Learner(None)

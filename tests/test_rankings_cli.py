@@ -56,6 +56,15 @@ def test_published_order_with_provenance_and_the_users_two_models_in_it(tmp_path
     assert f"your models, in this order: {', '.join(yours)}" in perforch("--language", language, cwd=tmp_path).stdout
 
 
+def test_your_order_ends_with_the_configured_models_the_ranking_does_not_know(tmp_path):
+    mine = '[models.mine]\nmodel = "openai/mine"\n[pipeline]\nmodels = ["mine"]\n'
+    (tmp_path / "perforch.toml").write_text(TWO_MODELS + mine, encoding="utf-8")
+    shown = json.loads(perforch("--language", "java", "--json", cwd=tmp_path).stdout)
+    assert _generate_row(shown)["your_order"] == ["ds", "best", "mine"]  # as the pipeline tries them
+    categorize = next(c for c in shown["cells"] if c["stage"] == "categorize")
+    assert categorize["ranking"] == [] and categorize["your_order"] == ["mine"]  # the configured order applies
+
+
 def _learned(data_dir: Path) -> None:
     """Outcomes that flip Rust generation (gpt-5 over o3) and fill one Python category cell."""
     runs = [("rust", "*", "gpt-5-2025-08-07", 9, 1), ("rust", "*", "o3-2025-04-16", 3, 7)]
