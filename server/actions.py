@@ -34,7 +34,8 @@ from .settings import Settings, checked_engine_config, engine_config
 
 log = logging.getLogger(__name__)
 
-GENERATE, OPTIMIZE, APPLY = "perforch.generate", "perforch.optimize", "perforch.apply"
+GENERATE, OPTIMIZE = "perforch.generate", "perforch.optimize"
+APPLY, DISCARD = "perforch.apply", "perforch.discard"
 RANKINGS, STATUS = "perforch/rankings", "perforch/status"
 ACTION_KIND = "refactor.rewrite.perforch"
 TITLES = {"generate": "Generate with PerfOrch", "optimize": "Optimize performance with PerfOrch"}
@@ -169,25 +170,33 @@ class Session:
 
 
 class JobProgress:
-    """window/workDoneProgress for one job, when the client supports it; cancellable from the client's UI."""
+    """Work done progress for one job, cancellable from the client's UI: on the token the client sent with
+    the command (it shows the progress its own way), else on one the server creates, if the client can."""
 
-    def __init__(self, ls: LanguageServer, token: str) -> None:
+    def __init__(self, ls: LanguageServer, token: types.ProgressToken, from_client: bool) -> None:
         self.ls = ls
         self.token = token
+        self.from_client = from_client
         self.shown = False  # reports before the client has the token would be refused
 
     async def begin(self, title: str, on_cancel: Callable[[], None]) -> None:
+        if not self.from_client and not await self._create():
+            return
+        # begin() registers the future that window/workDoneProgress/cancel cancels.
+        self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(title=title, cancellable=True))
+        self.ls.work_done_progress.tokens[self.token].add_done_callback(lambda f: f.cancelled() and on_cancel())
+        self.shown = True
+
+    async def _create(self) -> bool:
         window = self.ls.client_capabilities.window
         if window is None or not window.work_done_progress:
-            return
+            return False
         try:
             await self.ls.work_done_progress.create_async(self.token)
         except Exception as exc:  # no progress then; the job runs all the same
             log.info("no progress for %s: %s", self.token, exc)
-            return
-        self.ls.work_done_progress.tokens[self.token].add_done_callback(lambda f: f.cancelled() and on_cancel())
-        self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(title=title, cancellable=True))
-        self.shown = True
+            return False
+        return True
 
     def report(self, message: str) -> None:
         if self.shown:
@@ -201,9 +210,16 @@ class JobProgress:
 
 
 async def run_job(
-    ls: LanguageServer, session: Session, kind: str, uri: str, position: types.Position, version: int | None
+    ls: LanguageServer,
+    session: Session,
+    kind: str,
+    uri: str,
+    position: types.Position,
+    version: int | None,
+    work_done_token: types.ProgressToken | None = None,
 ) -> dict:
-    """Run generate or optimize on the function at `position`, with progress, until done or cancelled."""
+    """Run generate or optimize on the function at `position`, with progress (on the client's token, if it
+    sent one), until done or cancelled."""
     from perforch.orchestration.proposal import ProposalError, propose  # the pipeline: not needed to start
     from perforch.orchestration.workspace import WorkspaceError
 
@@ -217,7 +233,10 @@ async def run_job(
     except ConfigError as exc:
         raise Refused(str(exc)) from None
     job = Job(session.next_id("job"), kind, uri, span.name, document.version, ls.protocol.msg_id)
-    progress = JobProgress(ls, f"perforch-{job.id}")
+    if work_done_token is None:
+        progress = JobProgress(ls, f"perforch-{job.id}", from_client=False)
+    else:
+        progress = JobProgress(ls, work_done_token, from_client=True)
 
     def on_progress(event: Any) -> None:
         job.stage, job.model = event.stage, event.model
@@ -322,18 +341,21 @@ async def apply(ls: LanguageServer, session: Session, proposal_id: str | None, d
     return {"status": "applied", "id": stored.id, "applied": True, "refused": ""}
 
 
+async def discard(session: Session, proposal_id: str | None) -> dict:
+    """Forget a proposal (the user rejected it); the document is not touched."""
+    stored = _proposal(session, proposal_id)
+    session.proposals.pop(stored.id)
+    return {"status": "discarded", "id": stored.id}
+
+
 def _proposal(session: Session, proposal_id: str | None) -> Stored:
     if proposal_id is None:  # the latest: what `:lsp-workspace-command perforch.apply` in Helix can send
         if not session.proposals:
-            raise Refused("no proposal to apply: run generate or optimize first")
+            raise Refused("no proposal waiting: run generate or optimize first")
         return next(reversed(session.proposals.values()))
     if proposal_id not in session.proposals:
         raise Refused(f"no proposal {proposal_id!r}: it was applied, discarded or never made")
     return session.proposals[proposal_id]
-
-
-def discard(session: Session, proposal_id: str) -> None:
-    session.proposals.pop(proposal_id, None)
 
 
 def summary(result: dict) -> str:

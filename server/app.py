@@ -10,6 +10,8 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Generator
+from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from perforch.orchestration.task import UnsupportedLanguage
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from . import actions
@@ -28,12 +31,30 @@ from .settings import SECTION, checked_engine_config, merged, parse_settings
 log = logging.getLogger(__name__)
 
 
+# The workDoneToken of the workspace/executeCommand being handled. pygls hands a command its arguments
+# only; the command's task is created in the context this is set in, as pygls' own msg_id is.
+work_done_token: ContextVar[types.ProgressToken | None] = ContextVar("work_done_token", default=None)
+
+
 class PerfOrchProtocol(LanguageServerProtocol):
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls cancels only its own future of a workspace/executeCommand request, not the task running the
         # command, so a cancelled generate/optimize would run on: end its job here.
         super()._handle_cancel_notification(msg_id)
         session.cancel_request(msg_id)
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        # Commands report progress on a client's workDoneToken; pygls does not say so for us.
+        if result.capabilities.execute_command_provider is not None:
+            result.capabilities.execute_command_provider.work_done_progress = True
+        return result
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:
+        work_done_token.set(params.work_done_token)
+        return (yield from super().lsp_workspace__execute_command(params))
 
 
 def _version() -> str:
@@ -147,7 +168,8 @@ async def optimize(ls: LanguageServer, uri: str, position: types.Position, versi
 
 
 async def _job(ls: LanguageServer, kind: str, uri: str, position: types.Position, version: int | None) -> dict:
-    result = await actions.reported(ls, kind, actions.run_job(ls, session, kind, uri, position, version))
+    job = actions.run_job(ls, session, kind, uri, position, version, work_done_token.get())
+    result = await actions.reported(ls, kind, job)
     if result["status"] == "done" and session.settings.apply_prompt:
         prompt = asyncio.create_task(_offer(ls, result))
         session.background.add(prompt)
@@ -172,7 +194,7 @@ async def _offer(ls: LanguageServer, result: dict) -> None:
     if choice is not None and choice.title == "Apply":
         await _apply(ls, result["id"], direct=True)
     elif choice is not None:
-        actions.discard(session, result["id"])
+        await _discard(ls, result["id"])
 
 
 @server.command(actions.APPLY)
@@ -185,6 +207,16 @@ async def apply(ls: LanguageServer, *arguments: Any) -> dict:
 
 async def _apply(ls: LanguageServer, proposal_id: str | None, direct: bool) -> dict:
     return await actions.reported(ls, "apply", actions.apply(ls, session, proposal_id, direct))
+
+
+@server.command(actions.DISCARD)
+async def discard(ls: LanguageServer, *arguments: Any) -> dict:
+    """perforch.discard [proposal id]: forget a proposal (Reject in a preview); no id means the latest."""
+    return await _discard(ls, arguments[0] if arguments and isinstance(arguments[0], str) else None)
+
+
+async def _discard(ls: LanguageServer, proposal_id: str | None) -> dict:
+    return await actions.reported(ls, "discard", actions.discard(session, proposal_id))
 
 
 # -- custom requests -------------------------------------------------------------------------------------

@@ -1,16 +1,17 @@
 """The server's settings, merged as esbonio does: initializationOptions, then the client's
 `workspace/configuration` section "perforch" over them. Models and the pipeline come from perforch.toml,
-read by the engine. A bad value is reported and replaced by its default: a setting never stops the server.
+read by the engine, with the `models` and `pipeline` settings (tables shaped like the file's) laid over it.
+A bad value is reported and replaced by its default: a setting never stops the server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from perforch.orchestration.config import Config, ConfigError, load_config
+from perforch.orchestration.config import Config, ConfigError, Overrides, load_config
 from perforch.orchestration.workspace import config_root
 
 SECTION = "perforch"
@@ -24,6 +25,8 @@ class Settings:
     log_level: str = "info"  # what reaches window/logMessage
     max_jobs: int = 4  # generate/optimize jobs running at once; each builds and tests in a sandbox
     apply_prompt: bool = True  # ask "Apply?" when a job finishes: for clients with no preview UI of their own
+    models: dict = field(default_factory=dict)  # alias -> a [models.alias] table, over perforch.toml's
+    pipeline: dict = field(default_factory=dict)  # a [pipeline] table, over perforch.toml's
 
 
 class _Invalid(Exception):
@@ -54,6 +57,13 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _table(value: Any) -> dict:
+    """Only the shape: the engine checks the keys, and names them, when it loads the config."""
+    if not isinstance(value, Mapping):
+        raise _Invalid("an object")
+    return dict(value)
+
+
 # The client's camelCase name -> (Settings field, check)
 _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "configFile": ("config_file", _text),
@@ -61,6 +71,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "logLevel": ("log_level", _log_level),
     "maxJobs": ("max_jobs", _positive_int),
     "applyPrompt": ("apply_prompt", _flag),
+    "models": ("models", _table),
+    "pipeline": ("pipeline", _table),
 }
 assert {name for name, _ in _KEYS.values()} == {f.name for f in fields(Settings)}
 
@@ -102,14 +114,17 @@ def _kind(value: Any) -> str:
 
 def engine_config(settings: Settings, file: Path | None, root: Path | None) -> Config:
     """The engine's config for a file (or, without one, for the root folder): the configFile setting,
-    relative to the root folder, else the perforch.toml nearest above the file.
+    relative to the root folder, else the perforch.toml nearest above the file; the models and pipeline
+    settings over it, their relative paths from the root folder, as configFile's.
 
-    Raises ConfigError, which names the file, the key and what was expected."""
+    Raises ConfigError, which names the file (or "editor settings"), the key and what was expected."""
     explicit = Path(settings.config_file).expanduser() if settings.config_file else None
     if explicit is not None and not explicit.is_absolute() and root is not None:
         explicit = root / explicit
     workspace = config_root(file) if file is not None else root
-    return load_config(workspace, explicit)
+    tables = {"models": settings.models, "pipeline": settings.pipeline}
+    overrides = Overrides({name: table for name, table in tables.items() if table}, base=root)
+    return load_config(workspace, explicit, overrides)
 
 
 def checked_engine_config(settings: Settings, file: Path | None, root: Path | None) -> tuple[Config, list[str]]:

@@ -89,7 +89,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="tmp")],
         initialization_options={"applyPrompt": False, "logLevel": "debug"},
     )
-    await lsp_client.initialize_session(params)
+    lsp_client.server_capabilities = (await lsp_client.initialize_session(params)).capabilities
     yield
     await lsp_client.shutdown_session()
 
@@ -116,13 +116,19 @@ def _offset(text: str, position: types.Position) -> int:
 
 def _workspace(root: Path, language: str, server: ScriptedServer, answer: str | Reply, **pipeline) -> Path:
     """A copy of the example with a perforch.toml whose one model, `writer`, is the scripted server."""
-    workspace = root / language
-    shutil.copytree(EXAMPLES / language, workspace, ignore=shutil.ignore_patterns("target", "build", "__pycache__"))
+    workspace = _example(root, language, server, answer)
     settings = {"models": ["writer"], "refiners": 0, "test_timeout": 120.0, **pipeline}
     (workspace / "perforch.toml").write_text(
         f'[models.writer]\nmodel = "openai/writer"\napi_base = "{server.base_url}"\napi_key_env = "PERFORCH_TEST_KEY"\n'
         "[pipeline]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
     )
+    return workspace
+
+
+def _example(root: Path, language: str, server: ScriptedServer, answer: str | Reply) -> Path:
+    """A copy of the example, without a perforch.toml; every model the scripted server plays writes `answer`."""
+    workspace = root / language
+    shutil.copytree(EXAMPLES / language, workspace, ignore=shutil.ignore_patterns("target", "build", "__pycache__"))
 
     def policy(model: str, messages: list[dict]) -> str | Reply:
         if "classify" in messages[0]["content"]:
@@ -266,6 +272,47 @@ async def test_a_stale_proposal_is_refused(client, tmp_path, scripted_server):
     assert client.applied == []
     assert any("changed since" in message.message for message in client.messages)
     assert file.read_text() != edited  # the editor's unsaved edit was not overwritten on disk either
+
+
+@pytest.mark.slow
+async def test_progress_goes_to_the_token_the_client_sent(client, tmp_path, scripted_server):
+    relative, stub, _, _, answer = EXAMPLE["python"]
+    file = _workspace(tmp_path, "python", scripted_server, answer) / relative
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    assert client.server_capabilities.execute_command_provider.work_done_progress  # the server takes tokens
+
+    token = "vscode-progress-1"
+    client.progress_reports[token] = []  # the client made this token itself
+    command = action.command
+    params = types.ExecuteCommandParams(command=command.command, arguments=command.arguments, work_done_token=token)
+    result = await client.workspace_execute_command_async(params)
+    assert result["status"] == "done" and result["passed"], result
+
+    assert list(client.progress_reports) == [token]  # no window/workDoneProgress/create (it would add a token)
+    reports = client.progress_reports[token]
+    assert reports[0].kind == "begin" and reports[0].cancellable and reports[0].title == f"PerfOrch: generate {stub}"
+    assert reports[-1].kind == "end" and reports[-1].message == "done"
+    messages = [report.message for report in reports if report.kind == "report"]
+    assert any(message.startswith("generate writer: ") for message in messages), messages
+
+
+@pytest.mark.slow
+async def test_discard_forgets_a_proposal_and_leaves_the_file_alone(client, tmp_path, scripted_server):
+    relative, stub, _, _, answer = EXAMPLE["python"]
+    file = _workspace(tmp_path, "python", scripted_server, answer) / relative
+    before = file.read_text()
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    result = await _run(client, action)
+    assert result["status"] == "done" and result["id"], result
+
+    assert await _execute(client, "perforch.discard", result["id"]) == {"status": "discarded", "id": result["id"]}
+    again = await _execute(client, "perforch.discard", result["id"])
+    assert again["status"] == "refused" and "no proposal" in again["message"], again
+    assert (await _execute(client, "perforch.apply", result["id"]))["status"] == "refused"
+    assert (await client.protocol.send_request_async("perforch/status", {}))["proposals"] == []
+    assert client.applied == [] and file.read_text() == before
 
 
 @pytest.mark.slow
@@ -438,6 +485,57 @@ async def test_a_broken_setting_is_a_message_and_a_default(client, tmp_path):
     assert [a.title for a in await _actions(client, _open(client, file), 0)] == ["Generate with PerfOrch"]
     status = await client.protocol.send_request_async("perforch/status", {})
     assert status == {"jobs": [], "proposals": [], "tokens": 0, "cost_usd": 0.0}
+
+
+@pytest.mark.slow
+async def test_models_and_pipeline_settings_reach_the_engine(client, tmp_path, scripted_server):
+    relative, stub, _, _, answer = EXAMPLE["python"]
+    file = _example(tmp_path, "python", scripted_server, answer) / relative  # no perforch.toml: no model at all
+    editor = {"model": "openai/editor", "api_base": scripted_server.base_url, "api_key_env": "PERFORCH_TEST_KEY"}
+    pipeline = {"models": ["editor"], "refiners": 0, "test_timeout": 120.0}
+    client.set_configuration({"perforch": {"models": {"editor": editor}, "pipeline": pipeline}})
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await _your_generators(client, ["editor"])  # the settings are in force (rankings read them too)
+
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    result = await _run(client, action)
+    assert result["status"] == "done" and result["passed"], result
+    assert result["models"]["generate"] == "editor" and "refine" not in result["models"]
+    assert {request.model for request in scripted_server.requests} == {"editor"}
+    assert client.messages == []
+
+
+async def _your_generators(client: LanguageClient, expected: list[str]) -> None:
+    for _ in range(200):
+        rankings = await client.protocol.send_request_async("perforch/rankings", {"language": "python"})
+        (row,) = [cell for cell in rankings["cells"] if cell["stage"] == "generate" and cell["category"] == "*"]
+        if row.get("your_order") == expected:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"your_order is {row.get('your_order')}, not {expected}")
+
+
+async def test_a_broken_models_or_pipeline_setting_names_editor_settings_and_the_key(client, tmp_path):
+    client.set_configuration({"perforch": {"models": ["writer"], "pipeline": {"debug_rounds": "two"}}})
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await _messages(client, 2)
+    shown = [m.message for m in client.messages]
+    assert any("perforch.models: expected an object, got a list; using {}" in m for m in shown), shown
+    expected = "editor settings: pipeline.debug_rounds: expected a non-negative integer, got 'two'"
+    assert any(expected in m and "using the defaults" in m for m in shown), shown
+
+    file = tmp_path / "core.py"
+    file.write_text("def f(x):\n    pass\n")
+    refused = await _execute(client, "perforch.generate", _open(client, file), {"line": 0, "character": 0}, 1)
+    assert refused["status"] == "refused" and expected in refused["message"], refused
+
+    client.set_configuration({"perforch": {"models": {"fast": {"model": "openai/x", "api_key": KEY}}}})
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await _until(lambda: any("models.fast.api_key" in m.message for m in client.messages))
+    assert any(m.message.startswith("PerfOrch: editor settings: models.fast.api_key: ") for m in client.messages)
+    assert all(KEY not in m.message for m in client.messages + client.log_messages)
+    assert (await client.protocol.send_request_async("perforch/status", {}))["jobs"] == []  # still serving
 
 
 async def _messages(client: LanguageClient, count: int) -> None:
