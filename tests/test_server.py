@@ -391,6 +391,27 @@ async def test_cancel_from_the_progress_kills_the_sandboxed_tests(client, tmp_pa
     assert await _no_jobs(client)
 
 
+@pytest.mark.slow
+async def test_cancel_on_the_clients_token_ends_the_job(client, tmp_path, scripted_server):
+    relative, stub, _, _, _ = EXAMPLE["python"]
+    file = _workspace(tmp_path, "python", scripted_server, Reply("too late", delay=60)) / relative
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_of(file, stub))
+    token = "vscode-progress-2"
+    client.progress_reports[token] = []
+    command = action.command
+    params = types.ExecuteCommandParams(command=command.command, arguments=command.arguments, work_done_token=token)
+    reply = asyncio.ensure_future(client.workspace_execute_command_async(params))
+    asked = lambda rs: any(r.model == "writer" for r in rs)  # noqa: E731
+    assert await asyncio.to_thread(scripted_server.wait_for, asked, 120)
+
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert (await reply)["status"] == "cancelled"
+    last = client.progress_reports[token][-1]
+    assert last.kind == "end" and last.message == "cancelled"
+    assert await _no_jobs(client)
+
+
 async def _no_jobs(client: LanguageClient) -> bool:
     for _ in range(100):
         if (await client.protocol.send_request_async("perforch/status", {}))["jobs"] == []:
