@@ -112,6 +112,7 @@ def _start(model: LocalModel, settings: ServerSettings) -> Any:
     params.cpuparams_batch.n_threads = settings.threads
     # Greedy unless a call asks otherwise: a 135M model does best without sampling noise, and runs repeat.
     params.sampling.temp = 0.0
+    params.verbosity = 1  # llama.cpp's errors only: its info lines (dozens per call) would bury our progress
     server = xllamacpp.Server(params)
     log.info("local model %s serving at %s (%d thread(s))", model.name, server.listening_address, settings.threads)
     return server
