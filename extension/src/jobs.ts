@@ -1,0 +1,184 @@
+// Generate and optimize jobs: the server's command run with a progress notification that names the stage and
+// the model (the server reports on a token this side chose) and whose Cancel button cancels the request.
+import { randomUUID } from "node:crypto";
+import * as vscode from "vscode";
+import { ExecuteCommandRequest, WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressReport } from "vscode-languageclient/node";
+import type { PerfOrchClient } from "./client";
+
+export type Kind = "generate" | "optimize";
+
+/** What perforch.generate/optimize answer (server/actions.py: `_store` and cli.job_report). */
+export interface JobResult {
+  status: "done" | "cancelled" | "refused" | "error";
+  message?: string;
+  job?: string;
+  id?: string | null; // the proposal, when the job changed something
+  uri?: string;
+  version?: number | null;
+  edit?: WorkspaceEditJson | null;
+  kind?: Kind;
+  function?: string;
+  language?: string;
+  category?: string;
+  passed?: boolean;
+  models?: Record<string, string>;
+  tests?: { run: number | null; passed: number | null; source: string };
+  failure?: string;
+  speedup?: number | null;
+  tokens?: number;
+  cost_usd?: number;
+}
+
+export interface TextEditJson {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  newText: string;
+}
+
+export interface WorkspaceEditJson {
+  changes?: Record<string, TextEditJson[]>;
+  documentChanges?: { textDocument: { uri: string }; edits: TextEditJson[] }[];
+}
+
+interface RunningJob {
+  token: string;
+  kind: Kind;
+  uri: string;
+  cancel: vscode.CancellationTokenSource;
+}
+
+export class JobRunner implements vscode.Disposable {
+  private readonly running = new Map<string, RunningJob>();
+  private readonly progressEmitter = new vscode.EventEmitter<string>();
+  private readonly doneEmitter = new vscode.EventEmitter<JobResult>();
+  readonly onDidReport = this.progressEmitter.event; // each progress message, as shown
+  readonly onDidFinish = this.doneEmitter.event;
+
+  constructor(
+    private readonly client: PerfOrchClient,
+    private readonly afterJob: (result: JobResult) => Promise<void>, // the preview, awaited before run() returns
+  ) {}
+
+  /** The job for the function under the cursor. */
+  async atCursor(kind: Kind): Promise<JobResult | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showWarningMessage(`PerfOrch: open a file and put the cursor in a function to ${kind} it.`);
+      return undefined;
+    }
+    const { document, selection } = editor;
+    return this.run(kind, [document.uri.toString(), { line: selection.active.line, character: 0 }, document.version]);
+  }
+
+  /** perforch.generate/optimize from the lightbulb (the client's middleware sends them here). */
+  fromServerCommand(command: string, args: unknown[]): Promise<JobResult | undefined> {
+    return this.run(command === "perforch.generate" ? "generate" : "optimize", args);
+  }
+
+  async run(kind: Kind, args: unknown[]): Promise<JobResult | undefined> {
+    let client;
+    try {
+      client = this.client.running();
+    } catch (error) {
+      void vscode.window.showErrorMessage(`PerfOrch: ${(error as Error).message}`);
+      return undefined;
+    }
+    const job: RunningJob = { token: `perforch-${randomUUID()}`, kind, uri: String(args[0]), cancel: new vscode.CancellationTokenSource() };
+    this.running.set(job.token, job);
+    void this.updateContext();
+    const title = `PerfOrch ${kind}`;
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+        async (progress, cancelled) => {
+          cancelled.onCancellationRequested(() => job.cancel.cancel());
+          const shown = (message: string) => {
+            progress.report({ message });
+            this.progressEmitter.fire(message);
+          };
+          shown("starting…");
+          const listener = client.onProgress(WorkDoneProgress.type, job.token, (value) => {
+            if (value.kind === "begin") {
+              shown((value as WorkDoneProgressBegin).title.replace(/^PerfOrch:\s*/, ""));
+            } else if (value.kind === "report" && (value as WorkDoneProgressReport).message) {
+              shown((value as WorkDoneProgressReport).message as string);
+            }
+          });
+          try {
+            const params = { command: `perforch.${kind}`, arguments: args, workDoneToken: job.token };
+            return (await client.sendRequest(ExecuteCommandRequest.type, params, job.cancel.token)) as JobResult;
+          } catch (error) {
+            if (job.cancel.token.isCancellationRequested) {
+              return { status: "cancelled" } as JobResult;
+            }
+            throw error;
+          } finally {
+            listener.dispose();
+          }
+        },
+      );
+      this.running.delete(job.token);
+      await this.finish(result);
+      return result;
+    } catch (error) {
+      const result: JobResult = { status: "error", message: String(error) };
+      void vscode.window.showErrorMessage(`PerfOrch ${kind} failed: ${String(error)}`);
+      this.doneEmitter.fire(result);
+      return result;
+    } finally {
+      this.running.delete(job.token);
+      job.cancel.dispose();
+      void this.updateContext();
+    }
+  }
+
+  /** Cancel every running job (normally there is one); true when there was one. */
+  cancelAll(): boolean {
+    for (const job of this.running.values()) {
+      job.cancel.cancel();
+    }
+    return this.running.size > 0;
+  }
+
+  get count(): number {
+    return this.running.size;
+  }
+
+  dispose(): void {
+    this.cancelAll();
+    this.progressEmitter.dispose();
+    this.doneEmitter.dispose();
+  }
+
+  private async finish(result: JobResult): Promise<void> {
+    if (result.status === "cancelled") {
+      void vscode.window.showInformationMessage("PerfOrch: cancelled; nothing was changed.");
+    }
+    // "refused" and "error" answers were already shown by the server as messages.
+    try {
+      await this.afterJob(result);
+    } finally {
+      this.doneEmitter.fire(result);
+    }
+  }
+
+  private updateContext(): Thenable<unknown> {
+    return vscode.commands.executeCommand("setContext", "perforch.jobRunning", this.running.size > 0);
+  }
+}
+
+/** One line about a finished job: models per stage, tests, speed-up, tokens and cost. */
+export function summary(result: JobResult): string {
+  const what = `${result.kind} \`${result.function}\``;
+  const models = Object.entries(result.models ?? {}).map(([stage, model]) => `${stage}: ${model}`).join(", ") || "no model";
+  const tests = result.tests;
+  const tested = tests && tests.run !== null ? `tests ${tests.passed}/${tests.run} passed${tests.source ? ` (${tests.source})` : ""}` : "";
+  const faster = result.speedup ? `${result.speedup.toFixed(2)}x faster` : "";
+  const cost = `${result.tokens ?? 0} tokens, $${(result.cost_usd ?? 0).toFixed(4)}`;
+  if (!result.passed) {
+    return `PerfOrch ${what}: no passing version found, nothing to apply. ${models}; ${cost}.`;
+  }
+  if (!result.id) {
+    return `PerfOrch ${what}: no measurably faster version, nothing to apply. ${[tested, models, cost].filter(Boolean).join("; ")}.`;
+  }
+  return `PerfOrch ${what}: ${[tested, faster, models, cost].filter(Boolean).join("; ")}.`;
+}

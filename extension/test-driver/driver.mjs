@@ -1,0 +1,115 @@
+// Drives a real VS Code (code-server) in Debian's headless Chromium while the extension's integration tests
+// run inside it: opens the test payload URL, takes the screenshots the tests ask for (a console marker), and
+// waits for the results file. Usage:
+//   node driver.mjs --url URL --shots DIR --results FILE [--timeout SECONDS]
+//   node driver.mjs --url URL --open FILE_NAME --check-status TEXT [--shots DIR]
+// The second form opens a file (Quick Open) and waits for a status-bar item with TEXT: the .vsix smoke test.
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
+);
+const timeoutMs = Number(args.timeout ?? 600) * 1000;
+const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
+
+// How each named screenshot is staged before the picture is taken.
+const STAGING = {
+  "status-bar": async (page) => {
+    await page.locator(".statusbar-item", { hasText: "writer-a" }).first().hover();
+    await page.locator(".monaco-hover").first().waitFor({ state: "visible", timeout: 10000 });
+  },
+  "code-action": async (page) => {
+    await page.keyboard.press("Control+.");
+    await page.locator(".action-widget").first().waitFor({ state: "visible", timeout: 10000 });
+  },
+  progress: async (page) => {
+    await page.locator(".notification-list-item", { hasText: "PerfOrch generate" }).first().waitFor({ state: "visible", timeout: 10000 });
+  },
+  diff: async (page) => {
+    await page.locator(".monaco-diff-editor").first().waitFor({ state: "visible", timeout: 10000 });
+    await page.waitForTimeout(800); // the diff decorations arrive after the editors
+  },
+  rankings: async (page) => {
+    await page.locator("iframe.webview").first().waitFor({ state: "visible", timeout: 10000 });
+    await page.waitForTimeout(1500); // the webview's document loads in a nested frame
+  },
+};
+const UNSTAGING = {
+  "code-action": async (page) => page.keyboard.press("Escape"),
+  "status-bar": async (page) => page.mouse.move(600, 300),
+};
+
+async function takeShot(page, name) {
+  try {
+    await (STAGING[name] ?? (async () => {}))(page);
+  } catch (error) {
+    console.error(`driver: staging ${name}: ${error.message.split("\n")[0]}`);
+  }
+  const file = path.join(args.shots, `${name}.png`);
+  await page.screenshot({ path: `${file}.tmp.png` });
+  fs.renameSync(`${file}.tmp.png`, file); // the test waits for the file: it must appear whole
+  await (UNSTAGING[name] ?? (async () => {}))(page);
+  console.log(`driver: screenshot ${file}`);
+}
+
+async function openFile(page, name) {
+  await page.waitForTimeout(1500); // the workbench takes keys only once its parts are restored
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 20000 });
+  await input.fill(name);
+  await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 20000 });
+  await page.keyboard.press("Enter");
+}
+
+async function main() {
+  // Playwright gives the browser a fresh, temporary profile of its own.
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: FLAGS });
+  let code = 1;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
+    const shots = [];
+    page.on("console", (message) => {
+      const text = message.text();
+      const marker = /PERFORCH_SHOT (\S+)/.exec(text);
+      if (marker && args.shots) {
+        shots.push(takeShot(page, marker[1]).catch((error) => console.error(`driver: ${error}`)));
+      } else if (/PerfOrch|perforch|Error/.test(text)) {
+        console.log(`page: ${text.slice(0, 400)}`);
+      }
+    });
+    await page.goto(args.url);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+    if (args.open) {
+      await openFile(page, args.open);
+    }
+    if (args["check-status"]) {
+      await page.locator(".statusbar-item", { hasText: args["check-status"] }).first().waitFor({ timeout: timeoutMs });
+      if (args.shots) {
+        await page.screenshot({ path: path.join(args.shots, "installed.png") });
+      }
+      console.log(`driver: status bar shows ${args["check-status"]}`);
+      code = 0;
+      return;
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (!fs.existsSync(args.results)) {
+      if (Date.now() > deadline) {
+        throw new Error(`no results after ${timeoutMs / 1000} s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await Promise.all(shots);
+    code = 0;
+  } catch (error) {
+    console.error(`driver: ${error.stack ?? error}`);
+  } finally {
+    await browser.close();
+  }
+  process.exitCode = code;
+}
+
+await main();

