@@ -90,8 +90,7 @@ def installed() -> None:
 
 def _optimizing_has_duplicates(messages: list[dict]) -> bool:
     """The refinement request of the optimize job that the Cancel test stops."""
-    prompt = "\n".join(str(m.get("content") or "") for m in messages)
-    return "Make it faster" in prompt and "sum(1 for ch" not in prompt
+    return "This implementation of `has_duplicates`" in str(messages[-1].get("content") or "")
 
 
 def _policy(model: str, messages: list[dict]) -> Reply | str:

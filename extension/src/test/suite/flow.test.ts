@@ -141,6 +141,7 @@ describe("PerfOrch in VS Code", () => {
     const job = vscode.commands.executeCommand<JobResult>("perforch.optimizeHere");
     // The scripted model answers refinement requests only after a minute: the job waits on it.
     await until(async () => (await api.status.sessionStatus())?.jobs.some((j) => j.stage === "refine"), "the job to reach refine", 60000);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the model request is in flight (checked outside)
     const started = Date.now();
     await vscode.commands.executeCommand("perforch.cancel");
     const result = await job;
