@@ -4,6 +4,7 @@
 import * as vscode from "vscode";
 import {
   CloseAction,
+  DidChangeConfigurationNotification,
   ErrorAction,
   type ErrorHandler,
   LanguageClient,
@@ -119,6 +120,10 @@ export class PerfOrchClient implements vscode.Disposable {
         // The lightbulb's command goes through the job runner: progress, cancel and a preview, not a bare apply.
         executeCommand: (command, args, next) => (JOB_COMMANDS.has(command) ? this.runJob(command, args) : next(command, args)),
         workspace: {
+          // Pushes and pulls carry only the server's settings: perforch.pythonPath would be "unknown" there.
+          didChangeConfiguration: async () => {
+            await this.client?.sendNotification(DidChangeConfigurationNotification.type, { settings: { perforch: serverSettings() } });
+          },
           configuration: (params, token, next) =>
             params.items.map((item) => (item.section === "perforch" ? serverSettings(scopeOf(item.scopeUri)) : null)),
         },

@@ -96,11 +96,13 @@ export class JobRunner implements vscode.Disposable {
             this.progressEmitter.fire(message);
           };
           shown("starting…");
+          let subject = ""; // the function, from the server's begin
           const listener = client.onProgress(WorkDoneProgress.type, job.token, (value) => {
             if (value.kind === "begin") {
-              shown((value as WorkDoneProgressBegin).title.replace(/^PerfOrch:\s*/, ""));
+              subject = (value as WorkDoneProgressBegin).title.replace(/^PerfOrch:\s*\S+\s*/, "");
+              shown(`${subject}: starting`);
             } else if (value.kind === "report" && (value as WorkDoneProgressReport).message) {
-              shown((value as WorkDoneProgressReport).message as string);
+              shown(`${subject}: ${stageMessage((value as WorkDoneProgressReport).message as string)}`);
             }
           });
           try {
@@ -164,6 +166,12 @@ export class JobRunner implements vscode.Disposable {
   private updateContext(): Thenable<unknown> {
     return vscode.commands.executeCommand("setContext", "perforch.jobRunning", this.running.size > 0);
   }
+}
+
+/** The server's "stage model: status (detail)" as "stage (model) status (detail)", which reads as a sentence. */
+export function stageMessage(report: string): string {
+  const parts = /^(\S+) (\S+): (.*)$/s.exec(report);
+  return parts ? `${parts[1]} (${parts[2]}) ${parts[3]}` : report;
 }
 
 /** One line about a finished job: models per stage, tests, speed-up, tokens and cost. */

@@ -52,7 +52,7 @@ async function generateWithPreview(shoot: boolean): Promise<JobResult> {
   });
   try {
     const job = vscode.commands.executeCommand<JobResult>("perforch.generateHere");
-    await until(() => progress.some((message) => /^generate \S+: started/.test(message)), "a progress report naming the generate stage and its model", 60000);
+    await until(() => progress.some((message) => message === "count_vowels: generate (writer-a) started"), "a progress report naming the generate stage and its model", 60000);
     if (shoot) {
       // Under the smoke-test driver (which the test payload needs) VS Code shows no toasts: the
       // notification, with its Cancel button, is photographed in the notification center instead.
