@@ -41,6 +41,8 @@ EXPECTED = [
     "cancels a running job and changes nothing",
     "shows the top Rust generator in the status bar",
     "opens the ranking matrix for the language",
+    "restarts a server that exits unexpectedly",
+    "says how to fix an interpreter without PerfOrch, and recovers",
 ]
 SCREENSHOTS = ["status-bar", "code-action", "progress", "diff", "rankings"]
 
@@ -210,6 +212,8 @@ def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     profile.write_text(PROFILE)
     SHOTS.mkdir(parents=True, exist_ok=True)
     results = base / "results.json"
+    bare = base / "bare-python"  # an interpreter without PerfOrch, for the "not installed" message
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     with start_scripted_server(_policy) as models:
         data = base / "user-data"
         settings = data / "User" / "settings.json"
@@ -220,6 +224,7 @@ def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "PERFORCH_VSCODE_SHOTS": str(SHOTS),
             "PERFORCH_VSCODE_WORKSPACE": str(workspace),
             "PERFORCH_VSCODE_KEY": KEY,
+            "PERFORCH_VSCODE_BARE_PYTHON": str(bare / "bin" / "python"),
         }
         server = _start_code_server(data, base / "extensions", workspace, env, base / "code-server.log")
         try:

@@ -40,7 +40,12 @@ export type Check = { ok: true } | { ok: false; problem: string; fix: string };
 
 /** Whether `interpreter` runs and has the perforch package, without importing it (that takes a second). */
 export function checkInstalled(interpreter: Interpreter): Promise<Check> {
-  const probe = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('perforch.server') else 3)";
+  const probe = [
+    "import importlib.util, sys",
+    "try:\n    found = importlib.util.find_spec('perforch.server')",
+    "except ImportError:  # no perforch package at all\n    found = None",
+    "sys.exit(0 if found else 3)",
+  ].join("\n");
   return new Promise((resolve) => {
     execFile(interpreter.path, ["-c", probe], { timeout: 20000 }, (error) => {
       if (!error) {

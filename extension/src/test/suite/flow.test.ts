@@ -5,6 +5,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { ExitNotification } from "vscode-languageclient/node";
 import type { PerfOrchApi } from "../../extension";
 import type { JobResult } from "../../jobs";
 import { SCHEME } from "../../preview";
@@ -12,6 +13,7 @@ import { screenshot, until } from "../screenshots";
 
 const WORKSPACE = process.env.PERFORCH_VSCODE_WORKSPACE ?? "";
 const KEY = process.env.PERFORCH_VSCODE_KEY ?? "";
+const BARE_PYTHON = process.env.PERFORCH_VSCODE_BARE_PYTHON ?? ""; // a Python without PerfOrch
 const PYTHON_FILE = path.join(WORKSPACE, "python", "textstats", "core.py");
 const RUST_FILE = path.join(WORKSPACE, "rust", "src", "lib.rs");
 
@@ -164,5 +166,41 @@ describe("PerfOrch in VS Code", () => {
       assert.ok(html.includes(part), `the view lacks ${part}`);
     }
     await screenshot("rankings");
+  });
+
+  it("restarts a server that exits unexpectedly", async () => {
+    const running = api.client.running();
+    const before = (await running.sendRequest("perforch/status", {})) as { tokens: number };
+    assert.ok(before.tokens > 0, "the earlier jobs' tokens");
+    const states: string[] = [];
+    const listener = api.client.onDidChangeState((state) => states.push(state));
+    try {
+      await running.sendNotification(ExitNotification.type); // the server exits without a shutdown
+      await until(() => states.includes("starting") && api.client.state === "running", `a restart (states: ${states})`, 60000);
+    } finally {
+      listener.dispose();
+    }
+    const after = (await api.client.running().sendRequest("perforch/status", {})) as { tokens: number };
+    assert.equal(after.tokens, 0, "a new server process starts a new session");
+  });
+
+  it("says how to fix an interpreter without PerfOrch, and recovers", async () => {
+    await open(PYTHON_FILE, "def has_duplicates");
+    const config = vscode.workspace.getConfiguration("perforch");
+    const original = config.get<string>("pythonPath");
+    await config.update("pythonPath", BARE_PYTHON, vscode.ConfigurationTarget.Global);
+    try {
+      await until(() => api.client.state === "not installed", `the check to fail (state: ${api.client.state})`, 60000);
+      assert.ok(api.client.problem.includes(`PerfOrch is not installed in '${BARE_PYTHON}'`), api.client.problem);
+      assert.ok(api.client.problem.includes(`${BARE_PYTHON} -m pip install perforch`), api.client.problem);
+      await api.status.update();
+      assert.equal(api.status.item.text, "$(warning) PerfOrch");
+      assert.match(String(api.status.item.tooltip), /not installed/);
+      const refused = await vscode.commands.executeCommand<unknown>("perforch.optimizeHere");
+      assert.equal(refused, undefined, "no job without a server");
+    } finally {
+      await config.update("pythonPath", original, vscode.ConfigurationTarget.Global);
+    }
+    await until(() => api.client.state === "running", `the server back (state: ${api.client.state})`, 60000);
   });
 });
