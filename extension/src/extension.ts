@@ -21,14 +21,14 @@ export interface PerfOrchApi {
 export async function activate(context: vscode.ExtensionContext): Promise<PerfOrchApi> {
   const output = vscode.window.createOutputChannel("PerfOrch", { log: true });
   const keys = new ApiKeys(context);
-  let jobs: JobRunner | undefined = undefined;
-  const client = new PerfOrchClient(keys, output, (command, args) => jobs!.fromServerCommand(command, args));
+  // The lightbulb's commands reach the job runner, made below (the client calls this only once it runs).
+  const client: PerfOrchClient = new PerfOrchClient(keys, output, (command, args) => jobs.fromServerCommand(command, args));
   const previews = new Previews(client);
   const status = new RankingStatus(client);
   const panel = new RankingsPanel();
   const refresh = () => void status.update();
   // Every finished job, from a command or the lightbulb: its category for the status item, then the preview.
-  jobs = new JobRunner(client, async (result) => {
+  const jobs: JobRunner = new JobRunner(client, async (result) => {
     if (result.status === "done") {
       status.rememberCategory(result.uri ?? "", result.category);
       status.invalidate(); // the outcome may have moved a learned ranking
@@ -39,11 +39,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   context.subscriptions.push(output, client, jobs, previews, status, panel);
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(SCHEME, previews));
 
-  const job = (kind: Kind) => () => jobs!.atCursor(kind);
+  const job = (kind: Kind) => () => jobs.atCursor(kind);
   const command = (id: string, run: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
   command("perforch.generateHere", job("generate"));
   command("perforch.optimizeHere", job("optimize"));
-  command("perforch.cancel", () => jobs!.cancelAll() || vscode.window.showInformationMessage("PerfOrch: no job is running."));
+  command("perforch.cancel", () => jobs.cancelAll() || vscode.window.showInformationMessage("PerfOrch: no job is running."));
   command("perforch.acceptProposal", (id?: string) => previews.accept(typeof id === "string" ? id : undefined));
   command("perforch.rejectProposal", (id?: string) => previews.reject(typeof id === "string" ? id : undefined));
   command("perforch.showRankings", (language?: string) => showRankings(status, panel, language));
