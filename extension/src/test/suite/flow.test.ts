@@ -134,7 +134,9 @@ describe("PerfOrch in VS Code", () => {
     const status = await api.status.sessionStatus();
     assert.ok(status && status.tokens > 0, JSON.stringify(status));
     await api.status.update();
-    assert.match((api.status.item.tooltip as vscode.MarkdownString).value, /Session: \d+ tokens, \$\d/);
+    const tooltip = (api.status.item.tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip, /Session: \d+ tokens, \$\d/);
+    assert.match(tooltip, /for python, category string/, "the category the job found");
   });
 
   it("cancels a running job and changes nothing", async () => {
