@@ -37,7 +37,7 @@ EXPECTED = [
     "shows the top Python generator in the status bar",
     "offers Generate on a stub and Optimize on a finished function",
     "generates with progress and a diff; Reject leaves the file byte-identical",
-    "applies and saves an accepted proposal; the session's tokens and cost are shown",
+    "runs the lightbulb's action with the same preview; Accept applies and saves it; tokens and cost are shown",
     "cancels a running job and changes nothing",
     "shows the top Rust generator in the status bar",
     "opens the ranking matrix for the language",

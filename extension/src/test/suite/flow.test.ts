@@ -35,25 +35,31 @@ function diffTabs(): vscode.TabInputTextDiff[] {
     .filter((input): input is vscode.TabInputTextDiff => input instanceof vscode.TabInputTextDiff && input.modified.scheme === SCHEME);
 }
 
-async function actionTitles(editor: vscode.TextEditor): Promise<string[]> {
+async function codeActions(editor: vscode.TextEditor): Promise<vscode.CodeAction[]> {
   const at = editor.selection.active;
-  const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
-    "vscode.executeCodeActionProvider",
-    editor.document.uri,
-    new vscode.Range(at, at),
-  );
-  return actions.map((action) => action.title);
+  return vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", editor.document.uri, new vscode.Range(at, at));
+}
+
+async function actionTitles(editor: vscode.TextEditor): Promise<string[]> {
+  return (await codeActions(editor)).map((action) => action.title);
+}
+
+/** What the lightbulb does with the action: run its command (the client routes it to the job runner). */
+async function runFromLightbulb(editor: vscode.TextEditor): Promise<JobResult> {
+  const [action] = await codeActions(editor);
+  assert.ok(action?.command, "a code action with a command");
+  return vscode.commands.executeCommand<JobResult>(action.command.command, ...(action.command.arguments ?? []));
 }
 
 /** Start a generate at the cursor and wait for its diff; the progress is photographed on the way. */
-async function generateWithPreview(shoot: boolean): Promise<JobResult> {
+async function generateWithPreview(shoot: boolean, start: () => Thenable<JobResult>): Promise<JobResult> {
   const progress: string[] = [];
   const listener = api.jobs.onDidReport((message) => {
     progress.push(message);
     console.log(`PerfOrch test: progress ${message}`);
   });
   try {
-    const job = vscode.commands.executeCommand<JobResult>("perforch.generateHere");
+    const job = start();
     await until(() => progress.some((message) => message === "count_vowels: generate (writer-a) started"), "a progress report naming the generate stage and its model", 60000);
     if (shoot) {
       // Under the smoke-test driver (which the test payload needs) VS Code shows no toasts: the
@@ -109,7 +115,7 @@ describe("PerfOrch in VS Code", () => {
   it("generates with progress and a diff; Reject leaves the file byte-identical", async () => {
     const before = fs.readFileSync(PYTHON_FILE);
     await open(PYTHON_FILE, "def count_vowels");
-    const result = await generateWithPreview(true);
+    const result = await generateWithPreview(true, () => vscode.commands.executeCommand<JobResult>("perforch.generateHere"));
     const [diff] = diffTabs();
     assert.equal(diff.original.fsPath, PYTHON_FILE);
     const proposed = (await vscode.workspace.openTextDocument(diff.modified)).getText();
@@ -122,9 +128,9 @@ describe("PerfOrch in VS Code", () => {
     assert.equal(api.previews.pending.length, 0);
   });
 
-  it("applies and saves an accepted proposal; the session's tokens and cost are shown", async () => {
-    await open(PYTHON_FILE, "def count_vowels");
-    await generateWithPreview(false);
+  it("runs the lightbulb's action with the same preview; Accept applies and saves it; tokens and cost are shown", async () => {
+    const editor = await open(PYTHON_FILE, "def count_vowels");
+    await generateWithPreview(false, () => runFromLightbulb(editor));
     assert.ok(await vscode.commands.executeCommand("perforch.acceptProposal"));
     const written = fs.readFileSync(PYTHON_FILE, "utf-8");
     assert.match(written, /return sum\(1 for ch in text\.lower\(\) if ch in "aeiou"\)/);
