@@ -141,13 +141,13 @@ async def test_malformed_answer_is_a_server_error_not_retried(scripted_server: S
 
 
 async def test_slow_answer_times_out_and_drops_the_request(scripted_server: ScriptedServer) -> None:
-    scripted_server.set_policy(lambda model, messages: Reply("late", delay=5))
+    scripted_server.set_policy(lambda model, messages: Reply("late", delay=30))
     started = time.monotonic()
 
     error = await failure(gateway(scripted_server).complete("a", ASK, timeout=0.5))
 
     assert error.kind == "timeout" and "0.5 s" in error.message
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10  # the 0.5 s deadline ended it, not the 30 s answer (slack for load)
     assert len(scripted_server.requests) == 1  # a timeout is the deadline: never retried
     assert await eventually(scripted_server, lambda requests: requests[0].disconnected)
 
