@@ -41,6 +41,7 @@ ACTION_KIND = "refactor.rewrite.perforch"
 TITLES = {"generate": "Generate with PerfOrch", "optimize": "Optimize performance with PerfOrch"}
 _COMMANDS = {"generate": GENERATE, "optimize": OPTIMIZE}
 _ANNOTATION = "perforch"
+MAX_PROPOSALS = 32
 
 
 class Refused(Exception):
@@ -151,6 +152,15 @@ class Session:
             for usage in ledger.records:
                 totals.add(usage)
         return totals
+
+    def keep(self, stored: Stored) -> None:
+        """Hold a proposal until it is applied or discarded; the oldest beyond MAX_PROPOSALS are forgotten
+        (a client that never answers must not grow the server without bound)."""
+        self.proposals[stored.id] = stored
+        while len(self.proposals) > MAX_PROPOSALS:
+            oldest = next(iter(self.proposals))
+            log.info("proposal %s forgotten: more than %d were waiting", oldest, MAX_PROPOSALS)
+            del self.proposals[oldest]
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
@@ -311,7 +321,7 @@ def _store(ls: LanguageServer, session: Session, job: Job, proposal: Any) -> dic
     stored, edit = None, None
     if proposal.proposed is not None:
         stored = Stored(session.next_id("p"), job.uri, job.version, proposal)
-        session.proposals[stored.id] = stored
+        session.keep(stored)
         edit = get_converter().unstructure(_workspace_edit(ls, stored, annotated=False))
     where = {"job": job.id, "id": stored.id if stored else None, "uri": job.uri, "version": job.version}
     return {"status": "done", **where, "edit": edit, **job_report(proposal, applied=False, refusal="")}

@@ -16,7 +16,7 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from perforch.orchestration.workspace.shadow import shadow_home
-from perforch.server.actions import redact, replacement
+from perforch.server.actions import MAX_PROPOSALS, Session, Stored, redact, replacement
 from process_watch import live_processes_with, wait_until_gone
 from pygls.protocol import JsonRPCResponseMessage, default_converter
 from pygls.uris import to_fs_path
@@ -610,3 +610,11 @@ def test_importing_the_server_does_not_import_litellm():
 def test_serve_refuses_a_bad_tcp_address():
     run = subprocess.run([*SERVER, "--tcp", "localhost"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "HOST:PORT" in run.stderr
+
+
+def test_the_oldest_proposals_are_forgotten_beyond_the_cap() -> None:
+    session = Session()
+    for number in range(MAX_PROPOSALS + 3):
+        session.keep(Stored(f"p{number}", "file:///x.py", 1, proposal=None))
+    assert len(session.proposals) == MAX_PROPOSALS
+    assert next(iter(session.proposals)) == "p3" and f"p{MAX_PROPOSALS + 2}" in session.proposals
