@@ -38,7 +38,7 @@ EXPECTED = [
     "offers Generate on a stub and Optimize on a finished function",
     "generates with progress and a diff; Reject leaves the file byte-identical",
     "runs the lightbulb's action with the same preview; Accept applies and saves it; tokens and cost are shown",
-    "cancels a running job and changes nothing",
+    "cancels a running job from the notification's Cancel button and changes nothing",
     "shows the top Rust generator in the status bar",
     "opens the ranking matrix for the language",
     "restarts a server that exits unexpectedly",

@@ -43,7 +43,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   const command = (id: string, run: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
   command("perforch.generateHere", job("generate"));
   command("perforch.optimizeHere", job("optimize"));
-  command("perforch.cancel", () => jobs.cancelAll() || vscode.window.showInformationMessage("PerfOrch: no job is running."));
+  command("perforch.cancel", () => {
+    const cancelled = jobs.cancelAll();
+    if (!cancelled) {
+      void vscode.window.showInformationMessage("PerfOrch: no job is running.");
+    }
+    return cancelled;
+  });
   command("perforch.acceptProposal", (id?: string) => previews.accept(typeof id === "string" ? id : undefined));
   command("perforch.rejectProposal", (id?: string) => previews.reject(typeof id === "string" ? id : undefined));
   command("perforch.showRankings", (language?: string) => showRankings(status, panel, language));

@@ -42,6 +42,27 @@ const UNSTAGING = {
   "status-bar": async (page) => page.mouse.move(600, 300),
 };
 
+// Things a test asks the driver to do in the page, for real input events.
+const ACTIONS = {
+  "click-cancel": async (page) => {
+    const item = page.locator(".notification-list-item", { hasText: "PerfOrch optimize" }).first();
+    await item.waitFor({ state: "visible", timeout: 10000 });
+    await item.getByRole("button", { name: "Cancel" }).click();
+  },
+};
+
+async function doAction(page, name, dir) {
+  let failure = "";
+  try {
+    await ACTIONS[name](page);
+  } catch (error) {
+    failure = String(error.message ?? error).split("\n")[0] || "failed";
+  }
+  fs.writeFileSync(path.join(dir, `${name}.done.tmp`), failure);
+  fs.renameSync(path.join(dir, `${name}.done.tmp`), path.join(dir, `${name}.done`));
+  console.log(`driver: ${name} ${failure || "done"}`);
+}
+
 async function takeShot(page, name) {
   try {
     await (STAGING[name] ?? (async () => {}))(page);
@@ -75,8 +96,11 @@ async function main() {
     page.on("console", (message) => {
       const text = message.text();
       const marker = /PERFORCH_SHOT (\S+)/.exec(text);
+      const action = /PERFORCH_ACTION (\S+)/.exec(text);
       if (marker && args.shots) {
         shots.push(takeShot(page, marker[1]).catch((error) => console.error(`driver: ${error}`)));
+      } else if (action && args.shots) {
+        shots.push(doAction(page, action[1], args.shots));
       } else if (/PerfOrch|perforch|Error/.test(text)) {
         console.log(`page: ${text.slice(0, 400)}`);
       }

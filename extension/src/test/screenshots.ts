@@ -22,6 +22,23 @@ export async function screenshot(name: string, timeoutMs = 30000): Promise<strin
   return file;
 }
 
+/** Ask the driver to do something in the page (a real click), and wait until it says it is done. */
+export async function driverAction(name: string, timeoutMs = 30000): Promise<void> {
+  const dir = process.env.PERFORCH_VSCODE_SHOTS;
+  if (!dir) {
+    throw new Error(`the action '${name}' needs the driver (PERFORCH_VSCODE_SHOTS is not set)`);
+  }
+  const done = path.join(dir, `${name}.done`);
+  fs.rmSync(done, { force: true });
+  console.log(`PERFORCH_ACTION ${name}`);
+  await until(() => fs.existsSync(done), `the driver's '${name}'`, timeoutMs);
+  const failure = fs.readFileSync(done, "utf-8");
+  fs.rmSync(done, { force: true });
+  if (failure) {
+    throw new Error(`the driver's '${name}' failed: ${failure}`);
+  }
+}
+
 /** Poll `check` until it returns something truthy. */
 export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

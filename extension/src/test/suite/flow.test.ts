@@ -9,7 +9,7 @@ import { ExitNotification } from "vscode-languageclient/node";
 import type { PerfOrchApi } from "../../extension";
 import type { JobResult } from "../../jobs";
 import { SCHEME } from "../../preview";
-import { screenshot, until } from "../screenshots";
+import { driverAction, screenshot, until } from "../screenshots";
 
 const WORKSPACE = process.env.PERFORCH_VSCODE_WORKSPACE ?? "";
 const KEY = process.env.PERFORCH_VSCODE_KEY ?? "";
@@ -145,7 +145,7 @@ describe("PerfOrch in VS Code", () => {
     assert.match(tooltip, /for python, category string/, "the category the job found");
   });
 
-  it("cancels a running job and changes nothing", async () => {
+  it("cancels a running job from the notification's Cancel button and changes nothing", async () => {
     const before = fs.readFileSync(PYTHON_FILE);
     await open(PYTHON_FILE, "def has_duplicates");
     const job = vscode.commands.executeCommand<JobResult>("perforch.optimizeHere");
@@ -153,12 +153,15 @@ describe("PerfOrch in VS Code", () => {
     await until(async () => (await api.status.sessionStatus())?.jobs.some((j) => j.stage === "refine"), "the job to reach refine", 60000);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the model request is in flight (checked outside)
     const started = Date.now();
-    await vscode.commands.executeCommand("perforch.cancel");
+    await vscode.commands.executeCommand("notifications.showList"); // no toasts under the smoke-test driver
+    await driverAction("click-cancel"); // a real click on the progress notification's Cancel button
     const result = await job;
     assert.equal(result.status, "cancelled");
     assert.ok(Date.now() - started < 15000, `cancel took ${Date.now() - started} ms`);
     await until(async () => (await api.status.sessionStatus())?.jobs.length === 0, "the server to drop the job");
     assert.deepEqual(fs.readFileSync(PYTHON_FILE), before);
+    await vscode.commands.executeCommand("notifications.hideList");
+    assert.equal(await vscode.commands.executeCommand("perforch.cancel"), false, "no job left to cancel");
   });
 
   it("shows the top Rust generator in the status bar", async () => {
