@@ -21,6 +21,8 @@ from .local_models import LocalModel, is_pulled, model_path, pull
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'perforch[local]'"
+# What the fallback model routes by unless the user names a profile: scores measured on it by `perforch profile`.
+FALLBACK_PROFILE = "local-smollm2"
 
 
 @dataclass(frozen=True)

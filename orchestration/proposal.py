@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import local_server
-from .config import Config
+from .config import Config, PipelineSettings
 from .learning import Learner
-from .memory import load_profile
+from .memory import RankingMatrix, load_profile
 from .models import UsageLedger, with_keys_in_environment
 from .pipeline import Pipeline, ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
@@ -106,11 +106,7 @@ async def propose(
         limits = Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
         validator = workspace.validator(span.name, limits)
         task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
-        rankings = load_profile(profile or config.pipeline.profile)
-        available = config.available_models() or with_keys_in_environment(rankings.models())
-        if not available:
-            config = config.with_models([_fallback_model()])
-            available = config.available_models()
+        config, rankings, available = routing(config, profile)
         pipeline = Pipeline(
             config.gateway(ledger),
             rankings,
@@ -124,6 +120,20 @@ async def propose(
     finally:
         await workspace.close()
     return Proposal(kind, file, span.name, text, result, digest)
+
+
+def routing(config: Config, profile: str | None = None) -> tuple[Config, RankingMatrix, list[str]]:
+    """The config, ranking and models a run routes by. With no model configured and no provider key set, the
+    bundled local model, ranked by the profile measured on it unless the user chose a profile."""
+    name = profile or config.pipeline.profile
+    rankings = load_profile(name)
+    available = config.available_models() or with_keys_in_environment(rankings.models())
+    if available:
+        return config, rankings, available
+    config = config.with_models([_fallback_model()])
+    if profile is None and name == PipelineSettings().profile:
+        rankings = load_profile(local_server.FALLBACK_PROFILE)
+    return config, rankings, config.available_models()
 
 
 def _fallback_model() -> str:

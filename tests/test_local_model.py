@@ -153,6 +153,23 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
         socket.create_connection((address.hostname, address.port), timeout=2).close()
 
 
+def test_the_fallback_routes_by_the_profile_measured_on_the_local_model(
+    stub_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perforch.orchestration import local_server
+    from perforch.orchestration.config import load_config
+    from perforch.orchestration.proposal import routing
+
+    monkeypatch.setattr(local_server, "available", lambda: True)
+    _, rankings, available = routing(load_config(stub_workspace))
+    assert available == ["local/smollm2"]
+    assert "--models local/smollm2" in rankings.provenance.command
+    assert rankings.cell("generate", "python")[0].model == "local/smollm2"
+
+    _, chosen, _ = routing(load_config(stub_workspace), profile="default")  # a profile the user names wins
+    assert chosen.cell("generate", "python")[0].model != "local/smollm2"
+
+
 async def test_with_no_model_and_no_local_extra_the_error_names_both_fixes(
     stub_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
