@@ -96,7 +96,7 @@ def test_bad_profile_names_the_file_and_the_key(tmp_path):
 
 def test_unknown_profile_name_lists_what_exists(tmp_path, monkeypatch):
     monkeypatch.setenv("PERFORCH_DATA_DIR", str(tmp_path))
-    with pytest.raises(ProfileError, match="shipped profile \\(default\\)"):
+    with pytest.raises(ProfileError, match="shipped profile \\(default, local-smollm2\\)"):
         load_profile("nonesuch")
 
 
