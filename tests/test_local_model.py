@@ -153,14 +153,12 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
         socket.create_connection((address.hostname, address.port), timeout=2).close()
 
 
-def test_the_fallback_routes_by_the_profile_measured_on_the_local_model(
-    stub_workspace: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_fallback_routes_by_the_profile_measured_on_the_local_model(stub_workspace: Path) -> None:
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
     from perforch.orchestration.proposal import routing
 
-    monkeypatch.setattr(local_server, "available", lambda: True)
+    assert local_server.available(), "the local extra is installed (.ci/install)"
     _, rankings, available = routing(load_config(stub_workspace))
     assert available == ["local/smollm2"]
     assert "--models local/smollm2" in rankings.provenance.command
