@@ -85,7 +85,7 @@ function row(cell: RankingCell, width: number): string {
   });
   const yours = order(cell).join(" → ");
   if (!cell.ranking.length) {
-    const note = `no scores of its own: the ${cell.fallback ?? "configured"} order applies`;
+    const note = cell.fallback ? `no scores of its own: ${cell.fallback}` : "no scores of its own";
     return `<tr><th class="cat">${esc(cell.category)}</th><td class="fallback" colspan="${width}">${esc(note)}</td><td class="yours">${esc(yours)}</td></tr>`;
   }
   return `<tr><th class="cat">${esc(cell.category)}</th>${cols.join("")}<td class="yours">${esc(yours)}</td></tr>`;
