@@ -243,10 +243,8 @@ async def run_job(
     except ConfigError as exc:
         raise Refused(str(exc)) from None
     job = Job(session.next_id("job"), kind, uri, span.name, document.version, ls.protocol.msg_id)
-    if work_done_token is None:
-        progress = JobProgress(ls, f"perforch-{job.id}", from_client=False)
-    else:
-        progress = JobProgress(ls, work_done_token, from_client=True)
+    from_client = work_done_token is not None
+    progress = JobProgress(ls, work_done_token if from_client else f"perforch-{job.id}", from_client)
 
     def on_progress(event: Any) -> None:
         job.stage, job.model = event.stage, event.model

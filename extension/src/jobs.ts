@@ -2,7 +2,7 @@
 // the model (the server reports on a token this side chose) and whose Cancel button cancels the request.
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressReport } from "vscode-languageclient/node";
+import { ExecuteCommandRequest, type LanguageClient, WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressReport } from "vscode-languageclient/node";
 import type { PerfOrchClient } from "./client";
 
 export type Kind = "generate" | "optimize";
@@ -85,52 +85,52 @@ export class JobRunner implements vscode.Disposable {
     const job: RunningJob = { token: `perforch-${randomUUID()}`, kind, uri: String(args[0]), cancel: new vscode.CancellationTokenSource() };
     this.running.set(job.token, job);
     void this.updateContext();
-    const title = `PerfOrch ${kind}`;
+    let result: JobResult;
     try {
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-        async (progress, cancelled) => {
-          cancelled.onCancellationRequested(() => job.cancel.cancel());
-          const shown = (message: string) => {
-            progress.report({ message });
-            this.progressEmitter.fire(message);
-          };
-          shown("starting…");
-          let subject = ""; // the function, from the server's begin
-          const listener = client.onProgress(WorkDoneProgress.type, job.token, (value) => {
-            if (value.kind === "begin") {
-              subject = (value as WorkDoneProgressBegin).title.replace(/^PerfOrch:\s*\S+\s*/, "");
-              shown(`${subject}: starting`);
-            } else if (value.kind === "report" && (value as WorkDoneProgressReport).message) {
-              shown(`${subject}: ${stageMessage((value as WorkDoneProgressReport).message as string)}`);
-            }
-          });
-          try {
-            const params = { command: `perforch.${kind}`, arguments: args, workDoneToken: job.token };
-            return (await client.sendRequest(ExecuteCommandRequest.type, params, job.cancel.token)) as JobResult;
-          } catch (error) {
-            if (job.cancel.token.isCancellationRequested) {
-              return { status: "cancelled" } as JobResult;
-            }
-            throw error;
-          } finally {
-            listener.dispose();
-          }
-        },
-      );
-      this.running.delete(job.token);
-      await this.finish(result);
-      return result;
+      result = await this.request(client, job, args);
     } catch (error) {
-      const result: JobResult = { status: "error", message: String(error) };
+      result = { status: "error", message: String(error) };
       void vscode.window.showErrorMessage(`PerfOrch ${kind} failed: ${String(error)}`);
-      this.doneEmitter.fire(result);
-      return result;
     } finally {
       this.running.delete(job.token);
       job.cancel.dispose();
       void this.updateContext();
     }
+    await this.finish(result);
+    return result;
+  }
+
+  /** The server's command, with a cancellable notification that shows the progress reported on the job's token. */
+  private request(client: LanguageClient, job: RunningJob, args: unknown[]): Thenable<JobResult> {
+    const options = { location: vscode.ProgressLocation.Notification, title: `PerfOrch ${job.kind}`, cancellable: true };
+    return vscode.window.withProgress(options, async (progress, cancelled) => {
+      cancelled.onCancellationRequested(() => job.cancel.cancel());
+      const shown = (message: string) => {
+        progress.report({ message });
+        this.progressEmitter.fire(message);
+      };
+      shown("starting…");
+      let subject = ""; // the function, from the server's begin
+      const listener = client.onProgress(WorkDoneProgress.type, job.token, (value) => {
+        if (value.kind === "begin") {
+          subject = (value as WorkDoneProgressBegin).title.replace(/^PerfOrch:\s*\S+\s*/, "");
+          shown(`${subject}: starting`);
+        } else if (value.kind === "report" && (value as WorkDoneProgressReport).message) {
+          shown(`${subject}: ${stageMessage((value as WorkDoneProgressReport).message as string)}`);
+        }
+      });
+      try {
+        const params = { command: `perforch.${job.kind}`, arguments: args, workDoneToken: job.token };
+        return (await client.sendRequest(ExecuteCommandRequest.type, params, job.cancel.token)) as JobResult;
+      } catch (error) {
+        if (job.cancel.token.isCancellationRequested) {
+          return { status: "cancelled" } as JobResult;
+        }
+        throw error;
+      } finally {
+        listener.dispose();
+      }
+    });
   }
 
   /** Cancel every running job (normally there is one); true when there was one. */
@@ -139,10 +139,6 @@ export class JobRunner implements vscode.Disposable {
       job.cancel.cancel();
     }
     return this.running.size > 0;
-  }
-
-  get count(): number {
-    return this.running.size;
   }
 
   dispose(): void {
