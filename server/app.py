@@ -18,6 +18,7 @@ from typing import Any
 
 from lsprotocol import types
 from perforch.orchestration.memory import ProfileError
+from perforch.orchestration.redaction import RedactingFormatter
 from perforch.orchestration.task import UnsupportedLanguage
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
@@ -287,7 +288,9 @@ class ClientLog(logging.Handler):
 
 def serve(tcp: str | None = None) -> int:
     """Serve over stdio, or over TCP at HOST:PORT (for debugging)."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="perforch serve: %(name)s: %(message)s")
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(RedactingFormatter("perforch serve: %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[stderr])
     engine = logging.getLogger("perforch")
     engine.setLevel(logging.INFO)
     engine.addHandler(ClientLog())
