@@ -137,17 +137,6 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return cap(redact(cap(text, 16 * limit)), limit)
 
 
-def redacted_strings(value: Any) -> Any:
-    """`value` (JSON-like: dicts, lists, strings) with every string redacted."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {key: redacted_strings(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redacted_strings(item) for item in value]
-    return value
-
-
 class RedactingFormatter(logging.Formatter):
     """A log formatter whose output carries no secret, tracebacks included."""
 
