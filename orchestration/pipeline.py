@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .agents import categorize, debug, generate, refine
 from .config import PipelineSettings
 from .learning import Learner
 from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
+from .redaction import excerpt
 from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import Outcome, Task, Verdict
 from .validation import Validator, is_faster, same_code, speedup
@@ -128,7 +129,7 @@ class Pipeline:
     async def optimize(self, task: Task, validator: Validator) -> Result:
         """Refine a finished function (task.source holds it): it must pass before and after."""
         result = Result(task.task_id, task.language)
-        verdict = await validator.check(task.source)
+        verdict = _shown(await validator.check(task.source))
         result.trace.append(Attempt("validate", "", 0, verdict.outcome.value, verdict.diagnostics, verdict.seconds))
         if not verdict.passed:
             return result
@@ -231,7 +232,7 @@ class Pipeline:
         except (AnswerError, SpliceError) as exc:
             self._note(stage, model, n, Outcome.INVALID.value, str(exc), result)
             return Candidate(answer, None, Verdict(Outcome.INVALID, str(exc)), model)
-        verdict = await validator.check(source)
+        verdict = _shown(await validator.check(source))
         self._note(stage, model, n, verdict.outcome.value, verdict.diagnostics, result, verdict.seconds)
         candidate = Candidate(code, source, verdict, model)
         if result.source is None:  # something to show even if nothing passes
@@ -304,6 +305,7 @@ class Pipeline:
         seconds: float = 0.0,
         speedup: float | None = None,
     ) -> None:
+        detail = excerpt(detail)  # what a candidate printed, or a provider said, goes to users and models
         result.trace.append(Attempt(stage, model, n, status, detail, seconds, speedup=speedup))
         self._emit(ProgressEvent(stage, model, n, status, detail))
 
@@ -314,6 +316,11 @@ class Pipeline:
             self.on_progress(event)
         except Exception:  # a broken progress listener must not break the run
             log.exception("progress callback failed")
+
+
+def _shown(verdict: Verdict) -> Verdict:
+    """A verdict whose diagnostics may be shown to a user or the next model: no secret, a few KiB at most."""
+    return replace(verdict, diagnostics=excerpt(verdict.diagnostics))
 
 
 def _closest_to_passing(drafts: list[Candidate]) -> Candidate | None:
