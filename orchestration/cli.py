@@ -19,7 +19,6 @@ from .memory import (
     save_user_profile,
     user_profiles_dir,
 )
-from .redaction import excerpt
 from .task import LANGUAGES, Limits, UnsupportedLanguage, check_language
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -151,7 +150,7 @@ def _job(args: argparse.Namespace) -> int:
             applied = True
         except FileChanged as exc:
             refusal = str(exc)
-    report = job_report(proposal, applied, refusal)
+    report = proposal.report(applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))
     return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
 
@@ -166,45 +165,7 @@ async def _with_toolchains_closed(work):
 
 
 def _stage_progress(event) -> None:
-    detail = f": {excerpt(event.detail).splitlines()[0][:100]}" if event.detail and event.status != "started" else ""
-    print(f"  {event.stage:<10} {event.model or '-':<24} {event.status}{detail}", file=sys.stderr, flush=True)
-
-
-def job_report(proposal, applied: bool, refusal: str) -> dict:
-    """The machine-readable summary of a generate/optimize run (also what --json prints)."""
-    result, verdict = proposal.result, proposal.result.verdict
-    return {
-        "kind": proposal.kind,
-        "file": str(proposal.file),
-        "function": proposal.function,
-        "language": result.language,
-        "category": result.category,
-        "passed": result.passed,
-        "changed": proposal.proposed is not None,
-        "applied": applied,
-        "refused": refusal,
-        "models": result.models,
-        "tests": {
-            "run": verdict.tests_run if verdict else None,
-            "passed": verdict.tests_passed if verdict else None,
-            "source": verdict.tests_source if verdict else "",
-        },
-        "failure": "" if result.passed or verdict is None else excerpt(verdict.diagnostics),
-        "speedup": result.speedup,
-        "tokens": result.tokens,
-        "cost_usd": round(result.cost_usd, 6),
-        "diff": proposal.diff(),
-        "trace": [
-            {
-                "stage": a.stage,
-                "model": a.model,
-                "attempt": a.attempt,
-                "status": a.status,
-                "detail": excerpt(a.detail, 500),
-            }
-            for a in result.trace
-        ],
-    }
+    print(f"  {event.summary()}", file=sys.stderr, flush=True)
 
 
 def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:

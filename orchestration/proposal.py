@@ -19,6 +19,7 @@ from .learning import Learner
 from .memory import RankingMatrix, load_profile
 from .models import UsageLedger, with_keys_in_environment
 from .pipeline import Pipeline, ProgressEvent, Result
+from .redaction import excerpt
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
 from .task import Limits, Task, language_of_path
 from .workspace import Workspace
@@ -56,6 +57,60 @@ class Proposal:
             self.original.splitlines(keepends=True), self.proposed.splitlines(keepends=True), f"a/{name}", f"b/{name}"
         )
         return "".join(lines)
+
+    def report(self, applied: bool = False, refused: str = "") -> dict:
+        """The run as data: what `perforch generate|optimize --json` prints and the language server answers.
+        `refused` says why a requested apply did not happen."""
+        result, verdict = self.result, self.result.verdict
+        return {
+            "kind": self.kind,
+            "file": str(self.file),
+            "function": self.function,
+            "language": result.language,
+            "category": result.category,
+            "passed": result.passed,
+            "changed": self.proposed is not None,
+            "applied": applied,
+            "refused": refused,
+            "models": result.models,
+            "tests": {
+                "run": verdict.tests_run if verdict else None,
+                "passed": verdict.tests_passed if verdict else None,
+                "source": verdict.tests_source if verdict else "",
+            },
+            "failure": "" if result.passed or verdict is None else excerpt(verdict.diagnostics),
+            "speedup": result.speedup,
+            "tokens": result.tokens,
+            "cost_usd": round(result.cost_usd, 6),
+            "summary": self.summary(),
+            "diff": self.diff(),
+            "trace": [
+                {
+                    "stage": a.stage,
+                    "model": a.model,
+                    "attempt": a.attempt,
+                    "status": a.status,
+                    "detail": excerpt(a.detail, 500),
+                }
+                for a in result.trace
+            ],  # fmt: skip
+        }
+
+    def summary(self) -> str:
+        """One line for the user about the run: what passed, how fast, what it cost, which models."""
+        result, verdict = self.result, self.result.verdict
+        what = f"PerfOrch {self.kind} `{self.function}`"
+        cost = f"{result.tokens} tokens, ${result.cost_usd:.4f}"
+        models = ", ".join(f"{stage}: {model}" for stage, model in result.models.items()) or "no model"
+        if not result.passed:
+            return f"{what}: no passing version found; nothing to apply ({cost}; {models})"
+        tested = "passed"
+        if verdict is not None and verdict.tests_run is not None:
+            tested = f"tests {verdict.tests_passed}/{verdict.tests_run} passed"
+        if self.proposed is None:
+            return f"{what}: no measurably faster version; nothing to apply ({tested}, {cost}; {models})"
+        faster = f", {result.speedup:.2f}x faster" if result.speedup else ""
+        return f"{what}: {tested}{faster}, {cost} ({models})"
 
 
 def read_function(file: Path, line: int, text: str | None = None) -> tuple[str, str, FunctionSpan]:
