@@ -15,7 +15,7 @@ from ..sandbox import Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
 from .fetching import missing_offline
 from .languages import Command, Plan, ProjectLanguage
-from .reports import junit_tally, text_tally
+from .reports import Tally, junit_tally, text_tally
 from .selection import Selection, nothing_to_run
 from .shadow import ShadowTree
 from .steps import run_confined
@@ -97,6 +97,8 @@ class WorkspaceValidator:
         tally = junit_tally(plan.reports, self._language.failure_start) or text_tally(
             "\n".join(run.output for _, run in steps)
         )
+        if tally is None and self.selection.whole_suite:
+            tally = Tally(0, 0)  # the project's runner said nothing about tests (Go's "no test files"): none ran
         return test_verdict(self._language, steps, tally, self.limits, scrub)
 
     def _not_missing_offline(self, command: Command, run: Completed) -> Completed:

@@ -46,6 +46,7 @@ class MavenProject(ProjectLanguage):
         "install Maven 3 (Debian: apt-get install maven); Gradle and plain javac projects are not supported yet"
     )
     runner_name = "mvn test"
+    whole_suite_name = "mvn test"
     compile_failure = _COMPILATION_FAILED
     # Maven's words when it cannot download (a host, a proxy, a repository that refuses).
     network_failure = re.compile(
@@ -136,6 +137,10 @@ class MavenProject(ProjectLanguage):
         argv = (tool("mvn"), *_QUIET, "-o", "test", f"-Dtest={selection}", *_SELECTED_ONLY)
         test = Command(argv, self.site.tree, "build+test")
         return Plan(build=(), test=(test,), reports=(self._reports,), timed=self._console_run(cases))
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        test = Command((tool("mvn"), *_QUIET, "-o", "test", "-DtrimStackTrace=false"), self.site.tree, "build+test")
+        return Plan(build=(), test=(test,), reports=(self._reports,))
 
     def _console_run(self, cases: Sequence[TestCase]) -> tuple[Command, ...] | None:
         """The selected tests on the JUnit console launcher, over what `mvn test` compiled; None when
