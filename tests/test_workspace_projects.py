@@ -93,6 +93,27 @@ async def test_a_maven_project_that_does_not_compile_shows_mavens_error(cache_di
     assert "[Help 1]" not in message  # Maven's boilerplate is left out
 
 
+async def test_a_maven_dependency_that_cannot_be_downloaded_is_named_a_network_problem(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    root = _java_example(tmp_path)
+    unreachable = """
+  <repositories>
+    <repository><id>unreachable</id><url>https://127.0.0.1:9/maven</url></repository>
+  </repositories>
+  <dependencies>
+    <dependency><groupId>example.perforch</groupId><artifactId>nowhere</artifactId><version>1.0</version></dependency>"""
+    pom = root / "pom.xml"
+    pom.write_text(pom.read_text().replace("\n  <dependencies>", unreachable, 1))
+
+    with pytest.raises(WorkspaceError) as raised:
+        await Workspace.open(root / JAVA_FILE, Config()).prepare()
+
+    message = str(raised.value)
+    assert "could not download what the project needs" in message, message
+    assert "example.perforch:nowhere" in message.split("mvn said:\n", 1)[1]
+
+
 # -- tests discovery cannot attribute: the project's whole test command ------------------------------------
 
 CMAKE_PROJECT = {

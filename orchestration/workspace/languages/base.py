@@ -136,7 +136,8 @@ class ProjectLanguage(ABC):
         if self.network_failure is not None and self.network_failure.search(output):
             return (
                 "could not download what the project needs (the network is needed once, to resolve its "
-                "dependencies; later runs are offline): check the network and any proxy or mirror settings"
+                "dependencies; later runs are offline): check the network, and any proxy, mirror or "
+                "repository credentials"
             )
         return "the project's own toolchain failed while preparing it: fix the error below, then run again"
 
