@@ -28,7 +28,7 @@ from pytest_lsp.client import register_lsp_features
 from scripted_server import Reply, ScriptedServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SERVER = [sys.executable, "-m", "perforch.orchestration.cli", "serve"]
+SERVER = [sys.executable, "-m", "perforch.cli", "serve"]
 KEY = "sk-perforch-test-0123456789abcdef"  # the models' API key: it must never reach the client
 
 # language: (file, stub, finished function, the workspace's own test command, a right count_vowels)
@@ -592,7 +592,7 @@ async def test_rankings_are_what_the_command_line_shows(client, tmp_path):
     rankings = await client.protocol.send_request_async("perforch/rankings", {"language": "rust"})
     assert rankings["cells"] and all(cell["language"] == "rust" for cell in rankings["cells"])
     cli = subprocess.run(
-        [sys.executable, "-m", "perforch.orchestration.cli", "rankings", "--language", "rust", "--json"],
+        [sys.executable, "-m", "perforch.cli", "rankings", "--language", "rust", "--json"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

