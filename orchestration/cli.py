@@ -214,7 +214,7 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
     lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
     if not report["passed"]:
-        lines.append("no passing version found; the file was left unchanged")
+        lines.append(f"{_why_nothing_passed(report['trace'])}; the file was left unchanged")
         if report["failure"]:
             lines.append(f"last failure:\n{report['failure']}")
     elif not report["changed"]:
@@ -228,6 +228,17 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         elif not asked_to_apply:
             lines.append("not applied: rerun with --apply to write it")
     return "\n".join(lines)
+
+
+def _why_nothing_passed(trace: list[dict]) -> str:
+    """"No passing version" only when a model answered; otherwise what stopped the run before that."""
+    validation = next((a for a in trace if a["stage"] == "validate"), None)
+    if validation is not None and validation["status"] != "passed":
+        return f"its tests do not pass as it stands ({validation['status']}), so no model was asked"
+    if any(a["status"] == "answered" for a in trace):
+        return "no passing version found"
+    failures = [f"{a['model']}: {a['detail'].splitlines()[0] if a['detail'] else a['status']}" for a in trace]
+    return "no model answered" + (f" ({'; '.join(dict.fromkeys(failures))})" if failures else "")
 
 
 # -- local models ----------------------------------------------------------------------------------

@@ -13,12 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import local_server
-from .config import Config, PipelineSettings
+from .config import Config
 from .learning import Learner
-from .memory import RankingMatrix, load_profile
-from .models import UsageLedger, with_keys_in_environment
+from .models import UsageLedger
 from .pipeline import Pipeline, ProgressEvent, Result
+from .routing import NoModelToAsk, route
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
 from .task import Limits, Task, language_of_path
 from .workspace import Workspace
@@ -100,18 +99,21 @@ async def propose(
         raise ProposalError(f"{file.name}:{line}: `{span.name}` already has a body; use `perforch optimize` on it")
     if kind == "optimize" and stub:
         raise ProposalError(f"{file.name}:{line}: `{span.name}` is a stub; use `perforch generate` first")
-    workspace = Workspace.open(file, config)
+    try:
+        chosen = route(config, profile)  # before the workspace is prepared: refuse early, spend nothing
+    except NoModelToAsk as exc:
+        raise ProposalError(str(exc)) from None
+    workspace = Workspace.open(file, chosen.config)
     try:
         await workspace.prepare()
         limits = Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
         validator = workspace.validator(span.name, limits)
         task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
-        config, rankings, available = routing(config, profile)
         pipeline = Pipeline(
-            config.gateway(ledger),
-            rankings,
-            config.pipeline,
-            available=set(available),
+            chosen.config.gateway(ledger),
+            chosen.rankings,
+            chosen.config.pipeline,
+            available=chosen.models,
             on_progress=on_progress,
             learner=Learner.open() if config.pipeline.learn else None,
         )
@@ -120,27 +122,6 @@ async def propose(
     finally:
         await workspace.close()
     return Proposal(kind, file, span.name, text, result, digest)
-
-
-def routing(config: Config, profile: str | None = None) -> tuple[Config, RankingMatrix, list[str]]:
-    """The config, ranking and models a run routes by. With no model configured and no provider key set, the
-    bundled local model, ranked by the profile measured on it unless the user chose a profile."""
-    name = profile or config.pipeline.profile
-    rankings = load_profile(name)
-    available = config.available_models() or with_keys_in_environment(rankings.models())
-    if available:
-        return config, rankings, available
-    config = config.with_models([_fallback_model()])
-    if profile is None and name == PipelineSettings().profile:
-        rankings = load_profile(local_server.FALLBACK_PROFILE)
-    return config, rankings, config.available_models()
-
-
-def _fallback_model() -> str:
-    try:
-        return local_server.fallback_model()
-    except local_server.NoModelError as exc:
-        raise ProposalError(str(exc)) from None
 
 
 def apply(proposal: Proposal) -> None:
