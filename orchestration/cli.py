@@ -231,7 +231,7 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
 
 
 def _why_nothing_passed(trace: list[dict]) -> str:
-    """"No passing version" only when a model answered; otherwise what stopped the run before that."""
+    """Say "no passing version" only when a model answered; otherwise, what stopped the run before that."""
     validation = next((a for a in trace if a["stage"] == "validate"), None)
     if validation is not None and validation["status"] != "passed":
         return f"its tests do not pass as it stands ({validation['status']}), so no model was asked"

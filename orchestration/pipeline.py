@@ -104,7 +104,8 @@ class Pipeline:
         """`rankings` is the prior; with a `learner`, routing uses the prior blended with the user's
         outcomes, and every finished run adds its own. `available` names the models the user has, as
         aliases or litellm ids, in the order tried where the ranking is silent (routing.route builds it);
-        None: any model the ranking or [pipeline] models names. The gateway's aliases say which litellm id each alias stands for."""
+        None: any model the ranking or [pipeline] models names. The gateway's aliases say which litellm id
+        each alias stands for."""
         self.gateway = gateway
         self.rankings = rankings
         self.settings = settings
