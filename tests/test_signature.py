@@ -19,7 +19,8 @@ DROPPED = {
         "        return 0;\n    }\n}\n",
         "mean",
         "int mean(int a, int b) {\n    return (a + b) / 2;\n}\n",
-        "    /** The mean. */\n    @Deprecated\n    public static int mean(int a, int b) {\n        return (a + b) / 2;",
+        "    /** The mean. */\n    @Deprecated\n    public static int mean(int a, int b) {\n"
+        "        return (a + b) / 2;",
     ),
     "cpp": (
         "namespace stats {\n// The mean.\n[[nodiscard]]\nstatic inline int mean(int a, int b) {\n    return 0;\n}\n}\n",
@@ -40,6 +41,8 @@ DROPPED = {
         "// Mean is the mean.\nfunc Mean(a int, b int) int {\n\treturn (a + b) / 2",
     ),
 }
+
+RUST_STUB = "pub fn f(a: u32) -> u32 {\n    todo!()\n}\n"
 
 
 @pytest.mark.parametrize("language", list(DROPPED))
