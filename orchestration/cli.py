@@ -127,20 +127,22 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from .proposal import FileChanged, ProposalError, apply, propose
+    from .proposal import ApplyRefused, ProposalError, apply, check_writable, propose
     from .workspace import WorkspaceError, config_root
 
     config = load_config(config_root(args.file), args.config)
     try:
+        if args.apply and args.file.is_file():
+            check_writable(args.file)  # refuse before any model is asked, not after
         proposal = asyncio.run(
             _with_toolchains_closed(
                 propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
             )
         )
-    except ProposalError as exc:
+    except (ProposalError, ApplyRefused) as exc:
         print(f"perforch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except WorkspaceError as exc:  # outside any project, or its dependencies could not be resolved
+    except WorkspaceError as exc:  # preparing the project failed: a tool is missing, dependencies unresolved
         print(f"perforch: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     applied, refusal = False, ""
@@ -148,7 +150,7 @@ def _job(args: argparse.Namespace) -> int:
         try:
             apply(proposal)
             applied = True
-        except FileChanged as exc:
+        except ApplyRefused as exc:  # edited since, read-only, or another user's
             refusal = str(exc)
     report = job_report(proposal, applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))

@@ -339,6 +339,7 @@ async def apply(ls: LanguageServer, session: Session, proposal_id: str | None, d
             f"{Path(document.path).name} changed since the proposal {stored.id} was made (version "
             f"{stored.version}, now {document.version}); it was not applied: run PerfOrch again"
         )
+    _check_writable(stored.proposal.file)
     edit = _workspace_edit(ls, stored, annotated=not direct)
     label = f"PerfOrch: {stored.proposal.kind} {stored.proposal.function}"
     answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
@@ -347,6 +348,16 @@ async def apply(ls: LanguageServer, session: Session, proposal_id: str | None, d
         return {"status": "refused", "id": stored.id, "applied": False, "refused": reason}
     session.proposals.pop(stored.id, None)
     return {"status": "applied", "id": stored.id, "applied": True, "refused": ""}
+
+
+def _check_writable(file: Path) -> None:
+    """Refused, as `perforch generate --apply` refuses, when the file on disk is read-only."""
+    from perforch.orchestration.proposal import ApplyRefused, ProposalError, check_writable
+
+    try:
+        check_writable(file)
+    except (ApplyRefused, ProposalError) as exc:
+        raise Refused(str(exc)) from None
 
 
 async def discard(session: Session, proposal_id: str | None) -> dict:

@@ -65,6 +65,9 @@ class Syntax:
     modifiers: frozenset[str] = frozenset()
     modifier_groups: frozenset[str] = frozenset()
     visibility: re.Pattern[str] | None = None
+    # Whether an ERROR node in a file means broken code; where macros fool the grammar (C++), only a missing
+    # token does.
+    trusts_error_nodes: bool = True
 
 
 def _patterns(*sources: str) -> tuple[re.Pattern[str], ...]:
@@ -234,6 +237,7 @@ _CPP = Syntax(
             "explicit_function_specifier",
         }
     ),
+    trusts_error_nodes=False,
 )
 
 _GO_ZERO = r"(0|0\.0|\"\"|nil|false|(\[\]|map\[[^\]]*\])?[\w.*\[\]]*\{\})"
