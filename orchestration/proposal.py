@@ -112,7 +112,7 @@ def check_syntax(file: Path, language: str, text: str, span: FunctionSpan) -> No
     error = syntax_error_outside(text, language, span.start_byte, span.end_byte)
     if error is None:
         return
-    expected = f" (expected `{error.missing}`)" if error.missing else ""
+    expected = f" ({error.expected})" if error.expected else ""
     raise ProposalError(
         f"{file}:{error.line}:{error.column}: syntax error{expected} outside `{span.name}`, in `{error.text}`; "
         f"fix it first: every candidate is built with the whole file, so no model was asked"

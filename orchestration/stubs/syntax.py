@@ -68,6 +68,7 @@ class Syntax:
     # Whether an ERROR node in a file means broken code; where macros fool the grammar (C++), only a missing
     # token does.
     trusts_error_nodes: bool = True
+    compiles_in_process: bool = False  # the running interpreter can check the file's syntax itself (Python)
 
 
 def _patterns(*sources: str) -> tuple[re.Pattern[str], ...]:
@@ -108,6 +109,7 @@ _PYTHON = Syntax(
     zero_return=re.compile(r"return( (None|0|0\.0|False|''|\"\"|\[\]|\{\}|\(\)|(set|dict|list)\(\)))?"),
     blank_lines_between_items=2,
     modifiers=frozenset({"async"}),
+    compiles_in_process=True,
 )
 
 _JAVA = Syntax(
