@@ -32,13 +32,19 @@ def _copy(tmp_path: Path, language: str) -> Path:
     return root
 
 
-def _models_only(root: Path, server, answers: dict[str, str], language: str = "python", key_env: str = KEY_ENV) -> None:
-    """perforch.toml with one `[models.<alias>]` table per answer, in this order, and nothing else: no
-    [pipeline], so no `models` list. Each alias answers with its code; every alias can classify."""
+def _models_only(
+    root: Path, server, answers: dict[str, str], language: str = "python", key_env: str = KEY_ENV, **pipeline
+) -> None:
+    """perforch.toml with one `[models.<alias>]` table per answer, in this order, and no `[pipeline].models`
+    (only a generous test timeout, as the machine may be busy; `bare=True`: no [pipeline] at all). Each alias
+    answers with its code; all classify."""
     tables = [
         f'[models.{alias}]\nmodel = "openai/{alias}"\napi_base = "{server.base_url}"\napi_key_env = "{key_env}"\n'
         for alias in answers
     ]
+    if pipeline.pop("bare", False) is False:
+        settings = {"test_timeout": 300.0, **pipeline}
+        tables.append("[pipeline]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items()))
     (root / "perforch.toml").write_text("\n".join(tables))
 
     def policy(model: str, messages: list[dict]) -> str:
@@ -73,7 +79,7 @@ def _line_of(file: Path, name: str) -> int:
 def test_generate_with_only_models_tables_asks_them_in_the_order_written(tmp_path, scripted_server):
     root = _copy(tmp_path, "python")
     # "wrong" is written first, so it is asked first (categorize too); "right" comes next and passes.
-    _models_only(root, scripted_server, {"wrong": WRONG_VOWELS, "right": RIGHT_VOWELS})
+    _models_only(root, scripted_server, {"wrong": WRONG_VOWELS, "right": RIGHT_VOWELS}, bare=True)
     file = root / PYTHON_FILE
     run = _perforch("generate", str(file), "--line", str(_line_of(file, "count_vowels")), "--apply", "--json", cwd=root)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -92,10 +98,11 @@ def test_optimize_with_only_a_models_table_asks_it(tmp_path, scripted_server):
     _models_only(root, scripted_server, {"gpt": FAST_DUPLICATES})
     file = root / PYTHON_FILE
     run = _perforch("optimize", str(file), "--line", str(_line_of(file, "has_duplicates")), "--json", cwd=root)
+    assert run.returncode == 0, run.stdout + run.stderr  # kept or not (speed is measured), the run succeeds
     report = json.loads(run.stdout)
-    assert report["models"].get("refine") == "gpt", report
-    assert report["changed"] and report["speedup"] > 1.0, report
-    assert any("classify" in r.messages[0]["content"] for r in scripted_server.requests)  # categorize asked it
+    refine = [a for a in report["trace"] if a["stage"] == "refine"]
+    assert report["models"]["categorize"] == "gpt" and refine, report
+    assert {a["model"] for a in refine} == {"gpt"} and any(a["status"] == "passed" for a in refine), refine
 
 
 def test_a_missing_key_says_why_and_asks_nobody(tmp_path, scripted_server):
@@ -177,7 +184,12 @@ DROPPED = {
         "int count_letters(const std::string& text) {\n    int n = 0;\n    for (char c : text) {\n"
         "        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) n++;\n    }\n    return n;\n}\n",
         "/// The number of ASCII letters in text.\n[[nodiscard]] inline int count_letters(const std::string& text) {",
-        ["sh", "-c", "cmake -S . -B build -G Ninja >/dev/null && cmake --build build && ctest --test-dir build"],
+        # The example's own count_vowels is a stub whose test fails until it is generated.
+        [
+            "sh",
+            "-c",
+            "cmake -S . -B build -G Ninja >/dev/null && cmake --build build && ctest --test-dir build -E Vowels",
+        ],
     ),
 }
 
@@ -201,9 +213,7 @@ def test_an_answer_that_drops_the_modifiers_keeps_the_users_signature(tmp_path, 
     relative, name, answer, kept, own_tests = DROPPED[language]
     root = _copy(tmp_path, language)
     _with_a_reason_to_keep_the_modifier(root, language)
-    _models_only(root, scripted_server, {"writer": answer}, language)
-    with (root / "perforch.toml").open("a") as config:
-        config.write("\n[pipeline]\nrefiners = 0\ntest_timeout = 300.0\n")
+    _models_only(root, scripted_server, {"writer": answer}, language, refiners=0)
     file = root / relative
     run = _perforch("generate", str(file), "--line", str(_line_of(file, name)), "--apply", "--json", cwd=root)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -319,9 +329,7 @@ def test_apply_refuses_a_file_made_read_only_during_the_run_and_keeps_an_owner(t
     from perforch.orchestration.proposal import NotWritable, apply, propose
 
     root = _copy(tmp_path, "python")
-    _models_only(root, scripted_server, {"writer": RIGHT_VOWELS})
-    with (root / "perforch.toml").open("a") as config:
-        config.write("\n[pipeline]\nrefiners = 0\n")
+    _models_only(root, scripted_server, {"writer": RIGHT_VOWELS}, refiners=0)
     file = root / PYTHON_FILE
     proposal = asyncio.run(propose("generate", file, 4, load_config(root)))
     assert proposal.proposed is not None
