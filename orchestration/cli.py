@@ -216,7 +216,7 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
     lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
     if not report["passed"]:
-        lines.append(f"{_why_nothing_passed(report['trace'])}; the file was left unchanged")
+        lines.append(f"{why_nothing_passed(report['trace'])}; the file was left unchanged")
         if report["failure"]:
             lines.append(f"last failure:\n{report['failure']}")
     elif not report["changed"]:
@@ -232,7 +232,7 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
     return "\n".join(lines)
 
 
-def _why_nothing_passed(trace: list[dict]) -> str:
+def why_nothing_passed(trace: list[dict]) -> str:
     """Say "no passing version" only when a model answered; otherwise, what stopped the run before that."""
     validation = next((a for a in trace if a["stage"] == "validate"), None)
     if validation is not None and validation["status"] != "passed":

@@ -22,7 +22,7 @@ from typing import Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
-from perforch.orchestration.cli import job_report
+from perforch.orchestration.cli import job_report, why_nothing_passed
 from perforch.orchestration.config import ConfigError
 from perforch.orchestration.models import UsageLedger, UsageTotals
 from perforch.orchestration.stubs import FunctionIndex, FunctionNotFound, FunctionSpan, is_stub
@@ -384,7 +384,7 @@ def summary(result: dict) -> str:
     tests = result["tests"]
     tested = f"tests {tests['passed']}/{tests['run']} passed" if tests["run"] is not None else "passed"
     if not result["passed"]:
-        return f"{what}: no passing version found; nothing to apply ({cost})"
+        return f"{what}: {why_nothing_passed(result['trace'])}; nothing to apply ({cost})"
     if result["edit"] is None:
         return f"{what}: no measurably faster version; nothing to apply ({tested}, {cost})"
     faster = f", {result['speedup']:.2f}x faster" if result["speedup"] else ""
