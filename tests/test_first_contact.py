@@ -411,3 +411,14 @@ async def test_the_language_server_refuses_a_job_whose_only_model_has_no_key(cli
     assert result["status"] == "refused", result
     assert "no model to ask: [models.gpt]'s key PERFORCH_ABSENT_KEY is not set" in result["message"]
     assert scripted_server.requests == []
+
+
+def test_a_run_in_which_no_model_answered_says_so(tmp_path):
+    root = _copy(tmp_path, "python")
+    (root / "perforch.toml").write_text(
+        f'[models.down]\nmodel = "openai/down"\napi_base = "http://127.0.0.1:9/v1"\napi_key_env = "{KEY_ENV}"\n'
+        "[pipeline]\nmodel_timeout = 5.0\ndebuggers = 0\nrefiners = 0\n"
+    )
+    run = _perforch("generate", str(root / PYTHON_FILE), "--line", "4", cwd=root)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "no model answered (down: " in run.stdout and "no passing version" not in run.stdout, run.stdout
