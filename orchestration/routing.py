@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from . import local_server
 from .config import Config, PipelineSettings
-from .memory import ANY_CATEGORY, RankingMatrix, load_profile
+from .memory import RankingMatrix, load_profile
 from .models import with_keys_in_environment
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,6 @@ class Route:
     models: tuple[str, ...]
     ids: dict[str, str] = field(default_factory=dict)  # alias -> litellm id
     unreachable: tuple[str, ...] = ()  # why each configured model left out cannot be asked
-
-    def order(
-        self, stage: str, language: str, category: str = ANY_CATEGORY, matrix: RankingMatrix | None = None
-    ) -> list[str]:
-        """The models to try for a cell, best first (`matrix`: the prior blended with outcomes, if any)."""
-        return ranked_models(matrix or self.rankings, stage, language, category, self.models, self.ids)
 
 
 def ranked_models(
