@@ -131,20 +131,22 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from perforch.orchestration.proposal import FileChanged, ProposalError, apply, propose
+    from perforch.orchestration.proposal import ApplyRefused, ProposalError, apply, check_writable, propose
     from perforch.orchestration.workspace import WorkspaceError, config_root
 
     config = load_config(config_root(args.file), args.config)
     try:
+        if args.apply and args.file.is_file():
+            check_writable(args.file)  # refuse before any model is asked, not after
         proposal = asyncio.run(
             _with_toolchains_closed(
                 propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
             )
         )
-    except ProposalError as exc:
+    except (ProposalError, ApplyRefused) as exc:
         print(f"perforch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except WorkspaceError as exc:  # outside any project, or its dependencies could not be resolved
+    except WorkspaceError as exc:  # preparing the project failed: a tool is missing, dependencies unresolved
         print(f"perforch: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     applied, refusal = False, ""
@@ -152,10 +154,10 @@ def _job(args: argparse.Namespace) -> int:
         try:
             apply(proposal)
             applied = True
-        except FileChanged as exc:
+        except ApplyRefused as exc:  # edited since, read-only, or another user's
             refusal = str(exc)
     report = proposal.report(applied, refusal)
-    print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))
+    print(json.dumps(report, indent=2) if args.json else _job_text(proposal, report, args.apply))
     return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
 
 
@@ -172,7 +174,7 @@ def _stage_progress(event) -> None:
     print(f"  {event.summary()}", file=sys.stderr, flush=True)
 
 
-def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
+def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
     lines = [
         f"{report['kind']} `{report['function']}` in {report['file']} ({report['language']}, "
         f"category {report['category']})"
@@ -186,13 +188,13 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
     lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
     if not report["passed"]:
-        lines.append("no passing version found; the file was left unchanged")
+        lines.append(f"{proposal.why_nothing_passed()}; the file was left unchanged")
         if report["failure"]:
             lines.append(f"last failure:\n{report['failure']}")
     elif not report["changed"]:
         lines.append("no change to propose (no measurably faster version)")
     else:
-        lines.append(diff.rstrip())
+        lines.append(proposal.diff().rstrip())
         if report["refused"]:
             lines.append(f"not applied: {report['refused']}")
         elif report["applied"]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .agents import categorize, debug, generate, refine
@@ -18,6 +18,7 @@ from .learning import Learner
 from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
 from .redaction import excerpt
+from .routing import ranked_models
 from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import Outcome, Task, Verdict
 from .validation import Validator, is_faster, same_code, speedup
@@ -122,13 +123,15 @@ class Pipeline:
         settings: PipelineSettings,
         *,
         single_model: str | None = None,
-        available: set[str] | None = None,
+        available: Sequence[str] | None = None,
         on_progress: ProgressCallback | None = None,
         learner: Learner | None = None,
     ) -> None:
         """`rankings` is the prior; with a `learner`, routing uses the prior blended with the user's
         outcomes, and every finished run adds its own. `available` names the models the user has, as
-        aliases or litellm ids; the gateway's aliases say which litellm id each alias stands for."""
+        aliases or litellm ids, in the order tried where the ranking is silent (routing.route builds it);
+        None: any model the ranking or [pipeline] models names. The gateway's aliases say which litellm id
+        each alias stands for."""
         self.gateway = gateway
         self.rankings = rankings
         self.settings = settings
@@ -295,15 +298,9 @@ class Pipeline:
         if self.single_model:
             return [self.single_model]
         rankings = self.learner.blended(self.rankings, self.ids) if self.learner else self.rankings
-        ranked = rankings.ranked(
-            stage,
-            language,
-            category,
-            default_order=list(self.settings.models),
-            available=self.available,
-            ids=self.ids,
-        )
-        return ranked[:count]
+        if self.available is None:  # unrestricted (benchmarks, evals): the ranking, then [pipeline] models
+            return rankings.ranked(stage, language, category, default_order=self.settings.models, ids=self.ids)[:count]
+        return ranked_models(rankings, stage, language, category, self.available, self.ids)[:count]
 
     async def _learn(self, result: Result) -> None:
         if self.learner is None:

@@ -110,6 +110,7 @@ async def apply(ls: LanguageServer, store: ProposalStore, proposal_id: str | Non
             f"{Path(document.path).name} changed since the proposal {stored.id} was made (version "
             f"{stored.version}, now {document.version}); it was not applied: run PerfOrch again"
         )
+    _check_writable(stored.proposal.file)
     edit = stored.edit(ls, annotated=not direct)
     result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=stored.label))
     if not result.applied:
@@ -117,6 +118,16 @@ async def apply(ls: LanguageServer, store: ProposalStore, proposal_id: str | Non
         return {"status": "refused", "id": stored.id, "applied": False, "refused": reason}
     store.forget(stored.id)
     return {"status": "applied", "id": stored.id, "applied": True, "refused": ""}
+
+
+def _check_writable(file: Path) -> None:
+    """Refused, as `perforch generate --apply` refuses, when the file on disk is read-only."""
+    from perforch.orchestration.proposal import ApplyRefused, ProposalError, check_writable
+
+    try:
+        check_writable(file)
+    except (ApplyRefused, ProposalError) as exc:
+        raise Refused(str(exc)) from None
 
 
 async def discard(store: ProposalStore, proposal_id: str | None) -> dict:

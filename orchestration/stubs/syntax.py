@@ -59,6 +59,16 @@ class Syntax:
     stub_statements: tuple[re.Pattern[str], ...]  # a lone statement that marks an unwritten body
     zero_return: re.Pattern[str]  # a lone return that, with a TODO comment, marks an unwritten body
     blank_lines_between_items: int = 1  # at the top level; one blank line inside classes
+    # A function's children before its name that the user's signature keeps when an answer drops them:
+    # visibility, storage, annotations, attributes. A group's own children are the modifiers (Java's
+    # `modifiers`, Rust's `function_modifiers`); `visibility` matches the modifiers of which one is allowed.
+    modifiers: frozenset[str] = frozenset()
+    modifier_groups: frozenset[str] = frozenset()
+    visibility: re.Pattern[str] | None = None
+    # Whether an ERROR node in a file means broken code; where macros fool the grammar (C++), only a missing
+    # token does.
+    trusts_error_nodes: bool = True
+    compiles_in_process: bool = False  # the running interpreter can check the file's syntax itself (Python)
 
 
 def _patterns(*sources: str) -> tuple[re.Pattern[str], ...]:
@@ -98,6 +108,8 @@ _PYTHON = Syntax(
     stub_statements=_patterns(r"pass", r"\.\.\.", r"raise NotImplementedError(\(.*\))?"),
     zero_return=re.compile(r"return( (None|0|0\.0|False|''|\"\"|\[\]|\{\}|\(\)|(set|dict|list)\(\)))?"),
     blank_lines_between_items=2,
+    modifiers=frozenset({"async"}),
+    compiles_in_process=True,
 )
 
 _JAVA = Syntax(
@@ -151,6 +163,9 @@ _JAVA = Syntax(
         r"return( (null|0[lLfFdD]?|0\.0[fFdD]?|false|''|\"\"|'\\0'|new [\w.<>, ]+(\(\)|\[0\])"
         r"|Collections\.empty\w*\(\)|(List|Set|Map)\.of\(\)))?;"
     ),
+    modifiers=frozenset({"modifiers"}),
+    modifier_groups=frozenset({"modifiers"}),
+    visibility=re.compile(r"public|protected|private"),
 )
 
 _CPP = Syntax(
@@ -215,6 +230,16 @@ _CPP = Syntax(
     class_wrapper=None,
     stub_statements=_patterns(rf"throw (std::)?\w+\({_NOT_DONE}\);", r"assert\(false\);"),
     zero_return=re.compile(r"return( (0|0\.0f?|false|nullptr|NULL|\"\"|\{\}|[\w:]+(<.*>)?(\(\)|\{\})))?;"),
+    modifiers=frozenset(
+        {
+            "attribute_declaration",
+            "attribute_specifier",
+            "storage_class_specifier",  # static, inline, extern
+            "virtual",
+            "explicit_function_specifier",
+        }
+    ),
+    trusts_error_nodes=False,
 )
 
 _GO_ZERO = r"(0|0\.0|\"\"|nil|false|(\[\]|map\[[^\]]*\])?[\w.*\[\]]*\{\})"
@@ -296,6 +321,9 @@ _RUST = Syntax(
         r"(return )?(0|0\.0|false|\"\"|None|\(\)|vec!\[\]|Default::default\(\)|String::from\(\"\"\)"
         r"|\"\"\.to_string\(\)|[\w:<>, ]+::new\(\));?"
     ),
+    modifiers=frozenset({"visibility_modifier", "function_modifiers"}),
+    modifier_groups=frozenset({"function_modifiers"}),
+    visibility=re.compile(r"pub\b.*", re.DOTALL),
 )
 
 SYNTAXES: Mapping[str, Syntax] = MappingProxyType(
