@@ -156,7 +156,7 @@ def _job(args: argparse.Namespace) -> int:
 
 
 async def _with_toolchains_closed(work):
-    from .toolchains import close_all
+    from .checking import close_all
 
     try:
         return await work
@@ -301,8 +301,8 @@ def _rankings(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    from .checking import close_all
     from .profiling import Profiler
-    from .toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     models = _split(args.models)
@@ -337,9 +337,9 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from .checking import close_all
     from .pipeline import Pipeline
     from .profiling import evaluate
-    from .toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)

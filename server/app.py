@@ -238,8 +238,8 @@ def status(ls: LanguageServer, params: Any) -> dict:
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: LanguageServer, params: None) -> None:
     await session.cancel_all()
-    if "perforch.orchestration.toolchains" in sys.modules:  # only a job starts the warm compilers
-        from perforch.orchestration.toolchains import close_all
+    if "perforch.orchestration.checking" in sys.modules:  # only a job starts the warm compilers
+        from perforch.orchestration.checking import close_all
 
         await close_all()
     from perforch.orchestration import local_server

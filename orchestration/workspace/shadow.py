@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..toolchains.cache import cache_root
+from ..checking.cache import cache_root
 
 # Never mirrored, and never removed from the shadow: version control, caches, environments, IDE state.
 SKIPPED_DIRS = frozenset(

@@ -11,10 +11,10 @@ import asyncio
 import os
 from dataclasses import replace
 
-from ..sandbox import DATA_SEGMENT, Completed, Sandbox
+from ..checking.cache import run_trusted
+from ..checking.sandbox import DATA_SEGMENT, Completed, Sandbox
+from ..checking.toolchain import ToolchainUnavailable
 from ..task import Limits
-from ..toolchains.base import ToolchainUnavailable
-from ..toolchains.cache import run_trusted
 from .errors import WorkspaceError
 from .languages import Command
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..sandbox import Sandbox, open_sandbox
+from ..checking.sandbox import Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
 from .languages import Command, Plan, ProjectLanguage
 from .reports import junit_tally, text_tally

@@ -8,9 +8,9 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..sandbox import Completed
+from ..checking.diagnostics import compiler_excerpt, failure_excerpt, head
+from ..checking.sandbox import Completed
 from ..task import Limits, Outcome, Verdict
-from ..toolchains.diagnostics import compiler_excerpt, failure_excerpt, head
 from .languages import Command, ProjectLanguage
 from .reports import Tally
 from .steps import deadline

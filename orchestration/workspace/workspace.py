@@ -8,8 +8,8 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from ..checking.sandbox import open_sandbox
 from ..config import Config
-from ..sandbox import open_sandbox
 from ..task import Limits
 from .discovery import find_root, language_of
 from .errors import WorkspaceError

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, Site, TestCase
-from .cpp import CMakeProject
-from .go import GoModule
-from .java import MavenProject
-from .python import PythonProject
-from .rust import CargoCrate
+from ...languages.cpp.project import CMakeProject
+from ...languages.go.project import GoModule
+from ...languages.java.project import MavenProject
+from ...languages.python.project import PythonProject
+from ...languages.rust.project import CargoCrate
+from ..project import Command, GeneratedTest, Plan, ProjectLanguage, Site, TestCase
 
 LANGUAGES: tuple[type[ProjectLanguage], ...] = (PythonProject, MavenProject, CMakeProject, GoModule, CargoCrate)
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from ...stubs import FunctionSpan
-from ...stubs.trees import Parsed
-from ..docexamples import Example
-from ..errors import WorkspaceError
+from ..stubs import FunctionSpan
+from ..stubs.trees import Parsed
+from .docexamples import Example
+from .errors import WorkspaceError
 
 
 @dataclass(frozen=True)

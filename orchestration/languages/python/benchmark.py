@@ -6,11 +6,11 @@ import shutil
 import sys
 import traceback
 
-from ..sandbox import Sandbox, untrusted_can_start
-from ..task import Limits, Outcome, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .diagnostics import head
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.diagnostics import head
+from ...checking.sandbox import Sandbox, untrusted_can_start
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Outcome, Program, Verdict
 
 # Where to look for an interpreter the sandbox uid may run when ours lives below a private home.
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"

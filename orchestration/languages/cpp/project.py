@@ -19,8 +19,8 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed
-from ..docexamples import Example
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.docexamples import Example
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
 
 _TEST_MACRO = re.compile(r"^(TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P)$")
 _DOC_SUITE = "PerforchDocExamples"

@@ -12,11 +12,11 @@ import re
 import shutil
 from pathlib import Path
 
-from ..sandbox import Completed, Sandbox
-from ..task import Limits, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import prepared_dir, run_trusted, tool_version
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import prepared_dir, run_trusted, tool_version
+from ...checking.sandbox import Completed, Sandbox
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Program, Verdict
 
 CRATES = {"rand": "=0.4.6", "regex": "=1.13.2", "md5": "=0.7.0"}
 _TESTS_RUN = re.compile(r"^running (\d+) tests?$", re.MULTILINE)

@@ -11,8 +11,8 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, decorated, function_name, leading_items
-from ..docexamples import Example
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.docexamples import Example
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
 
 _TEST_ATTRIBUTE = re.compile(r"^#\[(\w+::)?test\b")
 _DOC_TEST_MODULE = "perforch_doc_examples"

@@ -16,10 +16,10 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from ..sandbox import ADDRESS_SPACE, Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Program, Timing, Verdict
-from .base import Toolchain
 from .diagnostics import compiler_excerpt, failure_excerpt, head
+from .sandbox import ADDRESS_SPACE, Completed, Sandbox, open_sandbox
+from .toolchain import Toolchain
 
 # errno texts that a runtime prints when a limit we set bites (EFBIG, EAGAIN from fork, ENOMEM),
 # lower-cased: libc capitalises them, Go does not.

@@ -1,5 +1,8 @@
-"""The five languages' toolchains behind one interface; one instance per language per process, so
-warm state (a javac server, prepared caches) is shared by every caller."""
+"""Checking a candidate, the same for every language: the sandbox and its launcher, the shared
+build/run/judge flow of benchmark programs, the cache of prepared toolchains, and diagnostics.
+
+The languages' benchmark toolchains come from here, one instance per language per process, so warm
+state (a javac server, prepared caches) is shared by every caller."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from collections.abc import Iterable
 from importlib import import_module
 
 from ..task import LANGUAGES, check_language
-from .base import Toolchain, ToolchainUnavailable
 from .buildrun import BuildRunToolchain
+from .toolchain import Toolchain, ToolchainUnavailable
 
 # module and class per language, imported on first use: a Python-only user never loads the others
 _IMPLEMENTATIONS = {
@@ -26,7 +29,7 @@ def get_toolchain(language: str) -> Toolchain:
     name = check_language(language)
     if name not in _instances:
         module, cls = _IMPLEMENTATIONS[name]
-        _instances[name] = getattr(import_module(f".{module}", __name__), cls)()
+        _instances[name] = getattr(import_module(f"..languages.{module}.benchmark", __name__), cls)()
     return _instances[name]
 
 

@@ -11,9 +11,9 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, function_name
-from ..docexamples import Example
-from ..shadow import source_files
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.docexamples import Example
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.shadow import source_files
 
 _TEST_FUNCTION = re.compile(r"^Test[A-Z0-9_]")
 _PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)

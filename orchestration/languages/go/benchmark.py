@@ -10,11 +10,11 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..sandbox import DATA_SEGMENT, Completed, Sandbox
-from ..task import Limits, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import cache_root, prepared_dir, run_trusted
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import cache_root, prepared_dir, run_trusted
+from ...checking.sandbox import DATA_SEGMENT, Completed, Sandbox
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Program, Verdict
 
 TESTIFY_VERSION = "v1.12.1"
 GOIMPORTS_VERSION = "v0.52.0"  # golang.org/x/tools; builds with Go 1.26

@@ -13,9 +13,9 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
-from ..docexamples import Example
-from ..errors import WorkspaceError
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
+from ...workspace.docexamples import Example
+from ...workspace.errors import WorkspaceError
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
 
 _VENVS = (".venv", "venv")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")

@@ -10,13 +10,13 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from ..helper_process import HelperDied
-from ..sandbox import DATA_SEGMENT, Sandbox, cpu_slot, max_parallel
-from ..task import Limits, Outcome, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import prepared_dir, run_trusted, tool_version
-from .diagnostics import compiler_excerpt
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import prepared_dir, run_trusted, tool_version
+from ...checking.diagnostics import compiler_excerpt
+from ...checking.sandbox import DATA_SEGMENT, Sandbox, cpu_slot, max_parallel
+from ...checking.toolchain import ToolchainUnavailable
+from ...helper_process import HelperDied
+from ...task import Limits, Outcome, Program, Verdict
 from .javac_server import JavacServer
 
 # A test run is short: class data sharing and C1 only start fastest; the serial GC adds no threads.

@@ -8,11 +8,11 @@ import re
 import shutil
 from pathlib import Path
 
-from ..sandbox import Sandbox
-from ..task import Limits, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import prepared_dir, run_trusted, tool_version
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import prepared_dir, run_trusted, tool_version
+from ...checking.sandbox import Sandbox
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Program, Verdict
 
 PRELUDE_HEADERS = (
     "stdlib.h",

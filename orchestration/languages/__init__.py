@@ -1,0 +1,1 @@
+"""Everything that differs between the languages PerfOrch supports: one package per language."""

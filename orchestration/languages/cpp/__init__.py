@@ -1,0 +1,1 @@
+"""cpp: its benchmark toolchain and its workspace projects."""

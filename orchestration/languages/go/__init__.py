@@ -1,0 +1,1 @@
+"""go: its benchmark toolchain and its workspace projects."""

@@ -1,0 +1,1 @@
+"""java: its benchmark toolchain and its workspace projects."""

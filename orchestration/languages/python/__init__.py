@@ -1,0 +1,1 @@
+"""python: its benchmark toolchain and its workspace projects."""

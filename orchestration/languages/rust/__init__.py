@@ -1,0 +1,1 @@
+"""rust: its benchmark toolchain and its workspace projects."""
