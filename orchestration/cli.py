@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .benchmark import BenchmarkError, load_benchmark
 from .config import Config, ConfigError, load_config
+from .languages import LANGUAGES, UnsupportedLanguage, check_language
 from .memory import (
     ProfileError,
     Provenance,
@@ -19,7 +20,7 @@ from .memory import (
     save_user_profile,
     user_profiles_dir,
 )
-from .task import LANGUAGES, Limits, UnsupportedLanguage, check_language
+from .task import Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from . import local_server
 from .config import Config, PipelineSettings
+from .languages import language_of_path
 from .learning import Learner
 from .memory import RankingMatrix, load_profile
 from .models import UsageLedger, with_keys_in_environment
 from .pipeline import Pipeline, ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
-from .task import Limits, Task, language_of_path
+from .task import Limits, Task
 from .workspace import Workspace
 
 

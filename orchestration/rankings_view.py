@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .languages import LANGUAGES
 from .learning import Explained, Learner
 from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix, load_profile
 from .outcomes import OutcomeStore
-from .task import LANGUAGES, STAGES
+from .task import STAGES
 
 
 @dataclass

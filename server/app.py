@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from perforch.orchestration.languages import UnsupportedLanguage
 from perforch.orchestration.memory import ProfileError
-from perforch.orchestration.task import UnsupportedLanguage
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
@@ -20,6 +21,9 @@ from ..stubs import FunctionSpan
 from ..stubs.trees import Parsed
 from .docexamples import Example
 from .errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from ..languages import LanguageSpec
 
 
 @dataclass(frozen=True)
@@ -77,18 +81,16 @@ class GeneratedTest:
 
 
 class ProjectLanguage(ABC):
-    name: str
+    spec: LanguageSpec  # the language's names, suffixes and out-of-memory messages
     project_kind: str  # "Go module", in messages
     markers: tuple[str, ...]  # files that mark a project root
     lock_files: tuple[str, ...] = ()  # beside the markers, what decides the dependencies fetch() resolves
-    suffixes: tuple[str, ...]
     tools: tuple[str, ...] = ()  # programs that must be on PATH
     install_hint: str = ""
     runner_name = "tests"  # what runs the tests, in Verdict.tests_source
     needs_marker = True  # False when the tests run without a project file (pytest)
     failure_start: re.Pattern[str] | None = None  # where a failing run's useful output starts
     compile_failure: re.Pattern[str] | None = None  # a test step's output when building or importing failed
-    out_of_memory: tuple[str, ...] = ()
 
     def __init__(self, site: Site) -> None:
         self.site = site

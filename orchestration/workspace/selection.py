@@ -9,7 +9,7 @@ from pathlib import Path
 from ..stubs import FunctionNotFound, FunctionSpan, find_function
 from .docexamples import doc_examples
 from .errors import WorkspaceError
-from .languages import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
+from .project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
 from .testcases import tests_mentioning
 
 DOC_EXAMPLES = "doc-comment examples"
@@ -61,6 +61,6 @@ def nothing_to_run(function: str) -> str:
 def _function(language: ProjectLanguage, function: str) -> FunctionSpan:
     path = language.site.root / language.site.file
     try:
-        return find_function(path.read_text(encoding="utf-8"), language.name, name=function)
+        return find_function(path.read_text(encoding="utf-8"), language.spec.name, name=function)
     except FunctionNotFound:
         raise WorkspaceError(f"{path}: no function `{function}`") from None

@@ -16,7 +16,7 @@ from ..checking.sandbox import DATA_SEGMENT, Completed, Sandbox
 from ..checking.toolchain import ToolchainUnavailable
 from ..task import Limits
 from .errors import WorkspaceError
-from .languages import Command
+from .project import Command
 
 # Compilers and build tools write files far larger than a test's output limit (test binaries, rlibs)...
 _BUILD_FILE_BYTES = 1 << 30

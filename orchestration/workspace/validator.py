@@ -13,7 +13,7 @@ from typing import Any
 
 from ..checking.sandbox import Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
-from .languages import Command, Plan, ProjectLanguage
+from .project import Command, Plan, ProjectLanguage
 from .reports import junit_tally, text_tally
 from .selection import Selection, nothing_to_run
 from .shadow import ShadowTree

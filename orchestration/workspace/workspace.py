@@ -13,7 +13,7 @@ from ..config import Config
 from ..task import Limits
 from .discovery import find_root, language_of
 from .errors import WorkspaceError
-from .languages import ProjectLanguage, Site
+from .project import ProjectLanguage, Site
 from .selection import select_tests
 from .shadow import ShadowTree
 from .steps import run_confined, run_fetch
@@ -29,7 +29,7 @@ class Workspace:
     def __init__(self, file: Path, root: Path, language: type[ProjectLanguage], config: Config) -> None:
         self.file = file  # absolute
         self.root = root
-        self.language: str = language.name
+        self.language: str = language.spec.name
         self.config = config
         self.shadow = ShadowTree.for_workspace(root)
         site = Site(root=root, tree=self.shadow.tree, cache=self.shadow.home, file=str(file.relative_to(root)))

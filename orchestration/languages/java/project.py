@@ -16,6 +16,7 @@ from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
 from ...workspace.docexamples import Example
 from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from . import SPEC
 
 _TEST_ANNOTATION = re.compile(
     r"@(org\.junit\.jupiter\.api\.|org\.junit\.)?(Test|ParameterizedTest|RepeatedTest|TestFactory)\b"
@@ -29,10 +30,9 @@ _CONSOLE = "junit-platform-console-standalone"
 
 
 class MavenProject(ProjectLanguage):
-    name = "java"
+    spec = SPEC
     project_kind = "Maven project"
     markers = ("pom.xml",)
-    suffixes = (".java",)
     tools = ("mvn",)
     install_hint = (
         "install Maven 3 (Debian: apt-get install maven); Gradle and plain javac projects are not supported yet"
@@ -40,7 +40,6 @@ class MavenProject(ProjectLanguage):
     runner_name = "mvn test"
     compile_failure = re.compile(r"COMPILATION ERROR|Compilation failure")
     failure_start = re.compile(r"<<< (FAILURE|ERROR)!")
-    out_of_memory = ("java.lang.OutOfMemoryError",)
 
     @property
     def _reports(self) -> Path:
@@ -136,3 +135,6 @@ class MavenProject(ProjectLanguage):
         relative = str(directory / f"{_DOC_TEST_CLASS}.java")
         cases = tuple(TestCase(relative, f"example{n}", suite) for n in range(1, len(examples) + 1))
         return GeneratedTest({relative: "\n".join(lines)}, cases)
+
+
+PROJECT = MavenProject

@@ -13,23 +13,22 @@ from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, decorated, function_name, leading_items
 from ...workspace.docexamples import Example
 from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from . import FAILURE_START, SPEC
 
 _TEST_ATTRIBUTE = re.compile(r"^#\[(\w+::)?test\b")
 _DOC_TEST_MODULE = "perforch_doc_examples"
 
 
 class CargoCrate(ProjectLanguage):
-    name = "rust"
+    spec = SPEC
     project_kind = "cargo crate"
     markers = ("Cargo.toml",)
     lock_files = ("Cargo.lock",)
-    suffixes = (".rs",)
     tools = ("cargo",)
     install_hint = "install Rust with cargo (https://rustup.rs)"
     runner_name = "cargo test"
-    failure_start = re.compile(r"^---- .* stdout ----$|panicked at", re.MULTILINE)
+    failure_start = FAILURE_START
     compile_failure = re.compile(r"^error(\[E\d+\])?: |could not compile", re.MULTILINE)
-    out_of_memory = ("memory allocation of",)
 
     @classmethod
     def outermost_root(cls, directory: Path) -> Path:
@@ -91,3 +90,6 @@ class CargoCrate(ProjectLanguage):
         )
         cases = (TestCase(self.site.file, f"{_DOC_TEST_MODULE}::"),)
         return GeneratedTest({}, cases, appendix)
+
+
+PROJECT = CargoCrate
