@@ -44,7 +44,7 @@ class Problem:
 
 
 def load_benchmark(directory: Path, languages: list[str] | None = None, limit: int | None = None) -> list[Problem]:
-    """Problems of the given languages (all five by default), the first `limit` of each."""
+    """Problems of the given languages (all by default), the first `limit` of each."""
     directory = Path(directory)
     if not directory.is_dir():
         raise BenchmarkError(f"{directory}: benchmark directory not found")

@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _benchmark_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--benchmark", type=Path, required=True, help="directory of <language>.jsonl.gz files")
-    parser.add_argument("--languages", help="comma-separated subset (default: all five)")
+    parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
 
