@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from ..stubs import FunctionSpan
-from ..stubs.trees import Parsed
+from ..stubs.trees import Parsed, function_nodes
 from .docexamples import Example
 from .errors import WorkspaceError
 
@@ -132,6 +132,16 @@ class ProjectLanguage(ABC):
 
     @abstractmethod
     def is_test_file(self, relative: str, text: str) -> bool: ...
+
+    def test_cases(self, parsed: Parsed, relative: str) -> list[tuple[TestCase, str]]:
+        """The tests of a test file, each with its code. By default its functions that test_case() takes;
+        a language whose tests are calls (`test("name", () => ...)`) looks for those instead."""
+        found = []
+        for _, function in function_nodes(parsed.root, parsed.syntax):
+            case = self.test_case(parsed, function, relative)
+            if case is not None:
+                found.append((case, parsed.node_text(function)))
+        return found
 
     @abstractmethod
     def test_case(self, parsed: Parsed, function: Node, relative: str) -> TestCase | None:

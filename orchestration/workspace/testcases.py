@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..stubs.trees import Parsed, function_nodes, parse
+from ..stubs.trees import parse
 from .project import ProjectLanguage, TestCase
 from .shadow import source_files
 
@@ -26,19 +26,10 @@ def tests_mentioning(root: Path, language: ProjectLanguage, function: str) -> li
         text = _read(root / relative)
         if text is None or not mention.search(text) or not language.is_test_file(relative, text):
             continue
-        cases = _cases(parse(language.spec.syntax, text), language, relative)
+        cases = language.test_cases(parse(language.spec.syntax, text), relative)
         named = [case for case, body in cases if mention.search(body)]
         selected += named or ([] if relative == language.site.file else [case for case, _ in cases])
     return list(dict.fromkeys(selected))
-
-
-def _cases(parsed: Parsed, language: ProjectLanguage, relative: str) -> list[tuple[TestCase, str]]:
-    found = []
-    for _, function in function_nodes(parsed.root, parsed.syntax):
-        case = language.test_case(parsed, function, relative)
-        if case is not None:
-            found.append((case, parsed.node_text(function)))
-    return found
 
 
 def _read(path: Path) -> str | None:
