@@ -20,6 +20,7 @@ from .memory import (
     save_user_profile,
     user_profiles_dir,
 )
+from .redaction import excerpt
 from .task import Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -128,20 +129,22 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from .proposal import FileChanged, ProposalError, apply, propose
+    from .proposal import ApplyRefused, ProposalError, apply, check_writable, propose
     from .workspace import WorkspaceError, config_root
 
     config = load_config(config_root(args.file), args.config)
     try:
+        if args.apply and args.file.is_file():
+            check_writable(args.file)  # refuse before any model is asked, not after
         proposal = asyncio.run(
             _with_toolchains_closed(
                 propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
             )
         )
-    except ProposalError as exc:
+    except (ProposalError, ApplyRefused) as exc:
         print(f"perforch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except WorkspaceError as exc:  # outside any project, or its dependencies could not be resolved
+    except WorkspaceError as exc:  # preparing the project failed: a tool is missing, dependencies unresolved
         print(f"perforch: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     applied, refusal = False, ""
@@ -149,7 +152,7 @@ def _job(args: argparse.Namespace) -> int:
         try:
             apply(proposal)
             applied = True
-        except FileChanged as exc:
+        except ApplyRefused as exc:  # edited since, read-only, or another user's
             refusal = str(exc)
     report = job_report(proposal, applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))
@@ -166,7 +169,7 @@ async def _with_toolchains_closed(work):
 
 
 def _stage_progress(event) -> None:
-    detail = f": {event.detail.splitlines()[0][:100]}" if event.detail and event.status != "started" else ""
+    detail = f": {excerpt(event.detail).splitlines()[0][:100]}" if event.detail and event.status != "started" else ""
     print(f"  {event.stage:<10} {event.model or '-':<24} {event.status}{detail}", file=sys.stderr, flush=True)
 
 
@@ -189,13 +192,19 @@ def job_report(proposal, applied: bool, refusal: str) -> dict:
             "passed": verdict.tests_passed if verdict else None,
             "source": verdict.tests_source if verdict else "",
         },
-        "failure": "" if result.passed or verdict is None else verdict.diagnostics,
+        "failure": "" if result.passed or verdict is None else excerpt(verdict.diagnostics),
         "speedup": result.speedup,
         "tokens": result.tokens,
         "cost_usd": round(result.cost_usd, 6),
         "diff": proposal.diff(),
         "trace": [
-            {"stage": a.stage, "model": a.model, "attempt": a.attempt, "status": a.status, "detail": a.detail[:500]}
+            {
+                "stage": a.stage,
+                "model": a.model,
+                "attempt": a.attempt,
+                "status": a.status,
+                "detail": excerpt(a.detail, 500),
+            }
             for a in result.trace
         ],
     }
@@ -215,7 +224,7 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
     lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
     if not report["passed"]:
-        lines.append("no passing version found; the file was left unchanged")
+        lines.append(f"{why_nothing_passed(report['trace'])}; the file was left unchanged")
         if report["failure"]:
             lines.append(f"last failure:\n{report['failure']}")
     elif not report["changed"]:
@@ -229,6 +238,17 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         elif not asked_to_apply:
             lines.append("not applied: rerun with --apply to write it")
     return "\n".join(lines)
+
+
+def why_nothing_passed(trace: list[dict]) -> str:
+    """Say "no passing version" only when a model answered; otherwise, what stopped the run before that."""
+    validation = next((a for a in trace if a["stage"] == "validate"), None)
+    if validation is not None and validation["status"] != "passed":
+        return f"its tests do not pass as it stands ({validation['status']}), so no model was asked"
+    if any(a["status"] == "answered" for a in trace):
+        return "no passing version found"
+    failures = [f"{a['model']}: {a['detail'].splitlines()[0] if a['detail'] else a['status']}" for a in trace]
+    return "no model answered" + (f" ({'; '.join(dict.fromkeys(failures))})" if failures else "")
 
 
 # -- local models ----------------------------------------------------------------------------------

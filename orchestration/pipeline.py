@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from .agents import categorize, debug, generate, refine
 from .config import PipelineSettings
 from .learning import Learner
 from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
+from .redaction import excerpt
+from .routing import ranked_models
 from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import Outcome, Task, Verdict
 from .validation import Validator, is_faster, same_code, speedup
@@ -96,13 +98,15 @@ class Pipeline:
         settings: PipelineSettings,
         *,
         single_model: str | None = None,
-        available: set[str] | None = None,
+        available: Sequence[str] | None = None,
         on_progress: ProgressCallback | None = None,
         learner: Learner | None = None,
     ) -> None:
         """`rankings` is the prior; with a `learner`, routing uses the prior blended with the user's
         outcomes, and every finished run adds its own. `available` names the models the user has, as
-        aliases or litellm ids; the gateway's aliases say which litellm id each alias stands for."""
+        aliases or litellm ids, in the order tried where the ranking is silent (routing.route builds it);
+        None: any model the ranking or [pipeline] models names. The gateway's aliases say which litellm id
+        each alias stands for."""
         self.gateway = gateway
         self.rankings = rankings
         self.settings = settings
@@ -128,7 +132,7 @@ class Pipeline:
     async def optimize(self, task: Task, validator: Validator) -> Result:
         """Refine a finished function (task.source holds it): it must pass before and after."""
         result = Result(task.task_id, task.language)
-        verdict = await validator.check(task.source)
+        verdict = _shown(await validator.check(task.source))
         result.trace.append(Attempt("validate", "", 0, verdict.outcome.value, verdict.diagnostics, verdict.seconds))
         if not verdict.passed:
             return result
@@ -231,7 +235,7 @@ class Pipeline:
         except (AnswerError, SpliceError) as exc:
             self._note(stage, model, n, Outcome.INVALID.value, str(exc), result)
             return Candidate(answer, None, Verdict(Outcome.INVALID, str(exc)), model)
-        verdict = await validator.check(source)
+        verdict = _shown(await validator.check(source))
         self._note(stage, model, n, verdict.outcome.value, verdict.diagnostics, result, verdict.seconds)
         candidate = Candidate(code, source, verdict, model)
         if result.source is None:  # something to show even if nothing passes
@@ -269,15 +273,9 @@ class Pipeline:
         if self.single_model:
             return [self.single_model]
         rankings = self.learner.blended(self.rankings, self.ids) if self.learner else self.rankings
-        ranked = rankings.ranked(
-            stage,
-            language,
-            category,
-            default_order=list(self.settings.models),
-            available=self.available,
-            ids=self.ids,
-        )
-        return ranked[:count]
+        if self.available is None:  # unrestricted (benchmarks, evals): the ranking, then [pipeline] models
+            return rankings.ranked(stage, language, category, default_order=self.settings.models, ids=self.ids)[:count]
+        return ranked_models(rankings, stage, language, category, self.available, self.ids)[:count]
 
     async def _learn(self, result: Result) -> None:
         if self.learner is None:
@@ -304,6 +302,7 @@ class Pipeline:
         seconds: float = 0.0,
         speedup: float | None = None,
     ) -> None:
+        detail = excerpt(detail)  # what a candidate printed, or a provider said, goes to users and models
         result.trace.append(Attempt(stage, model, n, status, detail, seconds, speedup=speedup))
         self._emit(ProgressEvent(stage, model, n, status, detail))
 
@@ -314,6 +313,11 @@ class Pipeline:
             self.on_progress(event)
         except Exception:  # a broken progress listener must not break the run
             log.exception("progress callback failed")
+
+
+def _shown(verdict: Verdict) -> Verdict:
+    """A verdict whose diagnostics may be shown to a user or the next model: no secret, a few KiB at most."""
+    return replace(verdict, diagnostics=excerpt(verdict.diagnostics))
 
 
 def _closest_to_passing(drafts: list[Candidate]) -> Candidate | None:

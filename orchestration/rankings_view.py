@@ -11,8 +11,9 @@ from pathlib import Path
 from .config import Config
 from .languages import LANGUAGES
 from .learning import Explained, Learner
-from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix, load_profile
+from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
 from .outcomes import OutcomeStore
+from .routing import configured_route, ranked_models
 from .task import STAGES
 
 
@@ -22,19 +23,20 @@ class RankingsView:
     prior: RankingMatrix
     learner: Learner | None = None  # None: learning is off
     store: Path | None = None
-    available: list[str] | None = None  # the user's models, None when the config names none
+    available: list[str] | None = None  # the user's reachable models in their order, None when the config names none
     ids: dict[str, str] = field(default_factory=dict)  # alias -> litellm id
-    default_order: tuple[str, ...] = ()  # [pipeline] models: tried after every cell's ranking, as the pipeline does
+    unreachable: tuple[str, ...] = ()  # why each configured model left out cannot be asked
 
     @classmethod
     def configured(cls, config: Config, profile: str | None = None) -> RankingsView:
         """What `perforch rankings` shows for a config: its profile (or `profile`), blended with the local
         outcomes when learning is on, with the order the config's models get."""
-        name = profile or config.pipeline.profile
+        route = configured_route(config, profile)  # the same models, in the same order, as a run gets
         store = OutcomeStore.default()
         learner = Learner(store) if config.pipeline.learn else None
-        available = config.available_models() or None
-        return cls(name, load_profile(name), learner, store.path, available, config.model_ids(), config.pipeline.models)
+        available = list(route.models) if config.available_models() else None
+        name = profile or config.pipeline.profile
+        return cls(name, route.rankings, learner, store.path, available, route.ids, route.unreachable)
 
     @property
     def matrix(self) -> RankingMatrix:
@@ -56,9 +58,7 @@ class RankingsView:
         """The models the pipeline would try for the cell, as the user names them."""
         if self.available is None:
             return []
-        return self.matrix.ranked(
-            stage, language, category, default_order=self.default_order, available=self.available, ids=self.ids
-        )
+        return ranked_models(self.matrix, stage, language, category, self.available, self.ids)
 
     def explain(self, cell: Cell) -> list[Explained]:
         learner = self.learner or Learner(None)
@@ -83,6 +83,7 @@ class RankingsView:
                 "dropped": list(p.dropped),
             },
             "learning": self._learning_json(),
+            "left_out": list(self.unreachable),
             "stage_fallback": dict(STAGE_FALLBACK),
             "cells": cells,
         }
@@ -123,6 +124,7 @@ class RankingsView:
             f"profile {self.name}: {p.benchmark or 'no benchmark named'} ({p.date or 'undated'})",
             *([f"metric: {p.metric}"] if p.metric else []),
             self.learning_line(),
+            *(f"left out: {reason}" for reason in self.unreachable),
         ]
         for language in languages:
             lines.append(f"\n{language}")
@@ -171,7 +173,7 @@ class RankingsView:
 def _fallback(stage: str) -> str:
     if stage in STAGE_FALLBACK:
         return f"falls back to the {STAGE_FALLBACK[stage]} order, then the configured order"
-    return "the configured order ([pipeline].models) applies"
+    return "the configured order applies ([pipeline].models, else the [models.*] aliases as written)"
 
 
 def _source_text(source: CellProvenance) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
 import re
 import time
 from collections import OrderedDict
@@ -22,10 +21,11 @@ from typing import Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
-from perforch.orchestration.cli import job_report
+from perforch.orchestration.cli import job_report, why_nothing_passed
 from perforch.orchestration.config import ConfigError
 from perforch.orchestration.languages import UnsupportedLanguage, check_language, language_of_path
 from perforch.orchestration.models import UsageLedger, UsageTotals
+from perforch.orchestration.redaction import excerpt, redact
 from perforch.orchestration.stubs import FunctionIndex, FunctionNotFound, FunctionSpan, is_stub
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
@@ -302,7 +302,8 @@ async def _finished(task: asyncio.Task) -> None:
 
 def _describe(event: Any) -> str:
     model = f" {event.model}" if event.model else ""
-    detail = event.detail.splitlines()[0][:80] if event.detail and event.status != "started" else ""
+    # Redacted before it is cut: a cut could leave part of a secret that no longer matches.
+    detail = excerpt(event.detail).splitlines()[0][:80] if event.detail and event.status != "started" else ""
     return f"{event.stage}{model}: {event.status}" + (f" ({detail})" if detail else "")
 
 
@@ -339,6 +340,7 @@ async def apply(ls: LanguageServer, session: Session, proposal_id: str | None, d
             f"{Path(document.path).name} changed since the proposal {stored.id} was made (version "
             f"{stored.version}, now {document.version}); it was not applied: run PerfOrch again"
         )
+    _check_writable(stored.proposal.file)
     edit = _workspace_edit(ls, stored, annotated=not direct)
     label = f"PerfOrch: {stored.proposal.kind} {stored.proposal.function}"
     answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
@@ -347,6 +349,16 @@ async def apply(ls: LanguageServer, session: Session, proposal_id: str | None, d
         return {"status": "refused", "id": stored.id, "applied": False, "refused": reason}
     session.proposals.pop(stored.id, None)
     return {"status": "applied", "id": stored.id, "applied": True, "refused": ""}
+
+
+def _check_writable(file: Path) -> None:
+    """Refused, as `perforch generate --apply` refuses, when the file on disk is read-only."""
+    from perforch.orchestration.proposal import ApplyRefused, ProposalError, check_writable
+
+    try:
+        check_writable(file)
+    except (ApplyRefused, ProposalError) as exc:
+        raise Refused(str(exc)) from None
 
 
 async def discard(session: Session, proposal_id: str | None) -> dict:
@@ -373,7 +385,7 @@ def summary(result: dict) -> str:
     tests = result["tests"]
     tested = f"tests {tests['passed']}/{tests['run']} passed" if tests["run"] is not None else "passed"
     if not result["passed"]:
-        return f"{what}: no passing version found; nothing to apply ({cost})"
+        return f"{what}: {why_nothing_passed(result['trace'])}; nothing to apply ({cost})"
     if result["edit"] is None:
         return f"{what}: no measurably faster version; nothing to apply ({tested}, {cost})"
     faster = f", {result['speedup']:.2f}x faster" if result["speedup"] else ""
@@ -467,17 +479,6 @@ def status(session: Session) -> dict:
 
 
 # -- messages --------------------------------------------------------------------------------------------
-
-_SECRET_NAME = re.compile(r"key|token|secret|password|credential", re.IGNORECASE)
-_KEY_SHAPED = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{12,}|\bBearer\s+[A-Za-z0-9._\-]{12,}")
-
-
-def redact(text: str) -> str:
-    """`text` without API keys: the values of secret-looking environment variables, and key-shaped words."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_NAME.search(name):
-            text = text.replace(value, "***")
-    return _KEY_SHAPED.sub("***", text)
 
 
 def show(ls: LanguageServer, kind: types.MessageType, text: str) -> None:

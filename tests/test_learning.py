@@ -172,7 +172,7 @@ async def test_a_stream_of_runs_flips_the_published_rust_order(scripted_server, 
         ModelGateway(specs, retries=0),
         load_profile("default"),
         limits,
-        available={"mine-x", "mine-y"},
+        available=["mine-x", "mine-y"],
         learner=Learner.open(),
     )
     validator = ProgramValidator("rust", TEST, limits=Limits(wall_seconds=20))

@@ -156,16 +156,17 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
 def test_the_fallback_routes_by_the_profile_measured_on_the_local_model(stub_workspace: Path) -> None:
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
-    from perforch.orchestration.proposal import routing
+    from perforch.orchestration.routing import ranked_models, route
 
     assert local_server.available(), "the local extra is installed (.ci/install)"
-    _, rankings, available = routing(load_config(stub_workspace))
-    assert available == ["local/smollm2"]
-    assert "--models local/smollm2" in rankings.provenance.command
-    assert rankings.cell("generate", "python")[0].model == "local/smollm2"
+    fallback = route(load_config(stub_workspace))
+    assert fallback.models == ("local/smollm2",)
+    assert "--models local/smollm2" in fallback.rankings.provenance.command
+    assert fallback.rankings.cell("generate", "python")[0].model == "local/smollm2"
+    assert ranked_models(fallback.rankings, "categorize", "python", "*", fallback.models) == ["local/smollm2"]
 
-    _, chosen, _ = routing(load_config(stub_workspace), profile="default")  # a profile the user names wins
-    assert chosen.cell("generate", "python")[0].model != "local/smollm2"
+    chosen = route(load_config(stub_workspace), profile="default")  # a profile the user names wins
+    assert chosen.rankings.cell("generate", "python")[0].model != "local/smollm2"
 
 
 async def test_with_no_model_and_no_local_extra_the_error_names_both_fixes(

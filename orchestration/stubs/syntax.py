@@ -58,6 +58,16 @@ class Syntax:
     stub_statements: tuple[re.Pattern[str], ...]  # a lone statement that marks an unwritten body
     zero_return: re.Pattern[str]  # a lone return that, with a TODO comment, marks an unwritten body
     blank_lines_between_items: int = 1  # at the top level; one blank line inside classes
+    # A function's children before its name that the user's signature keeps when an answer drops them:
+    # visibility, storage, annotations, attributes. A group's own children are the modifiers (Java's
+    # `modifiers`, Rust's `function_modifiers`); `visibility` matches the modifiers of which one is allowed.
+    modifiers: frozenset[str] = frozenset()
+    modifier_groups: frozenset[str] = frozenset()
+    visibility: re.Pattern[str] | None = None
+    # Whether an ERROR node in a file means broken code; where macros fool the grammar (C++), only a missing
+    # token does.
+    trusts_error_nodes: bool = True
+    compiles_in_process: bool = False  # the running interpreter can check the file's syntax itself (Python)
 
     @property
     def language(self) -> str:

@@ -71,4 +71,14 @@ SYNTAX = Syntax(
     class_wrapper=None,
     stub_statements=stub_patterns(rf"throw (std::)?\w+\({NOT_DONE_STRING}\);", r"assert\(false\);"),
     zero_return=re.compile(r"return( (0|0\.0f?|false|nullptr|NULL|\"\"|\{\}|[\w:]+(<.*>)?(\(\)|\{\})))?;"),
+    modifiers=frozenset(
+        {
+            "attribute_declaration",
+            "attribute_specifier",
+            "storage_class_specifier",  # static, inline, extern
+            "virtual",
+            "explicit_function_specifier",
+        }
+    ),
+    trusts_error_nodes=False,
 )

@@ -60,4 +60,7 @@ SYNTAX = Syntax(
         r"return( (null|0[lLfFdD]?|0\.0[fFdD]?|false|''|\"\"|'\\0'|new [\w.<>, ]+(\(\)|\[0\])"
         r"|Collections\.empty\w*\(\)|(List|Set|Map)\.of\(\)))?;"
     ),
+    modifiers=frozenset({"modifiers"}),
+    modifier_groups=frozenset({"modifiers"}),
+    visibility=re.compile(r"public|protected|private"),
 )

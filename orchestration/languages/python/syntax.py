@@ -40,4 +40,6 @@ SYNTAX = Syntax(
     stub_statements=stub_patterns(r"pass", r"\.\.\.", r"raise NotImplementedError(\(.*\))?"),
     zero_return=re.compile(r"return( (None|0|0\.0|False|''|\"\"|\[\]|\{\}|\(\)|(set|dict|list)\(\)))?"),
     blank_lines_between_items=2,
+    modifiers=frozenset({"async"}),
+    compiles_in_process=True,
 )

@@ -54,4 +54,7 @@ SYNTAX = Syntax(
         r"(return )?(0|0\.0|false|\"\"|None|\(\)|vec!\[\]|Default::default\(\)|String::from\(\"\"\)"
         r"|\"\"\.to_string\(\)|[\w:<>, ]+::new\(\));?"
     ),
+    modifiers=frozenset({"visibility_modifier", "function_modifiers"}),
+    modifier_groups=frozenset({"function_modifiers"}),
+    visibility=re.compile(r"pub\b.*", re.DOTALL),
 )
