@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .benchmark import BenchmarkError, load_benchmark
 from .config import Config, ConfigError, load_config
+from .languages import LANGUAGES, UnsupportedLanguage, check_language
 from .memory import (
     ProfileError,
     Provenance,
@@ -20,7 +21,7 @@ from .memory import (
     user_profiles_dir,
 )
 from .redaction import excerpt
-from .task import LANGUAGES, Limits, UnsupportedLanguage, check_language
+from .task import Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -99,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _benchmark_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--benchmark", type=Path, required=True, help="directory of <language>.jsonl.gz files")
-    parser.add_argument("--languages", help="comma-separated subset (default: all five)")
+    parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
 
@@ -159,7 +160,7 @@ def _job(args: argparse.Namespace) -> int:
 
 
 async def _with_toolchains_closed(work):
-    from .toolchains import close_all
+    from .checking import close_all
 
     try:
         return await work
@@ -321,8 +322,8 @@ def _rankings(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    from .checking import close_all
     from .profiling import Profiler
-    from .toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     models = _split(args.models)
@@ -357,9 +358,9 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from .checking import close_all
     from .pipeline import Pipeline
     from .profiling import evaluate
-    from .toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)

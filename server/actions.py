@@ -23,10 +23,10 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 from perforch.orchestration.cli import job_report, why_nothing_passed
 from perforch.orchestration.config import ConfigError
+from perforch.orchestration.languages import UnsupportedLanguage, check_language, language_of_path
 from perforch.orchestration.models import UsageLedger, UsageTotals
 from perforch.orchestration.redaction import excerpt, redact
 from perforch.orchestration.stubs import FunctionIndex, FunctionNotFound, FunctionSpan, is_stub
-from perforch.orchestration.task import UnsupportedLanguage, check_language, language_of_path
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from perforch.orchestration.languages import UnsupportedLanguage
 from perforch.orchestration.memory import ProfileError
 from perforch.orchestration.redaction import RedactingFormatter
-from perforch.orchestration.task import UnsupportedLanguage
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
@@ -230,8 +230,8 @@ def _check_params(method: str, params: Any, **types_of: type) -> None:
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: LanguageServer, params: None) -> None:
     await session.cancel_all()
-    if "perforch.orchestration.toolchains" in sys.modules:  # only a job starts the warm compilers
-        from perforch.orchestration.toolchains import close_all
+    if "perforch.orchestration.checking" in sys.modules:  # only a job starts the warm compilers
+        from perforch.orchestration.checking import close_all
 
         await close_all()
     from perforch.orchestration import local_server
