@@ -14,6 +14,7 @@ from pathlib import Path
 
 from perforch.orchestration.benchmark import BenchmarkError, load_benchmark
 from perforch.orchestration.config import Config, ConfigError, load_config
+from perforch.orchestration.languages import LANGUAGES, UnsupportedLanguage, check_language
 from perforch.orchestration.memory import (
     ProfileError,
     Provenance,
@@ -22,7 +23,7 @@ from perforch.orchestration.memory import (
     save_user_profile,
     user_profiles_dir,
 )
-from perforch.orchestration.task import LANGUAGES, Limits, UnsupportedLanguage, check_language
+from perforch.orchestration.task import Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE = "The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."
@@ -102,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _benchmark_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--benchmark", type=Path, required=True, help="directory of <language>.jsonl.gz files")
-    parser.add_argument("--languages", help="comma-separated subset (default: all five)")
+    parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
 
@@ -162,7 +163,7 @@ def _job(args: argparse.Namespace) -> int:
 
 
 async def _with_toolchains_closed(work):
-    from perforch.orchestration.toolchains import close_all
+    from perforch.orchestration.checking import close_all
 
     try:
         return await work
@@ -275,8 +276,8 @@ def _rankings(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    from perforch.orchestration.checking import close_all
     from perforch.orchestration.profiling import Profiler
-    from perforch.orchestration.toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     models = _split(args.models)
@@ -311,9 +312,9 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from perforch.orchestration.checking import close_all
     from perforch.orchestration.pipeline import Pipeline
     from perforch.orchestration.profiling import evaluate
-    from perforch.orchestration.toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)

@@ -21,7 +21,8 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
-from .task import LANGUAGES, STAGES
+from .languages import LANGUAGES
+from .task import STAGES
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
+from .languages import UnsupportedLanguage, language_of_path
 from .learning import Learner
 from .models import UsageLedger
 from .pipeline import Pipeline, ProgressEvent, Result
 from .redaction import excerpt
 from .routing import NoModelToAsk, route
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub, syntax_error_outside
-from .task import Limits, Task, UnsupportedLanguage, language_of_path
+from .task import Limits, Task
 from .workspace import Workspace, WorkspaceError
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from html import escape
 
+from .languages import LANGUAGES
 from .learning import Explained
 from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, RankedModel, RankingMatrix, canonical_model
 from .rankings_view import RankingsView
-from .task import LANGUAGES, STAGES
+from .task import STAGES
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2330; margin: 24px auto;

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .languages import LANGUAGES
 from .learning import Explained, Learner
 from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
 from .outcomes import OutcomeStore
 from .routing import configured_route, ranked_models
-from .task import LANGUAGES, STAGES
+from .task import STAGES
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from perforch.orchestration.task import LANGUAGES
+from perforch.orchestration.languages import LANGUAGES
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -213,8 +213,8 @@ def status(ls: LanguageServer, params: Any) -> dict:
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: LanguageServer, params: None) -> None:
     await session.cancel_all()
-    if "perforch.orchestration.toolchains" in sys.modules:  # only a job starts the warm compilers
-        from perforch.orchestration.toolchains import close_all
+    if "perforch.orchestration.checking" in sys.modules:  # only a job starts the warm compilers
+        from perforch.orchestration.checking import close_all
 
         await close_all()
     from perforch.orchestration import local_server

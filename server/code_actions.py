@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from lsprotocol import types
+from perforch.orchestration.languages import UnsupportedLanguage, language_of_path
 from perforch.orchestration.stubs import FunctionIndex, FunctionNotFound, FunctionSpan, is_stub
-from perforch.orchestration.task import UnsupportedLanguage, language_of_path
 from pygls.workspace import TextDocument
 
 GENERATE, OPTIMIZE = "perforch.generate", "perforch.optimize"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from perforch.orchestration.languages import UnsupportedLanguage, check_language
 from perforch.orchestration.memory import ProfileError
-from perforch.orchestration.task import UnsupportedLanguage, check_language
 from pygls.exceptions import JsonRpcInvalidParams
 
 from .session import Session

@@ -44,7 +44,7 @@ def test_the_engine_imports_neither_the_cli_nor_the_server() -> None:
 
 def test_the_server_does_not_import_the_cli() -> None:
     server = _imports("server")
-    assert "server/app.py" in server and "perforch.orchestration.task" in server["server/app.py"]
+    assert "server/app.py" in server and "perforch.orchestration.languages" in server["server/app.py"]
     assert _reaching(server, "perforch.cli") == {}
 
 

@@ -8,7 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from perforch.orchestration.config import PipelineSettings
-from perforch.orchestration.task import LANGUAGES
+from perforch.orchestration.languages import LANGUAGES
 from perforch.server.settings import _KEYS as SERVER_KEYS
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "extension" / "package.json").read_text())

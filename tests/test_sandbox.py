@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from perforch.orchestration.sandbox import (
+from perforch.orchestration.checking.sandbox import (
     Sandbox,
     UidSlot,
     network_isolated,

@@ -15,8 +15,8 @@ from typing import Union
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from perforch.orchestration.languages import LANGUAGES
 from perforch.orchestration.redaction import redact
-from perforch.orchestration.task import LANGUAGES
 from perforch.orchestration.workspace.shadow import shadow_home
 from perforch.server.edits import replacement
 from perforch.server.proposals import MAX_PROPOSALS, ProposalStore, Stored
