@@ -54,6 +54,9 @@ class MavenProject(ProjectLanguage):
     def _console_dir(self) -> Path:
         return self.site.cache / "junit-console"
 
+    def test_outputs(self) -> tuple[Path, ...]:
+        return (self.site.tree / "target",)  # `mvn test` compiles, then tests, in one step
+
     def fetch(self) -> Iterator[Command]:
         mvn = tool("mvn")
         # One Maven run: go-offline misses what surefire resolves only when it runs (the JUnit platform
