@@ -2,12 +2,12 @@
 
 Each confined command runs as `bwrap <walls> [setpriv <throwaway uid>] argv`, and gets:
 - a mount namespace where the whole system is read-only; home dirs (/root, /home, $HOME), /tmp, /var/tmp,
-  /run and PerfOrch's config and data dirs are hidden under empty tmpfs. Back in, read-only: PerfOrch's
-  cache dir (the shadow copy is there), the toolchains (the started program's prefix, PATH dirs, cargo and
-  rustup homes without their credentials, the Go module cache, the Maven repository) and Python's prefixes.
-  Writable: the candidate's scratch dir (its HOME), a private /tmp, and its own copies of the build outputs
-  (`ProjectLanguage.build_outputs`), made fresh from the trusted ones that warming built from the user's
-  code, so nothing a candidate writes reaches the next one;
+  /run and PerfOrch's config, data and cache dirs are hidden under empty tmpfs. Back in, read-only: this
+  workspace's dir in the cache (the shadow copy, build dirs), the toolchains (the started program's prefix,
+  PATH dirs, cargo and rustup homes without their credentials, the Go module cache, the Maven repository)
+  and Python's prefixes.
+  Writable: the candidate's scratch dir (its HOME), a private /tmp, and the build outputs or its own
+  copies of them, as the `Jail` class says, so nothing a candidate's code writes reaches the next one;
 - its own PID namespace with the command as pid 1: when it ends the kernel kills whatever it started,
   double-forked daemons included, and its rusage still counts the CPU time of what it waited for;
 - no network, no IPC with the host, a new session (no keystrokes pushed into a terminal);
@@ -123,7 +123,8 @@ class Jail:
     own fresh copies of what the tests write (`ProjectLanguage.test_outputs`).
     """
 
-    scratch: Path  # the candidate's own dir: HOME, reports, bytecode; bound read-write
+    shadow: Path  # the workspace's cache dir (the shadow copy, build dirs): read-only, but for build outputs
+    scratch: Path  # the candidate's own dir: HOME, reports; bound read-write
     outputs: tuple[Path, ...]  # the trusted build outputs: written by build steps only
     copies: Mapping[Path, Path]  # a path the test steps write -> this candidate's copy, bound there
     uid: int | None  # the throwaway uid that runs the candidate's code; None keeps the caller's
@@ -157,7 +158,7 @@ class Jail:
             # Build steps (the caller, without capabilities) put binaries here too; the box's root stays
             # 0700, so only the jail, where nothing else lives, reaches this dir.
             box.run_dir.chmod(0o777)
-        return cls(box.run_dir, tuple(language.build_outputs()), copies, uid)
+        return cls(language.site.cache, box.run_dir, tuple(language.build_outputs()), copies, uid)
 
     def outside(self, path: Path) -> Path:
         """Where a path the tools write (a report under a build output) is found from outside the walls."""
@@ -174,7 +175,7 @@ class Jail:
         for directory in hidden:
             size = ["--size", str(TMP_BYTES), "--perms", "1777"] if directory == Path("/tmp") else []
             walls += [*size, "--tmpfs", str(directory)]
-        readable = _outermost(_readable(command, hidden))
+        readable = _outermost([self.shadow, *_readable(command, hidden)])
         builds = command.phase == "build"
         writable = {path: path for path in self.outputs} if builds else dict(self.copies)
         mount_points = [*readable, *writable, self.scratch]
@@ -222,7 +223,7 @@ def _hidden_dirs() -> list[Path]:
     """Hidden under tmpfs first: homes and shared temp dirs (what is needed comes back read-only); the
     tmpfs on /tmp is the command's private /tmp."""
     candidates = [Path("/root"), Path("/home"), Path.home(), Path("/var/tmp"), Path("/run"), Path("/tmp")]
-    candidates.append(Path(os.environ.get("TMPDIR", "/tmp")))
+    candidates += [Path(os.environ.get("TMPDIR", "/tmp")), cache_root()]  # other workspaces' shadows too
     return _outermost(path.resolve() for path in candidates if path.is_dir())
 
 
@@ -233,8 +234,8 @@ def _private_dirs() -> list[Path]:
 
 
 def _readable(command: Command, hidden: Sequence[Path]) -> list[Path]:
-    """Dirs under a hidden one that the command needs to read: the toolchains, Python, the cache dir."""
-    wanted = [cache_root(), Path(sys.prefix), Path(sys.base_prefix), *_toolchain_dirs()]
+    """Dirs under a hidden one that the command needs to read: the toolchains, Python."""
+    wanted = [Path(sys.prefix), Path(sys.base_prefix), *_toolchain_dirs()]
     wanted += [Path(entry) for entry in (os.environ.get("PATH") or "").split(os.pathsep) if entry]
     program = Path(command.argv[0])
     if program.is_absolute():
