@@ -272,3 +272,78 @@ async def test_mode_none_is_the_users_explicit_choice(tmp_path: Path, monkeypatc
     workspace = Workspace.open(file, Config(sandbox=SandboxSettings("none")))
     verdict = await workspace.validator("count_vowels", Limits(wall_seconds=60)).check(file.read_text())
     assert not workspace.isolated and verdict.outcome is Outcome.TEST_FAILED
+
+
+# The same attacks from a compiled language: the Go test binary runs them.
+HOSTILE_GO = """import (
+\t"encoding/json"
+\t"os"
+\t"strings"
+\t"syscall"
+)
+
+func CountVowels(text string) int {
+\tdone := []string{}
+\tattempt := func(name string, err error) {
+\t\tif err == nil {
+\t\t\tdone = append(done, name)
+\t\t}
+\t}
+\tif f, err := os.OpenFile("textstats_test.go", os.O_APPEND|os.O_WRONLY, 0); err == nil {
+\t\t_, err = f.WriteString("// owned\\n")
+\t\tattempt("append_test", err)
+\t}
+\tattempt("chmod", os.Chmod("go.mod", 0o777))
+\tattempt("rename", os.Rename("go.mod", "moved.mod"))
+\tattempt("write_home", os.WriteFile(%(home)s, []byte("escaped"), 0o644))
+\t_, err := os.ReadFile(%(config)s)
+\tattempt("read_config", err)
+\tkeys := []string{}
+\tfor _, pair := range os.Environ() {
+\t\tif strings.Contains(pair, "KEY") {
+\t\t\tkeys = append(keys, pair)
+\t\t}
+\t}
+\tvar processes syscall.Rlimit
+\tsyscall.Getrlimit(6, &processes) // RLIMIT_NPROC
+\treport, _ := json.Marshal(map[string]any{"done": done, "keys": keys, "nproc": processes.Cur, "uid": os.Getuid()})
+\tpanic("REPORT" + string(report) + "END")
+}
+"""
+
+
+def test_a_hostile_go_candidate_is_confined_too(tmp_path: Path, scripted_server, monkeypatch) -> None:
+    marker = unique_marker()
+    root = tmp_path / f"go-{marker}"
+    shutil.copytree(EXAMPLES / "go", root)
+    config_dir = tmp_path / "user-config"
+    config_dir.mkdir()
+    (config_dir / "perforch.toml").write_text(f"# {CONFIG_TOKEN}\n")
+    monkeypatch.setenv("PERFORCH_CACHE_DIR", str(tmp_path / "cache"))
+    table = f'[models.hostile]\nmodel = "openai/hostile"\napi_base = "{scripted_server.base_url}"\n'
+    table += 'api_key_env = "PERFORCH_TEST_KEY"\n'
+    table += '[pipeline]\nmodels = ["hostile"]\ndebug_rounds = 1\ntest_timeout = 60.0\n'
+    (root / "perforch.toml").write_text(table)
+    home_target = Path.home() / f"perforch-escape-{marker}"
+    code = HOSTILE_GO % {"home": json.dumps(str(home_target)), "config": json.dumps(str(config_dir / "perforch.toml"))}
+    scripted_server.set_policy(
+        lambda model, messages: "string" if "classify" in messages[0]["content"] else f"```go\n{code}```\n"
+    )
+    before = _snapshot(root)
+    file = root / "textstats.go"
+    line = next(i for i, text in enumerate(file.read_text().splitlines(), 1) if "func CountVowels" in text)
+
+    run = _perforch(["generate", str(file), "--line", str(line), "--json"], root, config_dir)
+
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    reports = _reports(scripted_server)
+    assert reports, [json.dumps(r.messages)[-1500:] for r in scripted_server.requests]
+    report = reports[0]
+    assert report["done"] == [] and report["keys"] == [], report
+    if uid_isolation():
+        assert report["uid"] >= 61000 and report["nproc"] == Limits().processes + TOOLCHAIN_PROCESSES
+    assert _snapshot(root) == before and not home_target.exists()
+    for request in scripted_server.requests:
+        sent = json.dumps(request.messages)
+        assert SECRET_KEY not in sent and UNUSED_KEY not in sent and CONFIG_TOKEN not in sent
+    assert wait_until_gone(marker, seconds=3) == []
