@@ -36,6 +36,7 @@ from ..toolchains.cache import cache_root
 from .languages import Command, ProjectLanguage
 
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+_SHELL = "/bin/sh"
 TMP_BYTES = 512 * 1024 * 1024  # the private /tmp (a tmpfs, so it is memory): compilers' temporary files fit
 # Passed through from PerfOrch's environment; anything else (API keys above all) is not.
 _PASSED = frozenset(
@@ -105,6 +106,11 @@ def bubblewrap_problem() -> str | None:
     return None
 
 
+def signal_of(exit_code: int | None) -> int | None:
+    """The signal that ended a jailed command, from its shell's exit status (128 + n)."""
+    return exit_code - 128 if exit_code is not None and 128 < exit_code < 128 + 65 else None
+
+
 def _namespaces() -> list[str]:
     user = [] if os.geteuid() == 0 else ["--unshare-user"]
     return [*user, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--as-pid-1"]
@@ -170,17 +176,24 @@ class Jail:
     def argv(self, command: Command) -> list[str]:
         """`command` as a bwrap command line (bwrap's own environment needs nothing from ours)."""
         walls = [shutil.which("bwrap", path=_SYSTEM_PATH) or "bwrap", *_namespaces(), "--die-with-parent"]
+        if self.uid is not None:
+            walls += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]  # for setpriv, which drops them
         walls += ["--new-session", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         hidden = _hidden_dirs()
         for directory in hidden:
             size = ["--size", str(TMP_BYTES), "--perms", "1777"] if directory == Path("/tmp") else []
             walls += [*size, "--tmpfs", str(directory)]
-        readable = _outermost([self.shadow, *_readable(command, hidden)])
+        box = self.scratch.parent  # private: a program built into scratch must not bring it in as its "prefix"
+        wanted = [path for path in _readable(command, hidden) if path != box and box not in path.parents]
+        readable = _outermost([self.shadow, *wanted])
         builds = command.phase == "build"
         writable = {path: path for path in self.outputs} if builds else dict(self.copies)
-        mount_points = [*readable, *writable, self.scratch]
-        for parent in _parents_within(mount_points, hidden):  # traversable by the uid (bwrap may make them 0700)
-            walls += ["--perms", "0755", "--dir", str(parent)]
+        # Dirs bwrap makes in the tmpfs for the mount points: traversable by the uid (bwrap may make them
+        # 0700); the scratch dir's parents writable too, as in /tmp, or mkdir -p of it fails with EACCES.
+        scratch_parents = set(_parents_within([self.scratch], hidden))
+        for parent in _parents_within([*readable, *writable, self.scratch], hidden):
+            mode = "1777" if parent in scratch_parents else "0755"
+            walls += ["--dir", str(parent), "--chmod", mode, str(parent)]  # --chmod: the umask does not apply
         for directory in readable:
             walls += ["--ro-bind", str(directory), str(directory)]
         for secret in _secrets():
@@ -192,11 +205,14 @@ class Jail:
         walls += ["--bind", str(self.scratch), str(self.scratch), "--chdir", str(command.cwd), "--clearenv"]
         for name, value in self.environment(command).items():
             walls += ["--setenv", name, value]
+        # pid 1 is a shell that waits for the command: the command's CPU time reaches bwrap's rusage, its
+        # end ends the namespace (and all it started), and it can still die of a signal (pid 1 cannot:
+        # abort() would spin). The shell reports a signal as 128 + n, as shells do (see `signal_of`).
+        walls += ["--", _SHELL, "-c", '"$@"; exit $?', "sh"]
         if self.uid is not None and not builds:
-            walls += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
             setpriv = shutil.which("setpriv", path=_SYSTEM_PATH) or "setpriv"
-            walls += [setpriv, f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups"]
-        return [*walls, "--", *command.argv]
+            walls += [setpriv, f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--"]
+        return [*walls, *command.argv]
 
     def environment(self, command: Command) -> dict[str, str]:
         """The allow-list: locale, toolchain variables, PATH, a scratch HOME and /tmp; then the command's own."""

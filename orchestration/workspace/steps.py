@@ -17,7 +17,7 @@ from ..task import Limits
 from ..toolchains.base import ToolchainUnavailable
 from ..toolchains.cache import run_trusted
 from .errors import WorkspaceError
-from .jail import Jail
+from .jail import Jail, signal_of
 from .languages import Command
 
 # Compilers and build tools write files far larger than a test's output limit (test binaries, rlibs)...
@@ -43,7 +43,7 @@ async def run_confined(box: Sandbox, jail: Jail | None, command: Command, limits
         environment, argv = {**os.environ, **command.env, "TMPDIR": str(box.run_dir)}, list(command.argv)
     else:
         environment, argv = {}, jail.argv(command)  # bwrap gets none of our variables, and passes on few
-    return await box.run(
+    run = await box.run(
         argv,
         confined,
         memory_rlimit=DATA_SEGMENT,
@@ -53,6 +53,8 @@ async def run_confined(box: Sandbox, jail: Jail | None, command: Command, limits
         as_caller=True,  # bwrap needs root to build the walls; setpriv then drops to the box's uid
         count_processes=jail is not None and jail.uid is not None,
     )
+    killed_by = signal_of(run.exit_code) if jail is not None else None
+    return replace(run, exit_code=None, signal=killed_by) if killed_by else run
 
 
 async def run_fetch(command: Command) -> None:
