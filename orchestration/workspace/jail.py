@@ -8,7 +8,7 @@ Each confined command runs as `bwrap <walls> [setpriv <throwaway uid>] argv`, an
   and Python's prefixes.
   Writable: the candidate's scratch dir (its HOME), a private /tmp, and the build outputs or its own
   copies of them, as the `Jail` class says, so nothing a candidate's code writes reaches the next one;
-- its own PID namespace with the command as pid 1: when it ends the kernel kills whatever it started,
+- its own PID namespace whose pid 1 waits for the command: when it ends the kernel kills whatever it started,
   double-forked daemons included, and its rusage still counts the CPU time of what it waited for;
 - no network, no IPC with the host, a new session (no keystrokes pushed into a terminal);
 - an empty environment plus an allow-list: PATH, locale, the toolchains' variables, a scratch HOME. No key;
