@@ -283,8 +283,8 @@ def _toolchain_homes() -> dict[str, str]:
 def _maven_repository() -> Path | None:
     """The local repository Maven uses: `-Dmaven.repo.local` in MAVEN_OPTS (a CI's or a user's choice), else
     the one under the real home."""
-    named = re.search(r"-Dmaven\.repo\.local=(\S+)", os.environ.get("MAVEN_OPTS", ""))
-    repository = Path(named.group(1)) if named else Path.home() / ".m2" / "repository"
+    named = re.findall(r"-Dmaven\.repo\.local=(\S+)", os.environ.get("MAVEN_OPTS", ""))
+    repository = Path(named[-1]) if named else Path.home() / ".m2" / "repository"  # the JVM takes the last
     return repository if repository.is_dir() else None
 
 
