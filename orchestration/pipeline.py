@@ -37,6 +37,31 @@ class ProgressEvent:
     status: str  # "started", an Outcome value, or a model error kind
     detail: str = ""
 
+    def shown_detail(self, width: int = 100) -> str:
+        """The detail as a user sees it: redacted before it is cut to one line (a cut could leave part of a
+        secret that no longer matches); none when a step has only started."""
+        if not self.detail or self.status == "started":
+            return ""
+        lines = excerpt(self.detail).splitlines()
+        return lines[0][:width] if lines else ""
+
+    def summary(self) -> str:
+        """One line for a person, the same in every client: `generate (writer) started`,
+        `debug (fixer) test_failed: AssertionError ...`."""
+        model = f" ({self.model})" if self.model else ""
+        detail = self.shown_detail()
+        return f"{self.stage}{model} {self.status}" + (f": {detail}" if detail else "")
+
+    def fields(self) -> dict:
+        """The event as data, for clients that show it their own way."""
+        return {
+            "stage": self.stage,
+            "model": self.model,
+            "attempt": self.attempt,
+            "status": self.status,
+            "detail": self.shown_detail(),
+        }
+
 
 ProgressCallback = Callable[[ProgressEvent], None]
 

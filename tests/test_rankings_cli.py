@@ -23,7 +23,7 @@ model = "openai/o3-2025-04-16"
 
 
 def perforch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "perforch.orchestration.cli", "rankings", *args]
+    command = [sys.executable, "-m", "perforch.cli", "rankings", *args]
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert done.returncode == 0, done.stderr
     return done

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-SERVER = [sys.executable, "-m", "perforch.orchestration.cli", "serve"]
+SERVER = [sys.executable, "-m", "perforch.cli", "serve"]
 NO_ANSWER_YET = 60.0  # seconds before a missing answer fails the test rather than hanging it
 LAST_LINE = 2**31 - 1  # the largest line LSP allows (a uinteger)
 

@@ -134,7 +134,7 @@ def _perforch(args: list[str], cwd: Path, config_dir: Path) -> subprocess.Comple
         "OPENAI_API_KEY": UNUSED_KEY,
         "PERFORCH_CONFIG_DIR": str(config_dir),
     }
-    command = [sys.executable, "-m", "perforch.orchestration.cli", *args]
+    command = [sys.executable, "-m", "perforch.cli", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
