@@ -280,7 +280,7 @@ async def test_mode_none_is_the_users_explicit_choice(tmp_path: Path, monkeypatc
 # to it and to the build file, chmods and renames the build file, writes $HOME and /tmp outside its scratch
 # dir, reads the user's config dir, lists the key variables it sees and starts a detached daemon; then fails
 # with the report. Paths are relative to the tests' working dir, the shadow copy (C++: to `__FILE__`'s root,
-# as ctest runs in the build dir).
+# as ctest runs in the build dir). The report is split in the source, which the next model is sent too.
 HOSTILE_GO = r"""import (
     "encoding/json"
     "os"
@@ -375,8 +375,8 @@ HOSTILE_RUST = r"""pub fn count_vowels(text: &str) -> usize {
         .unwrap_or("?")
         .to_string();
     panic!(
-        "REPORT{{\"done\":{:?},\"keys\":{:?},\"spawned\":{},\"uid\":{},\"nproc\":\"{}\"}}END",
-        done, keys, spawned, uid, nproc
+        "{}{{\"done\":{:?},\"keys\":{:?},\"spawned\":{},\"uid\":{},\"nproc\":\"{}\"}}END",
+        "REPORT", done, keys, spawned, uid, nproc
     );
 }
 """
@@ -425,7 +425,7 @@ int count_vowels(const std::string& text) {
     bool spawned = std::system(("setsid sh -c '" + daemon + "' </dev/null >/dev/null 2>&1 &").c_str()) == 0;
     struct rlimit processes;
     getrlimit(RLIMIT_NPROC, &processes);
-    throw std::runtime_error("REPORT{\"done\":[" + done + "],\"keys\":[" + keys + "],\"spawned\":" +
+    throw std::runtime_error(std::string("REPORT") + "{\"done\":[" + done + "],\"keys\":[" + keys + "],\"spawned\":" +
         (spawned ? "true" : "false") + ",\"uid\":" + std::to_string(getuid()) + ",\"nproc\":\"" +
         std::to_string(processes.rlim_cur) + "\"}END");
     return text.size();
@@ -481,7 +481,7 @@ public static int countVowels(String text) {
         } catch (Exception e) {
             // reported as -1 and ?
         }
-        throw new RuntimeException("REPORT{\"done\":[" + String.join(",", done) + "],\"keys\":["
+        throw new RuntimeException("REPORT" + "{\"done\":[" + String.join(",", done) + "],\"keys\":["
             + String.join(",", keys) + "],\"spawned\":" + spawned + ",\"uid\":" + uid + ",\"nproc\":\"" + nproc
             + "\"}END");
     }
