@@ -19,6 +19,7 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -274,76 +275,293 @@ async def test_mode_none_is_the_users_explicit_choice(tmp_path: Path, monkeypatc
     assert not workspace.isolated and verdict.outcome is Outcome.TEST_FAILED
 
 
-# The same attacks from a compiled language: the Go test binary runs them.
-HOSTILE_GO = """import (
-\t"encoding/json"
-\t"os"
-\t"strings"
-\t"syscall"
+# The same attacks from the compiled languages, run by their test binaries (the JVM for Java). Each answer
+# reads a user test file (so the relative paths are known to reach the shadow copy), writes through the shadow
+# to it and to the build file, chmods and renames the build file, writes $HOME and /tmp outside its scratch
+# dir, reads the user's config dir, lists the key variables it sees and starts a detached daemon; then fails
+# with the report. Paths are relative to the tests' working dir, the shadow copy (C++: to `__FILE__`'s root,
+# as ctest runs in the build dir). The report is split in the source, which the next model is sent too.
+HOSTILE_GO = r"""import (
+    "encoding/json"
+    "os"
+    "os/exec"
+    "strconv"
+    "strings"
+    "syscall"
 )
 
 func CountVowels(text string) int {
-\tdone := []string{}
-\tattempt := func(name string, err error) {
-\t\tif err == nil {
-\t\t\tdone = append(done, name)
-\t\t}
-\t}
-\tif f, err := os.OpenFile("textstats_test.go", os.O_APPEND|os.O_WRONLY, 0); err == nil {
-\t\t_, err = f.WriteString("// owned\\n")
-\t\tattempt("append_test", err)
-\t}
-\tattempt("chmod", os.Chmod("go.mod", 0o777))
-\tattempt("rename", os.Rename("go.mod", "moved.mod"))
-\tattempt("write_home", os.WriteFile(%(home)s, []byte("escaped"), 0o644))
-\t_, err := os.ReadFile(%(config)s)
-\tattempt("read_config", err)
-\tkeys := []string{}
-\tfor _, pair := range os.Environ() {
-\t\tif strings.Contains(pair, "KEY") {
-\t\t\tkeys = append(keys, pair)
-\t\t}
-\t}
-\tvar processes syscall.Rlimit
-\tsyscall.Getrlimit(6, &processes) // RLIMIT_NPROC
-\treport, _ := json.Marshal(map[string]any{"done": done, "keys": keys, "nproc": processes.Cur, "uid": os.Getuid()})
-\tpanic("REPORT" + string(report) + "END")
+    done := []string{}
+    attempt := func(name string, err error) {
+        if err == nil {
+            done = append(done, name)
+        }
+    }
+    appendTo := func(path string) error {
+        f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+        if err != nil {
+            return err
+        }
+        defer f.Close()
+        _, err = f.WriteString("// owned\n")
+        return err
+    }
+    _, err := os.ReadFile(%(test)s)
+    attempt("read_test", err)
+    attempt("append_test", appendTo(%(test)s))
+    attempt("append_build", appendTo(%(build)s))
+    attempt("chmod", os.Chmod(%(build)s, 0o777))
+    attempt("rename", os.Rename(%(build)s, "moved"))
+    attempt("write_home", os.WriteFile(%(home)s, []byte("escaped"), 0o644))
+    attempt("write_tmp", os.WriteFile(%(tmp)s, []byte("escaped"), 0o644))
+    _, err = os.ReadFile(%(config)s)
+    attempt("read_config", err)
+    keys := []string{}
+    for _, pair := range os.Environ() {
+        if name := strings.SplitN(pair, "=", 2)[0]; strings.Contains(name, "KEY") {
+            keys = append(keys, name)
+        }
+    }
+    spawned := exec.Command("setsid", "sh", "-c", %(daemon)s).Start() == nil
+    var processes syscall.Rlimit
+    syscall.Getrlimit(6, &processes) // RLIMIT_NPROC
+    report, _ := json.Marshal(map[string]any{"done": done, "keys": keys, "spawned": spawned,
+        "nproc": strconv.FormatUint(processes.Cur, 10), "uid": os.Getuid()})
+    panic("REPORT" + string(report) + "END")
 }
 """
 
+HOSTILE_RUST = r"""pub fn count_vowels(text: &str) -> usize {
+    use std::fs;
+    use std::io::Write;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::process::{Command, Stdio};
+    let _ = text;
+    let mut done: Vec<String> = Vec::new();
+    let mut attempt = |name: &str, ok: bool| {
+        if ok {
+            done.push(name.to_string());
+        }
+    };
+    let append = |path: &str| {
+        let file = fs::OpenOptions::new().append(true).open(path);
+        file.and_then(|mut f| f.write_all(b"// owned\n")).is_ok()
+    };
+    attempt("read_test", fs::read_to_string(%(test)s).is_ok());
+    attempt("append_test", append(%(test)s));
+    attempt("append_build", append(%(build)s));
+    attempt("chmod", fs::set_permissions(%(build)s, fs::Permissions::from_mode(0o777)).is_ok());
+    attempt("rename", fs::rename(%(build)s, "moved").is_ok());
+    attempt("write_home", fs::write(%(home)s, "escaped").is_ok());
+    attempt("write_tmp", fs::write(%(tmp)s, "escaped").is_ok());
+    attempt("read_config", fs::read_to_string(%(config)s).is_ok());
+    let keys: Vec<String> = std::env::vars_os()
+        .map(|(name, _)| name.to_string_lossy().into_owned())
+        .filter(|name| name.contains("KEY"))
+        .collect();
+    let spawned = Command::new("setsid")
+        .args(["sh", "-c", %(daemon)s])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .is_ok();
+    let uid = fs::metadata("/proc/self").map(|m| m.uid() as i64).unwrap_or(-1);
+    let limits = fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let nproc = limits
+        .lines()
+        .find(|line| line.starts_with("Max processes"))
+        .and_then(|line| line.split_whitespace().nth(2))
+        .unwrap_or("?")
+        .to_string();
+    panic!(
+        "{}{{\"done\":{:?},\"keys\":{:?},\"spawned\":{},\"uid\":{},\"nproc\":\"{}\"}}END",
+        "REPORT", done, keys, spawned, uid, nproc
+    );
+}
+"""
 
-def test_a_hostile_go_candidate_is_confined_too(tmp_path: Path, scripted_server, monkeypatch) -> None:
+HOSTILE_CPP = r"""#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int count_vowels(const std::string& text) {
+    std::string file = __FILE__;
+    std::string root = file.substr(0, file.rfind("/src/")) + "/";
+    std::string done, keys;
+    auto attempt = [&](const char* name, bool ok) {
+        if (ok) done += std::string(done.empty() ? "" : ",") + "\"" + name + "\"";
+    };
+    auto append = [](const std::string& path) {
+        std::ofstream out(path, std::ios::app);
+        out << "// owned\n";
+        out.flush();
+        return out.is_open() && out.good();
+    };
+    auto write = [](const std::string& path) {
+        std::ofstream out(path);
+        out << "escaped";
+        out.flush();
+        return out.is_open() && out.good();
+    };
+    attempt("read_test", std::ifstream(root + %(test)s).good());
+    attempt("append_test", append(root + %(test)s));
+    attempt("append_build", append(root + %(build)s));
+    attempt("chmod", chmod((root + %(build)s).c_str(), 0777) == 0);
+    attempt("rename", std::rename((root + %(build)s).c_str(), (root + "moved").c_str()) == 0);
+    attempt("write_home", write(%(home)s));
+    attempt("write_tmp", write(%(tmp)s));
+    attempt("read_config", std::ifstream(%(config)s).good());
+    for (char** entry = environ; *entry; ++entry) {
+        std::string name = std::string(*entry).substr(0, std::string(*entry).find('='));
+        if (name.find("KEY") != std::string::npos) keys += std::string(keys.empty() ? "" : ",") + "\"" + name + "\"";
+    }
+    std::string daemon = %(daemon)s;
+    bool spawned = std::system(("setsid sh -c '" + daemon + "' </dev/null >/dev/null 2>&1 &").c_str()) == 0;
+    struct rlimit processes;
+    getrlimit(RLIMIT_NPROC, &processes);
+    throw std::runtime_error(std::string("REPORT") + "{\"done\":[" + done + "],\"keys\":[" + keys + "],\"spawned\":" +
+        (spawned ? "true" : "false") + ",\"uid\":" + std::to_string(getuid()) + ",\"nproc\":\"" +
+        std::to_string(processes.rlim_cur) + "\"}END");
+    return text.size();
+}
+"""
+
+HOSTILE_JAVA = r"""import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
+
+public static int countVowels(String text) {
+        List<String> done = new ArrayList<>();
+        BiConsumer<String, Callable<Object>> attempt = (name, action) -> {
+            try {
+                action.call();
+                done.add("\"" + name + "\"");
+            } catch (Exception e) {
+                // refused: not reported
+            }
+        };
+        StandardOpenOption append = StandardOpenOption.APPEND;
+        attempt.accept("read_test", () -> Files.readString(Path.of(%(test)s)));
+        attempt.accept("append_test", () -> Files.writeString(Path.of(%(test)s), "// owned\n", append));
+        attempt.accept("append_build", () -> Files.writeString(Path.of(%(build)s), "<!-- owned -->\n", append));
+        attempt.accept("chmod", () -> Files.setPosixFilePermissions(Path.of(%(build)s),
+            PosixFilePermissions.fromString("rwxrwxrwx")));
+        attempt.accept("rename", () -> Files.move(Path.of(%(build)s), Path.of("moved")));
+        attempt.accept("write_home", () -> Files.writeString(Path.of(%(home)s), "escaped"));
+        attempt.accept("write_tmp", () -> Files.writeString(Path.of(%(tmp)s), "escaped"));
+        attempt.accept("read_config", () -> Files.readString(Path.of(%(config)s)));
+        List<String> keys = new ArrayList<>();
+        for (String name : System.getenv().keySet()) {
+            if (name.contains("KEY")) keys.add("\"" + name + "\"");
+        }
+        boolean spawned;
+        try {
+            new ProcessBuilder("setsid", "sh", "-c", %(daemon)s).start();
+            spawned = true;
+        } catch (Exception e) {
+            spawned = false;
+        }
+        Object uid = -1;
+        String nproc = "?";
+        try {
+            uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max processes")) nproc = line.split("\\s+")[2];
+            }
+        } catch (Exception e) {
+            // reported as -1 and ?
+        }
+        throw new RuntimeException("REPORT" + "{\"done\":[" + String.join(",", done) + "],\"keys\":["
+            + String.join(",", keys) + "],\"spawned\":" + spawned + ",\"uid\":" + uid + ",\"nproc\":\"" + nproc
+            + "\"}END");
+    }
+"""
+
+
+@dataclass(frozen=True)
+class CompiledExample:
+    source: str  # the file with the stub, relative to the example
+    stub: str  # the stub's line starts with this
+    test_file: str  # a user test file, relative to the example
+    build_file: str
+    fence: str
+    code: str  # the hostile answer, a %-template
+
+
+COMPILED = {
+    "go": CompiledExample("textstats.go", "func CountVowels", "textstats_test.go", "go.mod", "go", HOSTILE_GO),
+    "rust": CompiledExample("src/lib.rs", "pub fn count_vowels", "src/lib.rs", "Cargo.toml", "rust", HOSTILE_RUST),
+    "cpp": CompiledExample(
+        "src/textstats.cpp", "int count_vowels", "tests/textstats_test.cpp", "CMakeLists.txt", "cpp", HOSTILE_CPP
+    ),
+    "java": CompiledExample(
+        "src/main/java/example/TextStats.java",
+        "    public static int countVowels",
+        "src/test/java/example/TextStatsTest.java",
+        "pom.xml",
+        "java",
+        HOSTILE_JAVA,
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(COMPILED))
+def test_a_hostile_compiled_candidate_is_confined_too(
+    language: str, tmp_path: Path, scripted_server, monkeypatch
+) -> None:
+    example = COMPILED[language]
     marker = unique_marker()
-    root = tmp_path / f"go-{marker}"
-    shutil.copytree(EXAMPLES / "go", root)
+    root = tmp_path / f"{language}-{marker}"
+    shutil.copytree(EXAMPLES / language, root)
     config_dir = tmp_path / "user-config"
     config_dir.mkdir()
     (config_dir / "perforch.toml").write_text(f"# {CONFIG_TOKEN}\n")
     monkeypatch.setenv("PERFORCH_CACHE_DIR", str(tmp_path / "cache"))
     table = f'[models.hostile]\nmodel = "openai/hostile"\napi_base = "{scripted_server.base_url}"\n'
     table += 'api_key_env = "PERFORCH_TEST_KEY"\n'
-    table += '[pipeline]\nmodels = ["hostile"]\ndebug_rounds = 1\ntest_timeout = 60.0\n'
+    table += '[pipeline]\nmodels = ["hostile"]\ndebug_rounds = 1\ntest_timeout = 120.0\n'
     (root / "perforch.toml").write_text(table)
-    home_target = Path.home() / f"perforch-escape-{marker}"
-    code = HOSTILE_GO % {"home": json.dumps(str(home_target)), "config": json.dumps(str(config_dir / "perforch.toml"))}
+    escapes = {"home": Path.home() / f"perforch-escape-{marker}", "tmp": Path("/tmp") / f"perforch-escape-{marker}"}
+    daemon_file = tmp_path / f"daemon-{marker}"
+    places = {name: str(path) for name, path in escapes.items()}
+    places |= {"test": example.test_file, "build": example.build_file, "config": str(config_dir / "perforch.toml")}
+    places["daemon"] = f"sleep {DAEMON_SECONDS}; touch {daemon_file}"  # the marker in its command line
+    code = example.code % {name: json.dumps(value) for name, value in places.items()}
     scripted_server.set_policy(
-        lambda model, messages: "string" if "classify" in messages[0]["content"] else f"```go\n{code}```\n"
+        lambda model, messages: "string" if "classify" in messages[0]["content"] else f"```{example.fence}\n{code}```\n"
     )
     before = _snapshot(root)
-    file = root / "textstats.go"
-    line = next(i for i, text in enumerate(file.read_text().splitlines(), 1) if "func CountVowels" in text)
+    file = root / example.source
+    line = next(i for i, text in enumerate(file.read_text().splitlines(), 1) if text.startswith(example.stub))
 
     run = _perforch(["generate", str(file), "--line", str(line), "--json"], root, config_dir)
 
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    finished = time.monotonic()
     reports = _reports(scripted_server)
     assert reports, [json.dumps(r.messages)[-1500:] for r in scripted_server.requests]
     report = reports[0]
-    assert report["done"] == [] and report["keys"] == [], report
+    # It read the user's test file through the shadow (so its paths were right), wrote nothing but its /tmp.
+    assert "read_test" in report["done"] and set(report["done"]) <= {"read_test", "write_tmp"}, report
+    assert report["keys"] == [] and report["spawned"] is True, report
     if uid_isolation():
-        assert report["uid"] >= 61000 and report["nproc"] == Limits().processes + TOOLCHAIN_PROCESSES
-    assert _snapshot(root) == before and not home_target.exists()
+        assert report["uid"] >= 61000 and report["nproc"] == str(Limits().processes + TOOLCHAIN_PROCESSES), report
+    assert _snapshot(root) == before
+    assert not any(path.exists() for path in escapes.values())
     for request in scripted_server.requests:
         sent = json.dumps(request.messages)
         assert SECRET_KEY not in sent and UNUSED_KEY not in sent and CONFIG_TOKEN not in sent
+    assert SECRET_KEY not in run.stdout + run.stderr and UNUSED_KEY not in run.stdout + run.stderr
     assert wait_until_gone(marker, seconds=3) == []
+    time.sleep(max(0.0, finished + DAEMON_SECONDS + 2 - time.monotonic()))
+    assert not daemon_file.exists() and not any(path.exists() for path in escapes.values())
