@@ -20,6 +20,7 @@ Each confined command runs as `bwrap <walls> [setpriv <throwaway uid>] argv`, an
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -284,7 +285,14 @@ def _maven_repository() -> Path | None:
     """The local repository Maven uses: `-Dmaven.repo.local` in MAVEN_OPTS (a CI's or a user's choice), else
     the one under the real home."""
     named = re.findall(r"-Dmaven\.repo\.local=(\S+)", os.environ.get("MAVEN_OPTS", ""))
-    repository = Path(named[-1]) if named else Path.home() / ".m2" / "repository"  # the JVM takes the last
+    if not named:
+        default = Path.home() / ".m2" / "repository"
+        return default if default.is_dir() else None
+    # Made here if missing, as Maven would make it: inside, the jail's read-only world would make Maven fail
+    # with "Could not create local repository" instead of naming the artifact an offline run lacks.
+    repository = Path(named[-1])  # the JVM takes the last
+    with contextlib.suppress(OSError):
+        repository.mkdir(mode=0o755, parents=True, exist_ok=True)
     return repository if repository.is_dir() else None
 
 
