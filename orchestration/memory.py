@@ -21,6 +21,7 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
+from .errors import PerfOrchError
 from .task import LANGUAGES, STAGES
 
 if sys.version_info >= (3, 11):
@@ -36,7 +37,7 @@ ANY_CATEGORY = "*"  # the language's overall row
 STAGE_FALLBACK: dict[str, str] = {"refine": "generate", "debug": "generate"}
 
 
-class ProfileError(ValueError):
+class ProfileError(PerfOrchError):
     """A profile that cannot be found or read; the message names the file and the problem."""
 
 

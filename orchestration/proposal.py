@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import local_server
 from .config import Config, PipelineSettings
+from .errors import FailedError, PerfOrchError
 from .learning import Learner
 from .memory import RankingMatrix, load_profile
 from .models import UsageLedger, with_keys_in_environment
@@ -24,11 +25,11 @@ from .task import Limits, Task, language_of_path
 from .workspace import Workspace
 
 
-class ProposalError(ValueError):
+class ProposalError(PerfOrchError):
     """The request cannot be carried out as asked (wrong line, stub vs finished function, ...)."""
 
 
-class FileChanged(RuntimeError):
+class FileChanged(FailedError):
     """The file was edited after the run started; applying would overwrite that edit."""
 
 

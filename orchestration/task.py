@@ -6,11 +6,13 @@ import statistics
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .errors import PerfOrchError
+
 LANGUAGES: tuple[str, ...] = ("python", "java", "cpp", "go", "rust")
 STAGES: tuple[str, ...] = ("categorize", "generate", "debug", "refine")
 
 
-class UnsupportedLanguage(ValueError):
+class UnsupportedLanguage(PerfOrchError):
     def __init__(self, language: str) -> None:
         super().__init__(f"unsupported language {language!r}: PerfOrch supports {', '.join(LANGUAGES)}")
         self.language = language

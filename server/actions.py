@@ -23,7 +23,7 @@ from typing import Any
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 from perforch.orchestration.cli import job_report
-from perforch.orchestration.config import ConfigError
+from perforch.orchestration.errors import PerfOrchError
 from perforch.orchestration.models import UsageLedger, UsageTotals
 from perforch.orchestration.stubs import FunctionIndex, FunctionNotFound, FunctionSpan, is_stub
 from perforch.orchestration.task import UnsupportedLanguage, check_language, language_of_path
@@ -44,8 +44,8 @@ _ANNOTATION = "perforch"
 MAX_PROPOSALS = 32
 
 
-class Refused(Exception):
-    """A request PerfOrch will not carry out as asked; the message tells the user why."""
+class Refused(PerfOrchError):
+    """A request the server will not carry out as asked; the message tells the user why."""
 
 
 # -- code actions ----------------------------------------------------------------------------------------
@@ -230,18 +230,14 @@ async def run_job(
 ) -> dict:
     """Run generate or optimize on the function at `position`, with progress (on the client's token, if it
     sent one), until done or cancelled."""
-    from perforch.orchestration.proposal import ProposalError, propose  # the pipeline: not needed to start
-    from perforch.orchestration.workspace import WorkspaceError
+    from perforch.orchestration.proposal import propose  # the pipeline: not needed to start
 
     document = ls.workspace.get_text_document(uri)
     if version is not None and document.version is not None and document.version != version:
         raise Refused("the document changed since the action was offered; ask for the action again")
     span = _function_for(session, document, position.line, kind)
     file = Path(document.path)
-    try:
-        config = engine_config(session.settings, file, session.root)
-    except ConfigError as exc:
-        raise Refused(str(exc)) from None
+    config = engine_config(session.settings, file, session.root)
     job = Job(session.next_id("job"), kind, uri, span.name, document.version, ls.protocol.msg_id)
     from_client = work_done_token is not None
     progress = JobProgress(ls, work_done_token if from_client else f"perforch-{job.id}", from_client)
@@ -267,11 +263,7 @@ async def run_job(
         progress.end(_ending(job.task))
     if job.task.cancelled():
         return {"status": "cancelled", "job": job.id}
-    try:
-        proposal = job.task.result()
-    except (ProposalError, WorkspaceError) as exc:
-        raise Refused(str(exc)) from None
-    return _store(ls, session, job, proposal)
+    return _store(ls, session, job, job.task.result())
 
 
 def _function_for(session: Session, document: TextDocument, line: int, kind: str) -> FunctionSpan:
@@ -489,7 +481,7 @@ async def reported(ls: LanguageServer, what: str, work: Awaitable[dict]) -> dict
     traceback; either way the client gets an answer and the server keeps serving."""
     try:
         return await work
-    except Refused as exc:
+    except PerfOrchError as exc:  # the one place the server turns a user-facing error into a message
         show(ls, types.MessageType.Warning, f"PerfOrch {what}: {exc}")
         return {"status": "refused", "message": redact(str(exc))}
     except Exception as exc:

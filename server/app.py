@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from perforch.orchestration.memory import ProfileError
-from perforch.orchestration.task import UnsupportedLanguage
+from perforch.orchestration.errors import PerfOrchError
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -226,7 +225,7 @@ async def _discard(ls: LanguageServer, proposal_id: str | None) -> dict:
 def rankings(ls: LanguageServer, params: Any) -> dict:
     try:
         return actions.rankings(session, params)
-    except (UnsupportedLanguage, ProfileError) as exc:
+    except PerfOrchError as exc:
         raise JsonRpcInvalidParams(str(exc)) from None
 
 
