@@ -12,13 +12,8 @@ from pathlib import Path
 from .benchmark import load_benchmark
 from .config import Config, ConfigError, load_config
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
-from .memory import (
-    Provenance,
-    RankingMatrix,
-    load_profile,
-    save_user_profile,
-    user_profiles_dir,
-)
+from .rankings.matrix import Provenance, RankingMatrix
+from .rankings.profiles import load_profile, save_user_profile, user_profiles_dir
 from .task import LANGUAGES, Limits, check_language
 
 
@@ -268,12 +263,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rankings(args: argparse.Namespace) -> int:
-    from .rankings_view import RankingsView
+    from .rankings.view import RankingsView
 
     view = RankingsView.configured(load_config(Path.cwd(), args.config), args.profile)
     languages = view.languages(check_language(args.language) if args.language else None)
     if args.html:
-        from .rankings_html import render
+        from .rankings.html import render
 
         args.html.write_text(render(view), encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
@@ -312,7 +307,7 @@ def _profile(args: argparse.Namespace) -> int:
         target = args.out
     else:
         target = save_user_profile("default", matrix)
-    from .rankings_view import RankingsView
+    from .rankings.view import RankingsView
 
     print(RankingsView(str(target), matrix).text(matrix.languages()))
     print(f"\nwrote {target}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FailedError
-from .memory import user_data_dir
+from .user_data import user_data_dir
 
 LOCAL_PREFIX = "local/"
 DEFAULT_LOCAL_MODEL = "local/smollm2"

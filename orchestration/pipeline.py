@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .agents import categorize, debug, generate, refine
 from .config import PipelineSettings
-from .learning import Learner
-from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
+from .rankings.learning import Learner
+from .rankings.matrix import RankingMatrix
+from .run import Attempt, ProgressCallback, ProgressEvent, Result
 from .stubs import AnswerError, SpliceError, find_function, splice
-from .task import Outcome, Task, Verdict
+from .task import ANY_CATEGORY, Outcome, Task, Verdict
 from .validation import Validator, is_faster, same_code, speedup
 
 log = logging.getLogger(__name__)
@@ -28,60 +28,11 @@ _DRAFT_PREFERENCE = [Outcome.TEST_FAILED, Outcome.TIMEOUT, Outcome.RESOURCE_LIMI
 
 
 @dataclass(frozen=True)
-class ProgressEvent:
-    stage: str
-    model: str
-    attempt: int
-    status: str  # "started", an Outcome value, or a model error kind
-    detail: str = ""
-
-
-ProgressCallback = Callable[[ProgressEvent], None]
-
-
-@dataclass(frozen=True)
-class Attempt:
-    stage: str
-    model: str
-    attempt: int
-    status: str
-    detail: str
-    seconds: float
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    speedup: float | None = None  # refine: the measured gain over the version it started from
-
-
-@dataclass(frozen=True)
 class Candidate:
     code: str  # the function as the model wrote it
     source: str | None  # the whole file with it spliced in; None when it could not be spliced
     verdict: Verdict
     model: str
-
-
-@dataclass
-class Result:
-    task_id: str
-    language: str
-    category: str = ANY_CATEGORY
-    category_from_model: bool = False
-    passed: bool = False  # on the visible tests
-    source: str | None = None  # the best file: passing if any passed
-    code: str | None = None
-    verdict: Verdict | None = None  # of `source`
-    speedup: float | None = None  # first passing version's CPU time / kept version's
-    models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
-    trace: list[Attempt] = field(default_factory=list)
-
-    @property
-    def tokens(self) -> int:
-        return sum(a.prompt_tokens + a.completion_tokens for a in self.trace)
-
-    @property
-    def cost_usd(self) -> float:
-        return sum(a.cost_usd for a in self.trace)
 
 
 class _OutOfBudget(Exception):

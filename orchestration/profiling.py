@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 from .agents import categorize, debug, generate, refine
 from .benchmark import KNOWN_FLAKY, Problem
-from .memory import ANY_CATEGORY, Provenance, RankedModel, RankingMatrix
 from .models import ModelError, ModelGateway
-from .pipeline import Pipeline, Result
+from .pipeline import Pipeline
+from .rankings.matrix import Provenance, RankedModel, RankingMatrix
+from .run import Result
 from .stubs import AnswerError, SpliceError, find_function, splice
-from .task import Limits, Verdict
+from .task import ANY_CATEGORY, Limits, Verdict
 from .validation import ProgramValidator, is_faster, same_code, speedup
 
 HONESTY_NOTE = (

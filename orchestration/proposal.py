@@ -16,10 +16,12 @@ from pathlib import Path
 from . import local_server
 from .config import Config, PipelineSettings
 from .errors import FailedError, PerfOrchError
-from .learning import Learner
-from .memory import RankingMatrix, load_profile
 from .models import UsageLedger, with_keys_in_environment
-from .pipeline import Pipeline, ProgressEvent, Result
+from .pipeline import Pipeline
+from .rankings.learning import Learner
+from .rankings.matrix import RankingMatrix
+from .rankings.profiles import load_profile
+from .run import ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
 from .task import Limits, Task, language_of_path
 from .workspace import Workspace

@@ -10,6 +10,7 @@ from .errors import PerfOrchError
 
 LANGUAGES: tuple[str, ...] = ("python", "java", "cpp", "go", "rust")
 STAGES: tuple[str, ...] = ("categorize", "generate", "debug", "refine")
+ANY_CATEGORY = "*"  # a language's overall row, over every category of problem
 
 
 class UnsupportedLanguage(PerfOrchError):

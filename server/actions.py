@@ -425,7 +425,7 @@ def _units(text: str, encoding: str) -> int:
 
 def rankings(session: Session, params: Any) -> dict:
     """The ranking in force (for one language, if asked), as `perforch rankings --json` shows it."""
-    from perforch.orchestration.rankings_view import RankingsView
+    from perforch.orchestration.rankings.view import RankingsView
 
     params = _fields(params)
     config, _ = checked_engine_config(session.settings, None, session.root)

@@ -13,12 +13,14 @@ import time
 
 import pytest
 from perforch.orchestration.config import PipelineSettings
-from perforch.orchestration.learning import Learner
-from perforch.orchestration.memory import ANY_CATEGORY, RankedModel, RankingMatrix, load_profile
 from perforch.orchestration.models import ModelGateway, ModelSpec
-from perforch.orchestration.outcomes import Outcome, OutcomeStore, outcomes_of
-from perforch.orchestration.pipeline import Attempt, Pipeline, Result
-from perforch.orchestration.task import Limits, Task
+from perforch.orchestration.pipeline import Pipeline
+from perforch.orchestration.rankings.learning import Learner
+from perforch.orchestration.rankings.matrix import RankedModel, RankingMatrix
+from perforch.orchestration.rankings.outcomes import ModelOutcome, OutcomeStore, outcomes_of
+from perforch.orchestration.rankings.profiles import load_profile
+from perforch.orchestration.run import Attempt, Result
+from perforch.orchestration.task import ANY_CATEGORY, Limits, Task
 from perforch.orchestration.validation import ProgramValidator
 
 ROW = ("generate", "rust", ANY_CATEGORY)
@@ -30,12 +32,12 @@ def _prior() -> RankingMatrix:
     return prior
 
 
-def _outcomes(model: str, passed: int, failed: int, category: str = "math") -> list[Outcome]:
+def _outcomes(model: str, passed: int, failed: int, category: str = "math") -> list[ModelOutcome]:
     results = [True] * passed + [False] * failed
-    return [Outcome("generate", "rust", category, model, model, ok, 1, None, 10) for ok in results]
+    return [ModelOutcome("generate", "rust", category, model, model, ok, 1, None, 10) for ok in results]
 
 
-def _learner(tmp_path, *batches: list[Outcome], **settings) -> Learner:
+def _learner(tmp_path, *batches: list[ModelOutcome], **settings) -> Learner:
     store = OutcomeStore(tmp_path / "outcomes.sqlite3")
     for batch in batches:
         store.add(batch)

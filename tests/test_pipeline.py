@@ -10,9 +10,9 @@ import socket
 
 import pytest
 from perforch.orchestration.config import PipelineSettings
-from perforch.orchestration.memory import RankedModel, RankingMatrix
 from perforch.orchestration.models import ModelGateway, ModelSpec
 from perforch.orchestration.pipeline import Pipeline
+from perforch.orchestration.rankings.matrix import RankedModel, RankingMatrix
 from perforch.orchestration.task import Limits, Task
 from perforch.orchestration.validation import ProgramValidator
 from scripted_server import Reply

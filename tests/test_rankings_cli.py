@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from perforch.orchestration.outcomes import Outcome, OutcomeStore
+from perforch.orchestration.rankings.outcomes import ModelOutcome, OutcomeStore
 
 # Two published models whose order differs between the languages: DeepSeek leads Java, o3 leads Rust.
 TWO_MODELS = """
@@ -70,7 +70,7 @@ def _learned(data_dir: Path) -> None:
     runs = [("rust", "*", "gpt-5-2025-08-07", 9, 1), ("rust", "*", "o3-2025-04-16", 3, 7)]
     runs += [("python", "string", "o4-mini-2025-04-16", 8, 0)]
     outcomes = [
-        Outcome("generate", lang, cat, model, model, ok, 1, None, 100)
+        ModelOutcome("generate", lang, cat, model, model, ok, 1, None, 100)
         for lang, cat, model, passed, failed in runs
         for ok in [True] * passed + [False] * failed
     ]

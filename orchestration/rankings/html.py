@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from html import escape
 
+from ..task import ANY_CATEGORY, LANGUAGES, STAGES
 from .learning import Explained
-from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, RankedModel, RankingMatrix, canonical_model
-from .rankings_view import RankingsView
-from .task import LANGUAGES, STAGES
+from .matrix import STAGE_FALLBACK, Cell, RankedModel, RankingMatrix, canonical_model
+from .view import RankingsView
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2330; margin: 24px auto;

@@ -1,6 +1,6 @@
 """What `perforch rankings` shows: the ranking in force (the prior, blended with the user's outcomes when
 learning is on), where each cell comes from, and the order the user's own models get. Text and JSON here;
-the HTML page is rankings_html.py. The language server's rankings request can serve `as_json` as it is."""
+the HTML page is html.py. The language server's rankings request can serve `as_json` as it is."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config
+from ..config import Config
+from ..task import ANY_CATEGORY, LANGUAGES, STAGES
 from .learning import Explained, Learner
-from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix, load_profile
+from .matrix import STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
 from .outcomes import OutcomeStore
-from .task import LANGUAGES, STAGES
+from .profiles import load_profile
 
 
 @dataclass

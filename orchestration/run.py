@@ -1,0 +1,59 @@
+"""A run's own types: what it reports while it runs (ProgressEvent), each step it took (Attempt), and what it
+ends with (Result). A leaf: everything that reads a run (the learner, the outcome store, reports, clients)
+imports these without importing the pipeline that makes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .task import ANY_CATEGORY, Verdict
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: str
+    model: str
+    attempt: int
+    status: str  # "started", an Outcome value, or a model error kind
+    detail: str = ""
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    stage: str
+    model: str
+    attempt: int
+    status: str
+    detail: str
+    seconds: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    speedup: float | None = None  # refine: the measured gain over the version it started from
+
+
+@dataclass
+class Result:
+    task_id: str
+    language: str
+    category: str = ANY_CATEGORY
+    category_from_model: bool = False
+    passed: bool = False  # on the visible tests
+    source: str | None = None  # the best file: passing if any passed
+    code: str | None = None
+    verdict: Verdict | None = None  # of `source`
+    speedup: float | None = None  # first passing version's CPU time / kept version's
+    models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
+    trace: list[Attempt] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return sum(a.prompt_tokens + a.completion_tokens for a in self.trace)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(a.cost_usd for a in self.trace)
