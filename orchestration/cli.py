@@ -13,7 +13,7 @@ from .benchmark import load_benchmark
 from .config import Config, ConfigError, load_config
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
 from .rankings.matrix import Provenance, RankingMatrix
-from .rankings.profiles import load_profile, save_user_profile, user_profiles_dir
+from .rankings.profiles import save_user_profile, user_profiles_dir
 from .task import LANGUAGES, Limits, check_language
 
 
@@ -121,14 +121,13 @@ def _progress(label: str):
 
 def _job(args: argparse.Namespace) -> int:
     from .proposal import FileChanged, apply, propose
+    from .rankings.router import Router
     from .workspace import config_root
 
     config = load_config(config_root(args.file), args.config)
-    proposal = asyncio.run(
-        _with_toolchains_closed(
-            propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
-        )
-    )
+    router = Router.configured(config, args.profile)
+    work = propose(args.kind, args.file, args.line, config, router, on_progress=_stage_progress)
+    proposal = asyncio.run(_with_toolchains_closed(work))
     applied, refusal = False, ""
     if args.apply and proposal.proposed is not None:
         try:
@@ -263,9 +262,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rankings(args: argparse.Namespace) -> int:
+    from .rankings.router import Router
     from .rankings.view import RankingsView
 
-    view = RankingsView.configured(load_config(Path.cwd(), args.config), args.profile)
+    view = RankingsView(Router.configured(load_config(Path.cwd(), args.config), args.profile))
     languages = view.languages(check_language(args.language) if args.language else None)
     if args.html:
         from .rankings.html import render
@@ -307,9 +307,10 @@ def _profile(args: argparse.Namespace) -> int:
         target = args.out
     else:
         target = save_user_profile("default", matrix)
+    from .rankings.router import Router
     from .rankings.view import RankingsView
 
-    print(RankingsView(str(target), matrix).text(matrix.languages()))
+    print(RankingsView(Router(matrix, str(target))).text(matrix.languages()))
     print(f"\nwrote {target}")
     return EXIT_OK
 
@@ -321,21 +322,18 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 def _eval(args: argparse.Namespace) -> int:
     from .pipeline import Pipeline
     from .profiling import evaluate
+    from .rankings.router import Router
     from .toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
-    rankings = load_profile(args.profile) if args.profile else RankingMatrix()
     mode = f"profile {args.profile}" if args.profile else f"single model {args.single_model}"
+    # A benchmark neither learns from nor routes by the user's own outcomes.
+    router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
+    router.check()
 
     async def run():
-        pipeline = Pipeline(
-            config.gateway(),
-            rankings,
-            config.pipeline,
-            single_model=args.single_model,
-            available=config.available_models() or None,
-        )
+        pipeline = Pipeline(config.gateway(), router, config.pipeline)
         try:
             return await evaluate(problems, pipeline, _limits(config), mode, _progress("eval"))
         finally:

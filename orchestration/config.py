@@ -47,7 +47,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +112,6 @@ class Config:
             timeout=self.pipeline.model_timeout,
             local=self.local,
         )
-
-    def with_models(self, models: list[str]) -> Config:
-        """This config with [pipeline] models set: the fallback when the user configured none."""
-        return replace(self, pipeline=replace(self.pipeline, models=tuple(models)))
 
     def available_models(self) -> list[str]:
         """The models the user has: [pipeline] models (aliases or litellm ids) first, in their order,

@@ -1,8 +1,9 @@
 """categorize -> generate -> debug -> refine, with validation after every step and no passing version lost.
 
-The pipeline knows models only through the gateway and programs only through a Validator, so the same code
-serves benchmarks and workspaces. Progress goes to a callback; cancelling the awaiting task cancels the
-model request or the sandboxed run in flight.
+The pipeline knows models only through the gateway, which models to ask only through a Router, and programs only
+through a Validator, so the same code serves benchmarks and workspaces. Progress goes to a callback, and a
+finished run to a hook (the learner subscribes); cancelling the awaiting task cancels the model request or the
+sandboxed run in flight.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from .agents import categorize, debug, generate, refine
 from .config import PipelineSettings
 from .models import ModelError, ModelGateway
-from .rankings.learning import Learner
-from .rankings.matrix import RankingMatrix
-from .run import Attempt, ProgressCallback, ProgressEvent, Result
+from .rankings.router import Router
+from .run import Attempt, FinishedCallback, ProgressCallback, ProgressEvent, Result
 from .stubs import AnswerError, SpliceError, find_function, splice
 from .task import ANY_CATEGORY, Outcome, Task, Verdict
 from .validation import Validator, is_faster, same_code, speedup
@@ -43,25 +43,19 @@ class Pipeline:
     def __init__(
         self,
         gateway: ModelGateway,
-        rankings: RankingMatrix,
+        router: Router,
         settings: PipelineSettings,
         *,
-        single_model: str | None = None,
-        available: set[str] | None = None,
         on_progress: ProgressCallback | None = None,
-        learner: Learner | None = None,
+        on_finished: FinishedCallback | None = None,
     ) -> None:
-        """`rankings` is the prior; with a `learner`, routing uses the prior blended with the user's
-        outcomes, and every finished run adds its own. `available` names the models the user has, as
-        aliases or litellm ids; the gateway's aliases say which litellm id each alias stands for."""
+        """`router` says which models each stage asks; `on_finished` gets every finished run's result
+        (a learner records its outcomes there)."""
         self.gateway = gateway
-        self.rankings = rankings
+        self.router = router
         self.settings = settings
-        self.single_model = single_model
-        self.available = available
         self.on_progress = on_progress
-        self.learner = learner
-        self.ids = {alias: spec.model for alias, spec in gateway.specs.items()}
+        self.on_finished = on_finished
 
     async def run(self, task: Task, validator: Validator) -> Result:
         """Write the function from its stub, debug it until the visible tests pass, then refine it."""
@@ -73,7 +67,7 @@ class Pipeline:
                 await self._refine(task, validator, result, passing)
         except _OutOfBudget:
             log.info("token budget exhausted for %s; keeping the best version so far", task.task_id or task.entry_point)
-        await self._learn(result)
+        await self._finished(result)
         return result
 
     async def optimize(self, task: Task, validator: Validator) -> Result:
@@ -90,7 +84,7 @@ class Pipeline:
             await self._refine(task, validator, result, Candidate(code, task.source, verdict, ""))
         except _OutOfBudget:
             log.info("token budget exhausted while optimizing %s", task.entry_point)
-        await self._learn(result)
+        await self._finished(result)
         return result
 
     # -- stages -------------------------------------------------------------------------------------
@@ -217,26 +211,15 @@ class Pipeline:
     # -- bookkeeping --------------------------------------------------------------------------------
 
     def _models(self, stage: str, language: str, category: str, count: int) -> list[str]:
-        if self.single_model:
-            return [self.single_model]
-        rankings = self.learner.blended(self.rankings, self.ids) if self.learner else self.rankings
-        ranked = rankings.ranked(
-            stage,
-            language,
-            category,
-            default_order=list(self.settings.models),
-            available=self.available,
-            ids=self.ids,
-        )
-        return ranked[:count]
+        return self.router.order(stage, language, category)[:count]
 
-    async def _learn(self, result: Result) -> None:
-        if self.learner is None:
+    async def _finished(self, result: Result) -> None:
+        if self.on_finished is None:
             return
         try:
-            await self.learner.record(result, self.ids)
-        except Exception:  # learning is a side effect: it must never cost the user the result
-            log.exception("recording the run's outcomes failed")
+            await self.on_finished(result)
+        except Exception:  # a side effect (learning): it must never cost the user the result
+            log.exception("the finished-run hook failed")
 
     def _keep(self, result: Result, stage: str, candidate: Candidate) -> Candidate:
         result.passed, result.verdict = True, candidate.verdict

@@ -13,14 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import local_server
-from .config import Config, PipelineSettings
+from .config import Config
 from .errors import FailedError, PerfOrchError
-from .models import UsageLedger, with_keys_in_environment
+from .models import UsageLedger
 from .pipeline import Pipeline
-from .rankings.learning import Learner
-from .rankings.matrix import RankingMatrix
-from .rankings.profiles import load_profile
+from .rankings.router import Router
 from .run import ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
 from .task import Limits, Task, language_of_path
@@ -84,17 +81,19 @@ async def propose(
     file: Path,
     line: int,
     config: Config,
+    router: Router,
     *,
-    profile: str | None = None,
     text: str | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     ledger: UsageLedger | None = None,
 ) -> Proposal:
-    """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`.
+    """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`,
+    asking the models `router` names (NoModelError, saying why, when it names none).
 
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
     remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
     every model call, also when the run is cancelled (a language server's session totals)."""
+    router.check()
     file = file.resolve()
     language, text, span = read_function(file, line, text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -109,41 +108,14 @@ async def propose(
         limits = Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
         validator = workspace.validator(span.name, limits)
         task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
-        config, rankings, available = routing(config, profile)
         pipeline = Pipeline(
-            config.gateway(ledger),
-            rankings,
-            config.pipeline,
-            available=set(available),
-            on_progress=on_progress,
-            learner=Learner.open() if config.pipeline.learn else None,
+            config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
         )
         run = pipeline.run if kind == "generate" else pipeline.optimize
         result = await run(task, validator)
     finally:
         await workspace.close()
     return Proposal(kind, file, span.name, text, result, digest)
-
-
-def routing(config: Config, profile: str | None = None) -> tuple[Config, RankingMatrix, list[str]]:
-    """The config, ranking and models a run routes by. With no model configured and no provider key set, the
-    bundled local model, ranked by the profile measured on it unless the user chose a profile."""
-    name = profile or config.pipeline.profile
-    rankings = load_profile(name)
-    available = config.available_models() or with_keys_in_environment(rankings.models())
-    if available:
-        return config, rankings, available
-    config = config.with_models([_fallback_model()])
-    if profile is None and name == PipelineSettings().profile:
-        rankings = load_profile(local_server.FALLBACK_PROFILE)
-    return config, rankings, config.available_models()
-
-
-def _fallback_model() -> str:
-    try:
-        return local_server.fallback_model()
-    except local_server.NoModelError as exc:
-        raise ProposalError(str(exc)) from None
 
 
 def apply(proposal: Proposal) -> None:

@@ -4,7 +4,7 @@ imports these without importing the pipeline that makes them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from .task import ANY_CATEGORY, Verdict
@@ -57,3 +57,6 @@ class Result:
     @property
     def cost_usd(self) -> float:
         return sum(a.cost_usd for a in self.trace)
+
+
+FinishedCallback = Callable[[Result], Awaitable[None]]

@@ -231,6 +231,7 @@ async def run_job(
     """Run generate or optimize on the function at `position`, with progress (on the client's token, if it
     sent one), until done or cancelled."""
     from perforch.orchestration.proposal import propose  # the pipeline: not needed to start
+    from perforch.orchestration.rankings.router import Router
 
     document = ls.workspace.get_text_document(uri)
     if version is not None and document.version is not None and document.version != version:
@@ -238,6 +239,7 @@ async def run_job(
     span = _function_for(session, document, position.line, kind)
     file = Path(document.path)
     config = engine_config(session.settings, file, session.root)
+    router = Router.configured(config, session.settings.profile or None)
     job = Job(session.next_id("job"), kind, uri, span.name, document.version, ls.protocol.msg_id)
     from_client = work_done_token is not None
     progress = JobProgress(ls, work_done_token if from_client else f"perforch-{job.id}", from_client)
@@ -247,8 +249,8 @@ async def run_job(
         progress.report(_describe(event))
 
     work = propose(
-        kind, file, position.line + 1, config, profile=session.settings.profile or None, text=document.source,
-        on_progress=on_progress, ledger=job.usage,
+        kind, file, position.line + 1, config, router, text=document.source, on_progress=on_progress,
+        ledger=job.usage,
     )  # fmt: skip
     # The task exists before anything is awaited: a cancel that arrives at any point finds it.
     job.task = asyncio.create_task(work, name=job.id)
@@ -425,11 +427,12 @@ def _units(text: str, encoding: str) -> int:
 
 def rankings(session: Session, params: Any) -> dict:
     """The ranking in force (for one language, if asked), as `perforch rankings --json` shows it."""
+    from perforch.orchestration.rankings.router import Router
     from perforch.orchestration.rankings.view import RankingsView
 
     params = _fields(params)
     config, _ = checked_engine_config(session.settings, None, session.root)
-    view = RankingsView.configured(config, params.get("profile") or session.settings.profile or None)
+    view = RankingsView(Router.configured(config, params.get("profile") or session.settings.profile or None))
     language = params.get("language")
     languages = view.languages(check_language(language) if language else None)
     return view.as_json(languages, explain=bool(params.get("explain")))

@@ -222,9 +222,11 @@ async def _discard(ls: LanguageServer, proposal_id: str | None) -> dict:
 
 
 @server.feature(actions.RANKINGS)
-def rankings(ls: LanguageServer, params: Any) -> dict:
+async def rankings(ls: LanguageServer, params: Any) -> dict:
     try:
-        return actions.rankings(session, params)
+        # In a thread: routing a user with no [models] asks litellm which provider keys are set, and its first
+        # import takes seconds the other requests must not wait for.
+        return await asyncio.to_thread(actions.rankings, session, params)
     except PerfOrchError as exc:
         raise JsonRpcInvalidParams(str(exc)) from None
 

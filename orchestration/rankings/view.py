@@ -1,44 +1,47 @@
 """What `perforch rankings` shows: the ranking in force (the prior, blended with the user's outcomes when
-learning is on), where each cell comes from, and the order the user's own models get. Text and JSON here;
-the HTML page is html.py. The language server's rankings request can serve `as_json` as it is."""
+learning is on), where each cell comes from, and the order the user's own models get: the Router's, so the
+order shown is the order a run uses. Text and JSON here; the HTML page is html.py. The language server's
+rankings request can serve `as_json` as it is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Config
 from ..task import ANY_CATEGORY, LANGUAGES, STAGES
 from .learning import Explained, Learner
 from .matrix import STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
-from .outcomes import OutcomeStore
-from .profiles import load_profile
+from .router import Router
 
 
 @dataclass
 class RankingsView:
-    name: str  # the profile as the user named it
-    prior: RankingMatrix
-    learner: Learner | None = None  # None: learning is off
-    store: Path | None = None
-    available: list[str] | None = None  # the user's models, None when the config names none
-    ids: dict[str, str] = field(default_factory=dict)  # alias -> litellm id
-    default_order: tuple[str, ...] = ()  # [pipeline] models: tried after every cell's ranking, as the pipeline does
+    router: Router  # with no `available` models (a freshly profiled matrix), no "your order" is shown
 
-    @classmethod
-    def configured(cls, config: Config, profile: str | None = None) -> RankingsView:
-        """What `perforch rankings` shows for a config: its profile (or `profile`), blended with the local
-        outcomes when learning is on, with the order the config's models get."""
-        name = profile or config.pipeline.profile
-        store = OutcomeStore.default()
-        learner = Learner(store) if config.pipeline.learn else None
-        available = config.available_models() or None
-        return cls(name, load_profile(name), learner, store.path, available, config.model_ids(), config.pipeline.models)
+    @property
+    def name(self) -> str:
+        return self.router.profile
+
+    @property
+    def prior(self) -> RankingMatrix:
+        return self.router.prior
+
+    @property
+    def learner(self) -> Learner | None:
+        return self.router.learner
+
+    @property
+    def available(self) -> tuple[str, ...] | None:
+        return self.router.available
+
+    @property
+    def ids(self) -> Mapping[str, str]:
+        return self.router.ids
 
     @property
     def matrix(self) -> RankingMatrix:
-        return self.learner.blended(self.prior, self.ids) if self.learner else self.prior
+        return self.router.matrix
 
     def languages(self, only: str | None = None) -> list[str]:
         if only:
@@ -54,11 +57,7 @@ class RankingsView:
 
     def your_order(self, stage: str, language: str, category: str = ANY_CATEGORY) -> list[str]:
         """The models the pipeline would try for the cell, as the user names them."""
-        if self.available is None:
-            return []
-        return self.matrix.ranked(
-            stage, language, category, default_order=self.default_order, available=self.available, ids=self.ids
-        )
+        return [] if self.available is None else self.router.order(stage, language, category)
 
     def explain(self, cell: Cell) -> list[Explained]:
         learner = self.learner or Learner(None)
@@ -83,6 +82,7 @@ class RankingsView:
                 "dropped": list(p.dropped),
             },
             "learning": self._learning_json(),
+            **({"no_model": self.router.unroutable} if self.router.unroutable else {}),
             "stage_fallback": dict(STAGE_FALLBACK),
             "cells": cells,
         }
@@ -109,7 +109,7 @@ class RankingsView:
             return {"enabled": False}
         return {
             "enabled": True,
-            "store": str(self.store) if self.store else None,
+            "store": str(self._store) if self._store else None,
             "observations": self.learner.observations,
             "min_observations": self.learner.min_observations,
             "prior_weight": self.learner.prior_weight,
@@ -123,6 +123,7 @@ class RankingsView:
             f"profile {self.name}: {p.benchmark or 'no benchmark named'} ({p.date or 'undated'})",
             *([f"metric: {p.metric}"] if p.metric else []),
             self.learning_line(),
+            *([f"your models: {self.router.unroutable}"] if self.router.unroutable else []),
         ]
         for language in languages:
             lines.append(f"\n{language}")
@@ -137,10 +138,15 @@ class RankingsView:
         if self.learner is None:
             return "learning: off ([pipeline] learn = false); the profile alone ranks"
         return (
-            f"learning: on, {self.learner.observations} local outcomes in {self.store or 'memory'}; a score moves "
+            f"learning: on, {self.learner.observations} local outcomes in {self._store or 'memory'}; a score moves "
             f"after {self.learner.min_observations} outcomes in its cell, the prior counting as "
             f"{self.learner.prior_weight:g} observations"
         )
+
+    @property
+    def _store(self) -> Path | None:
+        store = self.learner.store if self.learner else None
+        return store.path if store else None
 
     def _cell_text(self, cell: Cell, explain: bool) -> list[str]:
         stage, language, category = cell
