@@ -10,8 +10,6 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Generator
-from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -20,40 +18,13 @@ from lsprotocol import types
 from perforch.orchestration.errors import PerfOrchError
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from . import actions
+from .protocol import PerfOrchProtocol, PerfOrchServer, work_done_token
 from .settings import SECTION, checked_engine_config, merged, parse_settings
 
 log = logging.getLogger(__name__)
-
-
-# The workDoneToken of the workspace/executeCommand being handled. pygls hands a command its arguments
-# only; the command's task is created in the context this is set in, as pygls' own msg_id is.
-work_done_token: ContextVar[types.ProgressToken | None] = ContextVar("work_done_token", default=None)
-
-
-class PerfOrchProtocol(LanguageServerProtocol):
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        # pygls cancels only its own future of a workspace/executeCommand request, not the task running the
-        # command, so a cancelled generate/optimize would run on: end its job here.
-        super()._handle_cancel_notification(msg_id)
-        session.cancel_request(msg_id)
-
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
-        result = yield from super().lsp_initialize(params)
-        # Commands report progress on a client's workDoneToken; pygls does not say so for us.
-        if result.capabilities.execute_command_provider is not None:
-            result.capabilities.execute_command_provider.work_done_progress = True
-        return result
-
-    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:
-        work_done_token.set(params.work_done_token)
-        return (yield from super().lsp_workspace__execute_command(params))
 
 
 def _version() -> str:
@@ -63,8 +34,9 @@ def _version() -> str:
         return "0"
 
 
-server = LanguageServer("perforch", _version(), protocol_cls=PerfOrchProtocol)
+server = PerfOrchServer("perforch", _version(), protocol_cls=PerfOrchProtocol)
 session = actions.Session()
+server.protocol.on_cancel = session.cancel_request
 
 
 # -- settings --------------------------------------------------------------------------------------------
@@ -223,6 +195,8 @@ async def _discard(ls: LanguageServer, proposal_id: str | None) -> dict:
 
 @server.feature(actions.RANKINGS)
 async def rankings(ls: LanguageServer, params: Any) -> dict:
+    """params (all optional): {"language": str, "profile": str, "explain": bool}"""
+    _check_params(actions.RANKINGS, params, language=str, profile=str, explain=bool)
     try:
         # In a thread: routing a user with no [models] asks litellm which provider keys are set, and its first
         # import takes seconds the other requests must not wait for.
@@ -233,7 +207,24 @@ async def rankings(ls: LanguageServer, params: Any) -> dict:
 
 @server.feature(actions.STATUS)
 def status(ls: LanguageServer, params: Any) -> dict:
+    """params: none, or an object (ignored)"""
+    _check_params(actions.STATUS, params)
     return actions.status(session)
+
+
+def _check_params(method: str, params: Any, **types_of: type) -> None:
+    """A custom request's params: absent, or an object whose known fields have their type (-32602 if not).
+    pygls hands an object over as a namedtuple."""
+    if params is None:
+        return
+    if not hasattr(params, "_asdict"):
+        raise JsonRpcInvalidParams(f"{method}: params must be an object, got {type(params).__name__}")
+    fields = params._asdict()
+    for name, kind in types_of.items():
+        value = fields.get(name)
+        if value is not None and not isinstance(value, kind):
+            expected = {str: "a string", bool: "true or false"}[kind]
+            raise JsonRpcInvalidParams(f"{method}: params.{name} must be {expected}, got {type(value).__name__}")
 
 
 @server.feature(types.SHUTDOWN)
@@ -266,7 +257,7 @@ class ClientLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = actions.redact(self.format(record))
+            message = actions.redact(_without_traceback(record))
             kind = next((t for level, t in _MESSAGE_TYPES.items() if record.levelno >= level), types.MessageType.Log)
             params = types.LogMessageParams(type=kind, message=message)
             if self._on_loop():
@@ -286,13 +277,45 @@ class ClientLog(logging.Handler):
         return running is self.loop
 
 
+def _without_traceback(record: logging.LogRecord) -> str:
+    """A record as the client sees it: its message and, for an exception, one line naming it."""
+    message = record.getMessage()
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        message += f": {type(error).__name__}: {error}; the server's log (stderr) has the traceback"
+    return message
+
+
+_STDERR_FORMAT = "perforch serve: %(name)s: %(message)s"
+
+
+def _stderr(only_tracebacks: bool) -> logging.Handler:
+    """The server's log, API keys masked. Records with a traceback go here, and to the client without it
+    (ClientLog)."""
+    handler = logging.StreamHandler(sys.stderr)
+    if only_tracebacks:
+        handler.addFilter(lambda record: bool(record.exc_info))
+    handler.setFormatter(_RedactedFormatter(_STDERR_FORMAT))
+    return handler
+
+
+class _RedactedFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return actions.redact(super().format(record))
+
+
 def serve(tcp: str | None = None) -> int:
     """Serve over stdio, or over TCP at HOST:PORT (for debugging)."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="perforch serve: %(name)s: %(message)s")
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format=_STDERR_FORMAT)
     engine = logging.getLogger("perforch")
     engine.setLevel(logging.INFO)
     engine.addHandler(ClientLog())
+    engine.addHandler(_stderr(only_tracebacks=True))
     engine.propagate = False  # the client shows these; stderr gets pygls' and other libraries' warnings
+    # What the connection itself logs goes to stderr, as pygls' own: the client may not be initialized.
+    connection = logging.getLogger(PerfOrchProtocol.__module__)
+    connection.addHandler(_stderr(only_tracebacks=False))
+    connection.propagate = False
     if tcp is not None:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
