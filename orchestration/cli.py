@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from .benchmark import load_benchmark
-from .config import Config, ConfigError, load_config
+from .config import ConfigError, load_config
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
 from .rankings.matrix import Provenance, RankingMatrix
 from .rankings.profiles import save_user_profile, user_profiles_dir
-from .task import LANGUAGES, Limits, check_language
+from .task import LANGUAGES, check_language
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,10 +102,6 @@ def _split(text: str | None) -> list[str]:
 
 def _languages(text: str | None) -> list[str]:
     return [check_language(name) for name in _split(text)] or list(LANGUAGES)
-
-
-def _limits(config: Config) -> Limits:
-    return Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
 
 
 def _progress(label: str):
@@ -293,7 +289,7 @@ def _profile(args: argparse.Namespace) -> int:
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
 
     async def run() -> RankingMatrix:
-        profiler = Profiler(config.gateway(), models, _limits(config), config.pipeline.refine_threshold)
+        profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
         try:
             return await profiler.profile(problems, args.benchmark.name, _progress("profile"))
         finally:
@@ -335,7 +331,7 @@ def _eval(args: argparse.Namespace) -> int:
     async def run():
         pipeline = Pipeline(config.gateway(), router, config.pipeline)
         try:
-            return await evaluate(problems, pipeline, _limits(config), mode, _progress("eval"))
+            return await evaluate(problems, pipeline, config.limits(), mode, _progress("eval"))
         finally:
             await close_all()
 

@@ -10,29 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 from .agents import categorize, debug, generate, refine
+from .candidates import Candidate, checked, judged
 from .config import PipelineSettings
 from .models import ModelError, ModelGateway
 from .rankings.router import Router
 from .run import Attempt, FinishedCallback, ProgressCallback, ProgressEvent, Result
-from .stubs import AnswerError, SpliceError, find_function, splice
-from .task import ANY_CATEGORY, Outcome, Task, Verdict
-from .validation import Validator, is_faster, same_code, speedup
+from .stubs import find_function
+from .task import ANY_CATEGORY, Outcome, Task
+from .validation import Validator, speedup
 
 log = logging.getLogger(__name__)
 
 # Which failing draft a debugger should see first: the closest to passing.
 _DRAFT_PREFERENCE = [Outcome.TEST_FAILED, Outcome.TIMEOUT, Outcome.RESOURCE_LIMIT, Outcome.COMPILE_ERROR]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    code: str  # the function as the model wrote it
-    source: str | None  # the whole file with it spliced in; None when it could not be spliced
-    verdict: Verdict
-    model: str
 
 
 class _OutOfBudget(Exception):
@@ -150,15 +142,11 @@ class Pipeline:
             candidate = await self._candidate("refine", model, n, messages, task, validator, result)
             if not (candidate and candidate.verdict.passed):
                 continue
-            if same_code(candidate.source, best.source):
-                self._note("refine", model, n, "not_faster", "unchanged code", result)
-                continue
-            timing = await validator.measure(candidate.source)
-            gain = speedup(best_timing, timing)
-            kept = is_faster(best_timing, timing, self.settings.refine_threshold)
-            self._note("refine", model, n, "faster" if kept else "not_faster", f"{gain:.2f}x", result, speedup=gain)
-            if kept:
-                best, best_timing = candidate, timing
+            refinement = await judged(best, best_timing, candidate, validator, self.settings.refine_threshold)
+            status = "faster" if refinement.kept else "not_faster"
+            self._note("refine", model, n, status, refinement.detail, result, speedup=refinement.speedup)
+            if refinement.kept:
+                best, best_timing = candidate, refinement.timing
                 self._keep(result, "refine", candidate)
         result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
 
@@ -170,17 +158,11 @@ class Pipeline:
         answer = await self._ask(stage, model, n, messages, result)
         if answer is None:
             return None
-        try:
-            code = generate.parse(answer, task.language)
-            source = splice(task.source, task.language, task.entry_point, code)
-        except (AnswerError, SpliceError) as exc:
-            self._note(stage, model, n, Outcome.INVALID.value, str(exc), result)
-            return Candidate(answer, None, Verdict(Outcome.INVALID, str(exc)), model)
-        verdict = await validator.check(source)
+        candidate = await checked(task, answer, model, validator)
+        verdict = candidate.verdict
         self._note(stage, model, n, verdict.outcome.value, verdict.diagnostics, result, verdict.seconds)
-        candidate = Candidate(code, source, verdict, model)
-        if result.source is None:  # something to show even if nothing passes
-            result.source, result.code, result.verdict = source, code, verdict
+        if result.source is None and candidate.source is not None:  # something to show even if nothing passes
+            result.source, result.code, result.verdict = candidate.source, candidate.code, verdict
         return candidate
 
     async def _ask(self, stage: str, model: str, n: int, messages: list[dict], result: Result) -> str | None:

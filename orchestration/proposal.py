@@ -20,7 +20,7 @@ from .pipeline import Pipeline
 from .rankings.router import Router
 from .run import ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
-from .task import Limits, Task, language_of_path
+from .task import Task, language_of_path
 from .workspace import Workspace
 
 
@@ -103,18 +103,14 @@ async def propose(
     if kind == "optimize" and stub:
         raise ProposalError(f"{file.name}:{line}: `{span.name}` is a stub; use `perforch generate` first")
     workspace = Workspace.open(file, config)
-    try:
-        await workspace.prepare()
-        limits = Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
-        validator = workspace.validator(span.name, limits)
-        task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
-        pipeline = Pipeline(
-            config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
-        )
-        run = pipeline.run if kind == "generate" else pipeline.optimize
-        result = await run(task, validator)
-    finally:
-        await workspace.close()
+    await workspace.prepare()
+    validator = workspace.validator(span.name, config.limits())
+    task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
+    pipeline = Pipeline(
+        config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
+    )
+    run = pipeline.run if kind == "generate" else pipeline.optimize
+    result = await run(task, validator)
     return Proposal(kind, file, span.name, text, result, digest)
 
 

@@ -110,13 +110,6 @@ class Timing:
     def median(self) -> float:
         return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
 
-    @property
-    def spread(self) -> float:
-        """Relative noise between runs: (max - min) / median."""
-        if len(self.cpu_seconds) < 2 or self.median == 0:
-            return 0.0
-        return (max(self.cpu_seconds) - min(self.cpu_seconds)) / self.median
-
 
 @dataclass(frozen=True)
 class Limits:

@@ -147,11 +147,7 @@ class Session:
         self._ids = itertools.count(1)
 
     def totals(self) -> UsageTotals:
-        totals = UsageTotals()
-        for ledger in self.usage:
-            for usage in ledger.records:
-                totals.add(usage)
-        return totals
+        return UsageTotals.of(usage for ledger in self.usage for usage in ledger.records)
 
     def keep(self, stored: Stored) -> None:
         """Hold a proposal until it is applied or discarded; the oldest beyond MAX_PROPOSALS are forgotten

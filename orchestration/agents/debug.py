@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .answer import ANSWER_RULES, code_from_answer, fenced
-
-parse = code_from_answer
+from .answer import ANSWER_RULES, fenced
 
 _MAX_DIAGNOSTICS = 2000
 

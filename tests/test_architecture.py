@@ -1,0 +1,108 @@
+"""The engine's layering, checked by walking its imports: `orchestration/` imports neither the language server
+nor the CLI, and its modules import each other without a cycle.
+
+Every import counts, wherever it is written: at module level, under `if TYPE_CHECKING:`, and inside a function.
+A function-level import only delays a dependency (to start fast); it does not remove it, so it may neither reach
+the server nor close a cycle. `orchestration/cli.py` is the composition root, which has to know both sides; it
+moves out to `cli/` (issue 13, item 2) and is the one module the first rule does not cover until then.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ENGINE = Path(__file__).resolve().parents[1] / "orchestration"
+PACKAGE = "perforch.orchestration"
+COMPOSITION_ROOT = f"{PACKAGE}.cli"
+FORBIDDEN = ("perforch.server", "perforch.cli", COMPOSITION_ROOT)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ENGINE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join([PACKAGE, *parts])
+
+
+MODULES = {_module_name(path): path for path in sorted(ENGINE.rglob("*.py"))}
+
+
+def _resolve(module: str, path: Path, node: ast.ImportFrom | ast.Import) -> list[str]:
+    """The absolute names `node` imports: modules, or, for `from x import name`, x.name when that is a module."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for _ in range(node.level - 1):
+            package = package.rpartition(".")[0]
+        base = f"{package}.{node.module}" if node.module else package
+    else:
+        base = node.module or ""
+    return [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
+
+
+def _imports(module: str) -> set[str]:
+    path = MODULES[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update(_resolve(module, path, node))
+    return found
+
+
+GRAPH = {module: _imports(module) for module in MODULES}
+
+
+def test_the_walk_sees_the_engine_and_its_imports() -> None:
+    assert f"{PACKAGE}.pipeline" in GRAPH and f"{PACKAGE}.rankings.router" in GRAPH
+    assert f"{PACKAGE}.rankings.router" in GRAPH[f"{PACKAGE}.pipeline"]
+    assert "perforch.server.app" in GRAPH[COMPOSITION_ROOT]  # the one exception, until item 2 moves it
+
+
+def test_the_engine_imports_neither_the_server_nor_the_cli() -> None:
+    offenders = {
+        module: sorted(name for name in imported if name.startswith(FORBIDDEN))
+        for module, imported in GRAPH.items()
+        if module != COMPOSITION_ROOT
+    }
+    assert {module: names for module, names in offenders.items() if names} == {}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle among the engine's modules, or None (depth-first search, three colours)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph[module] & graph.keys()):
+            if state.get(target) == 1:
+                return path[path.index(target) :] + [target]
+            if target not in state and (found := visit(target)):
+                return found
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_the_engine_has_no_import_cycle() -> None:
+    cycle = _cycle(GRAPH)
+    assert cycle is None, " -> ".join(name.removeprefix(f"{PACKAGE}.") for name in cycle or [])
+
+
+@pytest.mark.parametrize(
+    ("graph", "expected"),
+    [({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]), ({"a": {"b"}, "b": {"c"}, "c": set()}, None)],
+)
+def test_the_cycle_check_finds_a_cycle_and_only_a_cycle(graph, expected) -> None:
+    assert _cycle(graph) == expected
