@@ -4,9 +4,10 @@ a run and a profile keep and score candidates by the same rules."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .agents.answer import code_from_answer
+from .redaction import excerpt
 from .stubs import AnswerError, SpliceError, splice
 from .task import Outcome, Task, Timing, Verdict
 from .validation import Validator, is_faster, same_code, speedup
@@ -28,7 +29,12 @@ async def checked(task: Task, answer: str, model: str, validator: Validator) -> 
         source = splice(task.source, task.language, task.entry_point, code)
     except (AnswerError, SpliceError) as exc:
         return Candidate(answer, None, Verdict(Outcome.INVALID, str(exc)), model)
-    return Candidate(code, source, await validator.check(source), model)
+    return Candidate(code, source, shown(await validator.check(source)), model)
+
+
+def shown(verdict: Verdict) -> Verdict:
+    """A verdict whose diagnostics may be shown to a user or the next model: no secret, a few KiB at most."""
+    return replace(verdict, diagnostics=excerpt(verdict.diagnostics))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from .config import ConfigError, load_config
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
 from .rankings.matrix import Provenance, RankingMatrix
 from .rankings.profiles import save_user_profile, user_profiles_dir
+from .redaction import excerpt
 from .task import LANGUAGES, check_language
 
 
@@ -146,7 +147,7 @@ async def _with_toolchains_closed(work):
 
 
 def _stage_progress(event) -> None:
-    detail = f": {event.detail.splitlines()[0][:100]}" if event.detail and event.status != "started" else ""
+    detail = f": {excerpt(event.detail).splitlines()[0][:100]}" if event.detail and event.status != "started" else ""
     print(f"  {event.stage:<10} {event.model or '-':<24} {event.status}{detail}", file=sys.stderr, flush=True)
 
 
@@ -169,13 +170,19 @@ def job_report(proposal, applied: bool, refusal: str) -> dict:
             "passed": verdict.tests_passed if verdict else None,
             "source": verdict.tests_source if verdict else "",
         },
-        "failure": "" if result.passed or verdict is None else verdict.diagnostics,
+        "failure": "" if result.passed or verdict is None else excerpt(verdict.diagnostics),
         "speedup": result.speedup,
         "tokens": result.tokens,
         "cost_usd": round(result.cost_usd, 6),
         "diff": proposal.diff(),
         "trace": [
-            {"stage": a.stage, "model": a.model, "attempt": a.attempt, "status": a.status, "detail": a.detail[:500]}
+            {
+                "stage": a.stage,
+                "model": a.model,
+                "attempt": a.attempt,
+                "status": a.status,
+                "detail": excerpt(a.detail, 500),
+            }
             for a in result.trace
         ],
     }

@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import local_server
+from . import local_server, redaction
 from .local_models import LocalModelError, is_local, lookup
 from .local_server import ServerSettings
 
@@ -41,7 +41,9 @@ ErrorKind = Literal[
     "budget_exceeded",
 ]
 
-_SECRET_NAME = re.compile(r"key|token|secret|password|authorization|credential", re.IGNORECASE)
+# What the gateway accepts of one answer: far more than any function needs, far less than a runaway
+# answer (tens of MB) that would otherwise be parsed, spliced and sent back in the next debug prompt.
+MAX_ANSWER_CHARS = 100_000
 
 
 class ModelError(Exception):
@@ -100,7 +102,7 @@ def _redacted(params: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, Mapping):
             shown[name] = _redacted(value)
         else:
-            shown[name] = "***" if _SECRET_NAME.search(name) else value
+            shown[name] = "***" if redaction.is_secret_name(name) else value
     return shown
 
 
@@ -208,6 +210,9 @@ class ModelGateway:
         self.max_retry_wait = max_retry_wait
         self._slots: dict[str, asyncio.Semaphore] = {}
         self.local = local or ServerSettings()  # for local/ models; a model's own params override it
+        for spec in self.specs.values():  # every exit of the engine redacts these from now on
+            redaction.add_secret_names([spec.api_key_env])
+            redaction.add_secret_values(redaction.secret_params(spec.params))
 
     def resolve(self, name: str) -> ModelSpec:
         """The spec for an alias, or one made on the fly for a litellm id; unknown_model otherwise."""
@@ -243,7 +248,7 @@ class ModelGateway:
             self._check_budget(model)
             started = time.monotonic()
             response = await self._call_with_retries(
-                spec, model, messages, self.timeout if timeout is None else timeout, max_tokens
+                spec, model, _without_secrets(messages, model), self.timeout if timeout is None else timeout, max_tokens
             )
             seconds = time.monotonic() - started
         return self._completion(model, stage, response, seconds)
@@ -330,6 +335,9 @@ class ModelGateway:
         text = _answer_text(response)
         if not text.strip():
             raise ModelError("empty_answer", "the model answered with no text", name)
+        if len(text) > MAX_ANSWER_CHARS:
+            log.warning("model %s answered %d characters; only %d are kept", name, len(text), MAX_ANSWER_CHARS)
+            text = redaction.cap(text, MAX_ANSWER_CHARS)
         log.debug("model %s (%s): %d+%d tokens, $%.6f", name, stage, prompt_tokens, completion_tokens, cost)
         return Completion(text, name, prompt_tokens, completion_tokens, cost, seconds)
 
@@ -408,6 +416,20 @@ def _is_litellm_model(litellm: ModuleType, name: str) -> bool:
     except Exception:  # litellm says "not a model" with several exception types
         return False
     return True
+
+
+def _without_secrets(messages: list[dict], model: str) -> list[dict]:
+    """The last check before a request leaves: no known secret value goes to a model, whatever put it in a
+    prompt (a test's output, a file the tests read). Such a value is replaced, and the user told where from."""
+    cleaned = []
+    for message in messages:
+        content = message.get("content")
+        found = redaction.known_secrets_in(content) if isinstance(content, str) else []
+        if found:
+            log.warning("a prompt for model %s held the value of %s; it was redacted", model, ", ".join(found))
+            message = {**message, "content": redaction.redact_known(content)}
+        cleaned.append(message)
+    return cleaned
 
 
 def _answer_text(response: Any) -> str:
@@ -546,7 +568,7 @@ def _detail(exc: BaseException) -> str:
 
 
 def _redact(text: str, key: str | None) -> str:
-    return text.replace(key, "***") if key else text
+    return redaction.redact(text.replace(key, redaction.MARKER) if key else text)
 
 
 def _safe_url(url: object) -> str:

@@ -12,10 +12,11 @@ import logging
 import time
 
 from .agents import categorize, debug, generate, refine
-from .candidates import Candidate, checked, judged
+from .candidates import Candidate, checked, judged, shown
 from .config import PipelineSettings
 from .models import ModelError, ModelGateway
 from .rankings.router import Router
+from .redaction import excerpt
 from .run import Attempt, FinishedCallback, ProgressCallback, ProgressEvent, Result
 from .stubs import find_function
 from .task import ANY_CATEGORY, Outcome, Task
@@ -65,7 +66,7 @@ class Pipeline:
     async def optimize(self, task: Task, validator: Validator) -> Result:
         """Refine a finished function (task.source holds it): it must pass before and after."""
         result = Result(task.task_id, task.language)
-        verdict = await validator.check(task.source)
+        verdict = shown(await validator.check(task.source))
         result.trace.append(Attempt("validate", "", 0, verdict.outcome.value, verdict.diagnostics, verdict.seconds))
         if not verdict.passed:
             return result
@@ -220,6 +221,7 @@ class Pipeline:
         seconds: float = 0.0,
         speedup: float | None = None,
     ) -> None:
+        detail = excerpt(detail)  # what a candidate printed, or a provider said, goes to users and models
         result.trace.append(Attempt(stage, model, n, status, detail, seconds, speedup=speedup))
         self._emit(ProgressEvent(stage, model, n, status, detail))
 

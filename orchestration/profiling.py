@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .agents import categorize, debug, generate, refine
 from .benchmark import KNOWN_FLAKY, Problem
-from .candidates import Candidate, checked, judged
+from .candidates import Candidate, checked, judged, shown
 from .models import ModelError, ModelGateway
 from .pipeline import Pipeline
 from .rankings.matrix import Provenance, RankedModel, RankingMatrix
@@ -227,7 +227,7 @@ class Profiler:
 
     async def _debug(self, problem: Problem, category: str, code: str) -> None:
         source = splice(problem.stub_source, problem.language, problem.entry_point, code)
-        visible = await visible_validator(problem, self.limits).check(source)
+        visible = shown(await visible_validator(problem, self.limits).check(source))
         if visible.passed:
             return  # fails only the hidden tests: a debugger could not be shown why
         messages = debug.build_messages(

@@ -318,7 +318,7 @@ def _spawn_and_wait(
 ) -> None:
     """A trusted command, in a worker thread: Popen (vfork), then wait4 for the child's own rusage."""
     try:
-        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        with open(stdout, "wb", opener=_private) as out, open(stderr, "wb", opener=_private) as err:
             process = subprocess.Popen(
                 argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
             )
@@ -330,6 +330,11 @@ def _spawn_and_wait(
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     on_exit((status, usage.ru_utime + usage.ru_stime))
+
+
+def _private(path: str, flags: int) -> int:
+    """Open a file only its owner may read: a command's output can hold what it found in the environment."""
+    return os.open(path, flags, 0o600)
 
 
 async def _supervise(group: _ProcessGroup, finished: asyncio.Future[Exit], seconds: float) -> tuple[Exit, bool]:

@@ -82,8 +82,8 @@ def exec_confined(request: dict) -> None:
             resource.setrlimit(getattr(resource, name), (value, value))
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
-        os.dup2(os.open(request["stdout"], flags, 0o644), 1)
-        os.dup2(os.open(request["stderr"], flags, 0o644), 2)
+        os.dup2(os.open(request["stdout"], flags, 0o600), 1)
+        os.dup2(os.open(request["stderr"], flags, 0o600), 2)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD):
             signal.signal(number, signal.SIG_DFL)  # Python ignores some; exec keeps ignored ones

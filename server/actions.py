@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
 import re
 import time
 from collections import OrderedDict
@@ -25,6 +24,7 @@ from lsprotocol.converters import get_converter
 from perforch.orchestration.cli import job_report
 from perforch.orchestration.errors import PerfOrchError
 from perforch.orchestration.models import UsageLedger, UsageTotals
+from perforch.orchestration.redaction import excerpt, redact
 from perforch.orchestration.stubs import FunctionIndex, FunctionNotFound, FunctionSpan, is_stub
 from perforch.orchestration.task import UnsupportedLanguage, check_language, language_of_path
 from pygls.lsp.server import LanguageServer
@@ -292,7 +292,8 @@ async def _finished(task: asyncio.Task) -> None:
 
 def _describe(event: Any) -> str:
     model = f" {event.model}" if event.model else ""
-    detail = event.detail.splitlines()[0][:80] if event.detail and event.status != "started" else ""
+    # Redacted before it is cut: a cut could leave part of a secret that no longer matches.
+    detail = excerpt(event.detail).splitlines()[0][:80] if event.detail and event.status != "started" else ""
     return f"{event.stage}{model}: {event.status}" + (f" ({detail})" if detail else "")
 
 
@@ -458,17 +459,6 @@ def status(session: Session) -> dict:
 
 
 # -- messages --------------------------------------------------------------------------------------------
-
-_SECRET_NAME = re.compile(r"key|token|secret|password|credential", re.IGNORECASE)
-_KEY_SHAPED = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{12,}|\bBearer\s+[A-Za-z0-9._\-]{12,}")
-
-
-def redact(text: str) -> str:
-    """`text` without API keys: the values of secret-looking environment variables, and key-shaped words."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_NAME.search(name):
-            text = text.replace(value, "***")
-    return _KEY_SHAPED.sub("***", text)
 
 
 def show(ls: LanguageServer, kind: types.MessageType, text: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 from perforch.orchestration.errors import PerfOrchError
+from perforch.orchestration.redaction import RedactingFormatter
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
@@ -295,18 +296,13 @@ def _stderr(only_tracebacks: bool) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     if only_tracebacks:
         handler.addFilter(lambda record: bool(record.exc_info))
-    handler.setFormatter(_RedactedFormatter(_STDERR_FORMAT))
+    handler.setFormatter(RedactingFormatter(_STDERR_FORMAT))
     return handler
-
-
-class _RedactedFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return actions.redact(super().format(record))
 
 
 def serve(tcp: str | None = None) -> int:
     """Serve over stdio, or over TCP at HOST:PORT (for debugging)."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format=_STDERR_FORMAT)
+    logging.basicConfig(level=logging.WARNING, handlers=[_stderr(only_tracebacks=False)])
     engine = logging.getLogger("perforch")
     engine.setLevel(logging.INFO)
     engine.addHandler(ClientLog())

@@ -40,6 +40,6 @@ def test_prompts_ask_for_one_fenced_complete_function():
 
 def test_debug_prompt_trims_long_failures_and_shows_visible_tests_only():
     text = debug.build_messages("python", "src", "f", "code", "E" * 10_000, "assert f() == 1")[1]["content"]
-    assert "output trimmed" in text
+    assert "characters cut" in text
     assert "assert f() == 1" in text
     assert len(text) < 3_000

@@ -607,7 +607,7 @@ def test_edits_replace_only_the_lines_that_differ():
 def test_logs_mask_api_keys(monkeypatch):
     monkeypatch.setenv("SOME_PROVIDER_API_KEY", "abcd1234efgh5678")
     masked = redact("sent abcd1234efgh5678 and sk-proj-aaaaBBBBccccDDDD and Bearer xyzxyzxyzxyz1234 to the model")
-    assert masked == "sent *** and *** and *** to the model"
+    assert masked == "sent [redacted] and [redacted] and Bearer [redacted] to the model"
 
 
 def test_importing_the_server_does_not_import_litellm():

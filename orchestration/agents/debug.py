@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from ..redaction import cap, excerpt
 from .answer import ANSWER_RULES, fenced
 
 _MAX_DIAGNOSTICS = 2000
+_MAX_CANDIDATE = 16_000  # characters of the version being repaired: a runaway answer is not sent back whole
 
 
 def build_messages(
     language: str, source: str, entry_point: str, candidate: str, failure: str, visible_test: str
 ) -> list[dict]:
+    candidate = cap(candidate, _MAX_CANDIDATE)
     test_part = f"The tests it must pass:\n{fenced(language, visible_test)}\n\n" if visible_test.strip() else ""
     return [
         {"role": "system", "content": f"You are an expert {language} debugger. {ANSWER_RULES}"},
@@ -26,8 +29,5 @@ def build_messages(
 
 
 def trim(failure: str) -> str:
-    """Keep the head of long output, where compilers and test runners put the first error."""
-    failure = failure.strip() or "(no output)"
-    if len(failure) <= _MAX_DIAGNOSTICS:
-        return failure
-    return failure[:_MAX_DIAGNOSTICS] + "\n… (output trimmed)"
+    """The failure as the next model may see it: no secret, the head and tail of long output."""
+    return excerpt(failure.strip(), _MAX_DIAGNOSTICS) or "(no output)"
