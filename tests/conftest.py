@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,18 @@ def isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     directory = tmp_path_factory.mktemp("user-data")
     monkeypatch.setenv("PERFORCH_DATA_DIR", str(directory))
     return directory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_maven_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Maven's local repository starts empty for the session, as on a fresh machine: whatever PerfOrch's
+    one-time resolution misses, an offline candidate run then misses too (a warm ~/.m2 would hide it).
+    MAVEN_OPTS carries it to every mvn, PerfOrch's own included (Maven 3.8 reads no MAVEN_ARGS)."""
+    directory = tmp_path_factory.mktemp("maven-repository")
+    options = f"{os.environ.get('MAVEN_OPTS', '')} -Dmaven.repo.local={directory}".strip()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MAVEN_OPTS", options)
+        yield directory
 
 
 @pytest.fixture

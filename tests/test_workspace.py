@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from perforch.orchestration.config import CommandSettings, Config
 from perforch.orchestration.task import Limits, Outcome
+from perforch.orchestration.toolchains.diagnostics import compiler_excerpt
 from perforch.orchestration.validation import is_faster
 from perforch.orchestration.workspace import DOC_EXAMPLES, ShadowTree, Workspace, WorkspaceError, workspace_root
 from perforch.orchestration.workspace.docexamples import Example, doc_examples
@@ -387,6 +388,38 @@ async def test_a_candidate_that_does_not_build_is_a_compile_error(prepared: Prep
     assert verdict.tests_run == 0 and not verdict.passed
     assert prepared.workspace.file.name in verdict.diagnostics
     prepared.assert_untouched()
+
+
+async def test_a_build_failure_is_shown_from_its_first_error_not_the_warnings_before_it(
+    prepare: Callable[[str], Awaitable[Prepared]],
+) -> None:
+    prepared = await prepare("cpp")
+    warnings = "".join(f'#warning "warning {n} before the error"\n' for n in range(4))
+    broken = prepared.text.replace(prepared.example.stub_body, warnings + UNBUILDABLE["cpp"], 1)
+
+    verdict = await prepared.workspace.validator(prepared.example.stub, LIMITS).check(broken)
+
+    assert verdict.outcome is Outcome.COMPILE_ERROR, verdict
+    first_error = verdict.diagnostics.index("error:")
+    assert "warning" not in verdict.diagnostics[:first_error], verdict.diagnostics
+    # gcc's line naming the function stays: it says where the error is
+    assert verdict.diagnostics.startswith("src/textstats.cpp: In function"), verdict.diagnostics
+    assert "undefined_thing" in verdict.diagnostics
+
+
+def test_a_compiler_excerpt_starts_at_the_error_line_after_cargos_warning_summary() -> None:
+    output = "\n".join(
+        [
+            "   Compiling textstats v0.1.0 (/work/textstats)",
+            "warning: unused variable: `a`",
+            " --> src/lib.rs:6:9",
+            "warning: `textstats` (lib) generated 4 warnings",
+            "error[E0425]: cannot find value `undefined_thing` in this scope",
+            " --> src/lib.rs:7:5",
+        ]
+    )
+
+    assert compiler_excerpt(output).startswith("error[E0425]: cannot find value `undefined_thing`")
 
 
 async def test_a_cpp_folder_without_cmake_is_tested_with_g_plus_plus(cache_dir: Path, tmp_path: Path) -> None:

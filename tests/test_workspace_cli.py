@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_workspace_projects import CMAKE_PROJECT
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -88,9 +89,22 @@ def _fenced(language: str, code: str) -> str:
     return f"Sure.\n```{language}\n{code}```\n"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PerfOrch's cache dir (shadow copies, what was fetched) starts empty, as on a fresh machine."""
+    directory = tmp_path / "perforch-cache"
+    monkeypatch.setenv("PERFORCH_CACHE_DIR", str(directory))
+    return directory
+
+
 def _workspace(tmp_path: Path, language: str, server, answers: dict[str, str]) -> Path:
     root = tmp_path / language
     shutil.copytree(EXAMPLES / language, root, ignore=shutil.ignore_patterns("target", "build", "__pycache__"))
+    return _configured(root, language, server, answers)
+
+
+def _configured(root: Path, language: str, server, answers: dict[str, str]) -> Path:
+    """perforch.toml with one model per answer, all served by the scripted server."""
     tables = [
         f'[models.{name}]\nmodel = "openai/{name}"\napi_base = "{server.base_url}"\napi_key_env = "PERFORCH_TEST_KEY"\n'
         for name in answers
@@ -188,6 +202,23 @@ def test_optimize_keeps_only_a_measurably_faster_passing_version(tmp_path, scrip
         report = json.loads(run.stdout)
         assert not report["applied"] and not report["changed"], (label, report)
         assert file.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_generate_says_it_ran_the_whole_test_command_when_no_test_names_the_function(tmp_path, scripted_server):
+    root = tmp_path / "geometry"
+    for relative, text in CMAKE_PROJECT.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    area = "int square_area(int side) {\n    return side * side;\n}\n"
+    _configured(root, "cpp", scripted_server, {"writer": area})
+    file = root / "src" / "geometry.cpp"
+
+    run = _perforch("generate", str(file), "--line", str(_line_of(file, "square_area")), cwd=root)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    tests_line = "tests: 2/2 passed (the project's whole test command: ctest; no test names square_area)"
+    assert tests_line in run.stdout.splitlines(), run.stdout
 
 
 def _function_text(source: str, language: str, name: str) -> str:

@@ -5,15 +5,25 @@ from __future__ import annotations
 import re
 
 DIAGNOSTICS_CHARS = 2000
-_FIRST_ERROR = re.compile(r"^.*\berror\b", re.IGNORECASE | re.MULTILINE)
+# A line that reports an error: `error:` of gcc, clang, javac and cargo, rustc's `error[E0425]:`, Maven's
+# `[ERROR]`, `CMake Error`, Python's `SyntaxError:`; else, failing those, any line saying "error".
+_ERROR_LINE = re.compile(r"^.*?(?:\berror(?:\[\w+\])?:|\[ERROR\]|\b(?:CMake |[A-Z]\w*)Error\b)", re.MULTILINE)
+_ANY_ERROR = re.compile(r"^.*\berror\b", re.IGNORECASE | re.MULTILINE)
+# Lines printed above an error that say where it is: gcc's "In function" and include chain, the frames of a
+# Python traceback (file, source line, carets).
+_CONTEXT_LINE = re.compile(
+    r"^\S.*: (?:In (?:static |member )?(?:function|constructor|destructor|instantiation|substitution|lambda)"
+    r"|At global scope)|^In file included from |^\s+from \S+:\d+[:,]|^\S.*:\s+required from "
+    r'|^\s+File ".*", line \d+|^\s+\^[\^~]*\s*$|^\s{4}\S'
+)
 
 
 def compiler_excerpt(output: str, limit: int = DIAGNOSTICS_CHARS) -> str:
-    """The first errors, starting one line before the first line that says "error" (the line above
-    usually names the function), or the head of the output when no line does."""
-    match = _FIRST_ERROR.search(output)
-    start = _start_of_previous_line(output, match.start()) if match else 0
-    return head(output[start:], limit)
+    """The first errors, from the first line that reports one (with the lines above it that say where,
+    such as gcc's "In function"; never the warnings before it), or the head of the output when no
+    line does."""
+    match = _ERROR_LINE.search(output) or _ANY_ERROR.search(output)
+    return head(output[_with_context(output, match.start()) if match else 0 :], limit)
 
 
 def failure_excerpt(output: str, start: re.Pattern[str] | None, limit: int = DIAGNOSTICS_CHARS) -> str:
@@ -43,6 +53,11 @@ def tail(text: str, limit: int = DIAGNOSTICS_CHARS) -> str:
     return f"[... {len(text) - len(kept)} characters before]\n{kept}"
 
 
-def _start_of_previous_line(text: str, position: int) -> int:
-    line_start = text.rfind("\n", 0, position) + 1
-    return text.rfind("\n", 0, max(line_start - 1, 0)) + 1 if line_start else 0
+def _with_context(text: str, line_start: int) -> int:
+    """Where the error starting at `line_start` starts, with the context lines just above it."""
+    while line_start > 0:
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if not _CONTEXT_LINE.match(text[previous : line_start - 1]):
+            break
+        line_start = previous
+    return line_start

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from .discovery import config_root, workspace_root
 from .errors import WorkspaceError
-from .selection import DOC_EXAMPLES
+from .selection import DOC_EXAMPLES, WHOLE_SUITE
 from .shadow import ShadowTree
 from .validator import WorkspaceValidator
 from .workspace import Workspace
 
 __all__ = [
     "DOC_EXAMPLES",
+    "WHOLE_SUITE",
     "config_root",
     "ShadowTree",
     "Workspace",

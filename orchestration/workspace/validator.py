@@ -11,10 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..sandbox import Sandbox, open_sandbox
+from ..sandbox import Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
+from .fetching import missing_offline
 from .languages import Command, Plan, ProjectLanguage
-from .reports import junit_tally, text_tally
+from .reports import Tally, junit_tally, text_tally
 from .selection import Selection, nothing_to_run
 from .shadow import ShadowTree
 from .steps import run_confined
@@ -35,6 +36,7 @@ class WorkspaceValidator:
         bench_command: str | None,
         runs: int,
         prepare: Callable[[], Coroutine[Any, Any, None]],
+        forget_fetch: Callable[[], None] = lambda: None,
     ) -> None:
         self.function = function
         self.selection = selection
@@ -44,6 +46,7 @@ class WorkspaceValidator:
         self._shadow = shadow
         self._bench_command = bench_command
         self._prepare = prepare
+        self._forget_fetch = forget_fetch
 
     @property
     def tests_source(self) -> str:
@@ -81,16 +84,32 @@ class WorkspaceValidator:
     async def _build_and_test(self, box: Sandbox, plan: Plan) -> Verdict:
         scrub = Scrubber(self._shadow.tree, self._language.site.cache, box.root)
         for command in plan.build:
-            failure = build_failure(command, await run_confined(box, command, self.limits), self.limits, scrub)
+            run = self._not_missing_offline(command, await run_confined(box, command, self.limits))
+            failure = build_failure(command, run, self.limits, scrub)
             if failure is not None:
                 return failure
         for report in plan.reports:
             _remove(report)  # only this run's reports may count
-        steps = [(command, await run_confined(box, command, self.limits)) for command in plan.test]
+        steps = [
+            (command, self._not_missing_offline(command, await run_confined(box, command, self.limits)))
+            for command in plan.test
+        ]
         tally = junit_tally(plan.reports, self._language.failure_start) or text_tally(
             "\n".join(run.output for _, run in steps)
         )
+        if tally is None and self.selection.whole_suite:
+            tally = Tally(0, 0)  # the project's runner said nothing about tests (Go's "no test files"): none ran
         return test_verdict(self._language, steps, tally, self.limits, scrub)
+
+    def _not_missing_offline(self, command: Command, run: Completed) -> Completed:
+        """`run`, unless it failed for want of something the fetch should have brought: then no candidate can
+        pass, so the run stops with WorkspaceError, and the next one fetches again."""
+        pattern = self._language.missing_offline
+        found = pattern.search(run.output) if pattern is not None and not run.succeeded else None
+        if found is None:
+            return run
+        self._forget_fetch()
+        raise missing_offline(Path(command.argv[0]).name, found.group(1))
 
     def _timed(self, plan: Plan) -> tuple[Command, ...]:
         if self._bench_command is None:

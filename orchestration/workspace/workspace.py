@@ -13,10 +13,11 @@ from ..sandbox import open_sandbox
 from ..task import Limits
 from .discovery import find_root, language_of
 from .errors import WorkspaceError
+from .fetching import run_fetch
 from .languages import ProjectLanguage, Site
 from .selection import select_tests
 from .shadow import ShadowTree
-from .steps import run_confined, run_fetch
+from .steps import run_confined
 from .validator import WorkspaceValidator
 
 log = logging.getLogger(__name__)
@@ -69,13 +70,22 @@ class Workspace:
                     await self._warm()
             self._prepared = True
 
+    @property
+    def _fetch_stamp(self) -> Path:
+        return self.shadow.home / "fetched"
+
+    def _forget_fetch(self) -> None:
+        """A candidate found the resolution incomplete: the next preparation resolves again."""
+        self._fetch_stamp.unlink(missing_ok=True)
+        self._prepared = False
+
     async def _fetch(self) -> None:
         """Resolve dependencies with the network, unless the project files are those resolved last time."""
-        stamp, resolved = self.shadow.home / "fetched", self._dependency_digest()
+        stamp, resolved = self._fetch_stamp, self._dependency_digest()
         if stamp.exists() and stamp.read_text() == resolved:
             return
         for command in self._project.fetch():
-            await run_fetch(replace(command, env={**self._project.env(), **command.env}))
+            await run_fetch(self._project, replace(command, env={**self._project.env(), **command.env}))
         stamp.write_text(resolved)
 
     def _dependency_digest(self) -> str:
@@ -104,4 +114,5 @@ class Workspace:
             bench_command=self.config.bench.command,
             runs=runs or self.config.pipeline.refine_runs,
             prepare=self.prepare,
+            forget_fetch=self._forget_fetch,
         )

@@ -89,6 +89,11 @@ class ProjectLanguage(ABC):
     failure_start: re.Pattern[str] | None = None  # where a failing run's useful output starts
     compile_failure: re.Pattern[str] | None = None  # a test step's output when building or importing failed
     out_of_memory: tuple[str, ...] = ()
+    # A fetch's output when the network (or a registry) was the problem, not the project.
+    network_failure: re.Pattern[str] | None = None
+    # An offline step's output when something the one-time fetch should have brought is missing (group 1 names it).
+    missing_offline: re.Pattern[str] | None = None
+    whole_suite_name: str | None = None  # the project's own whole test command, as a user would type it
 
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -126,6 +131,20 @@ class ProjectLanguage(ABC):
         """Variables every offline step gets on top of the user's environment."""
         return {}
 
+    def fetch_failure(self, output: str) -> str:
+        """Why a fetch step failed, in a sentence that says what to do; the tool's error follows it."""
+        if self.network_failure is not None and self.network_failure.search(output):
+            return (
+                "could not download what the project needs (the network is needed once, to resolve its "
+                "dependencies; later runs are offline): check the network, and any proxy, mirror or "
+                "repository credentials"
+            )
+        return "the project's own toolchain failed while preparing it: fix the error below, then run again"
+
+    def plain_output(self, output: str) -> str:
+        """A tool's output without the boilerplate it adds to every failure."""
+        return output
+
     # -- tests ---------------------------------------------------------------------------------------
 
     @abstractmethod
@@ -141,6 +160,11 @@ class ProjectLanguage(ABC):
 
     @abstractmethod
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest: ...
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        """The project's own whole test command (for a function no test can be attributed to); None when
+        the language has none."""
+        return None
 
     def plan_generated(self, generated: GeneratedTest, scratch: Path) -> Plan:
         """How to run a generated test: by default like any other selection."""

@@ -38,6 +38,7 @@ class CMakeProject(ProjectLanguage):
     tools = ("cmake", "ctest")
     install_hint = "install CMake 3.21 or newer and GoogleTest (Debian: apt-get install cmake libgtest-dev)"
     runner_name = "ctest"
+    whole_suite_name = "ctest"
     failure_start = re.compile(r"^.*: Failure$", re.MULTILINE)
     out_of_memory = ("std::bad_alloc",)
 
@@ -91,11 +92,18 @@ class CMakeProject(ProjectLanguage):
         return TestCase(relative, names[-1], names[0]) if len(names) == 2 else None
 
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
-        report = scratch / "ctest.xml"
         # gtest_discover_tests names tests Suite.Name, with a prefix and a parameter for TEST_P.
         names = "|".join(re.escape(f"{case.suite}.{case.name}") for case in cases)
+        return self._ctest(scratch, "-R", f"(^|/)({names})(/|$)")
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        """Every test add_test registered: GoogleTest's, and plain programs (assert, Catch2, doctest)."""
+        return self._ctest(scratch)
+
+    def _ctest(self, scratch: Path, *selection: str) -> Plan:
+        report = scratch / "ctest.xml"
         ctest = (tool("ctest"), "--test-dir", str(self.build_dir), "--output-on-failure", "--no-tests=error")
-        run = Command((*ctest, "-R", f"(^|/)({names})(/|$)", "--output-junit", str(report)), self.site.tree)
+        run = Command((*ctest, *selection, "--output-junit", str(report)), self.site.tree)
         return Plan(build=(self._build(),), test=(run,), reports=(report,))
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
@@ -156,12 +164,16 @@ class GxxTestFiles(CMakeProject):
     tools = ("g++",)
     install_hint = "install g++ and GoogleTest (Debian: apt-get install g++ libgtest-dev)"
     runner_name = "g++ and GoogleTest"
+    whole_suite_name = None  # no build system, so no test command of the project's own
 
     def fetch(self) -> Iterable[Command]:
         return []
 
     def warm(self) -> list[Command]:
         return []
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        return None
 
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
         build, test, reports = [], [], []

@@ -30,6 +30,7 @@ class GoModule(ProjectLanguage):
     tools = ("go",)
     install_hint = "install Go 1.21 or newer (https://go.dev/doc/install)"
     runner_name = "go test"
+    whole_suite_name = "go test ./..."
     failure_start = re.compile(r"^--- FAIL|^panic:|^fatal error:", re.MULTILINE)
     out_of_memory = ("out of memory",)
 
@@ -75,6 +76,12 @@ class GoModule(ProjectLanguage):
             run = (str(self._binary(package)), "-test.v", "-test.count=1", "-test.run", f"^({names})$")
             test.append(Command(run, self.site.tree / package, "test", self.env()))
         return Plan(tuple(self._build(package) for package in packages), tuple(test))
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        # Building every package's tests first (running none) tells a build failure from a failing test.
+        go_test = (tool("go"), "test", "-count=1")
+        build = Command((*go_test, "-run", "^$", "./..."), self.site.tree, "build", self.env())
+        return Plan(build=(build,), test=(Command((*go_test, "-v", "./..."), self.site.tree, "test", self.env()),))
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         package_dir = Path(self.site.file).parent

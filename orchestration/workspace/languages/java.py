@@ -26,6 +26,14 @@ _QUIET = ("-B", "-q", "-Dstyle.color=never")
 _SELECTED_ONLY = ("-Dsurefire.failIfNoSpecifiedTests=false", "-DfailIfNoTests=false", "-DtrimStackTrace=false")
 _PLATFORM_JAR = re.compile(r"junit-platform-(?:commons|engine)-(\d+\.\d+\.\d+)\.jar")
 _CONSOLE = "junit-platform-console-standalone"
+_PROBE = "PerforchProbeTest"
+_TEST_SOURCE_DIRECTORY = re.compile(r"<testSourceDirectory>([^<]+)</testSourceDirectory>")
+_COMPILATION_FAILED = re.compile(r"COMPILATION ERROR|Compilation failure")
+# What Maven appends to every failure: how to get a stack trace, links to its wiki.
+_MAVEN_BOILERPLATE = re.compile(
+    r"^\[ERROR\] (?:-> \[Help|To see the full stack trace|Re-run Maven using|For more information about the errors"
+    r"|\[Help \d+\]|\s*$)"
+)
 
 
 class MavenProject(ProjectLanguage):
@@ -38,7 +46,14 @@ class MavenProject(ProjectLanguage):
         "install Maven 3 (Debian: apt-get install maven); Gradle and plain javac projects are not supported yet"
     )
     runner_name = "mvn test"
-    compile_failure = re.compile(r"COMPILATION ERROR|Compilation failure")
+    whole_suite_name = "mvn test"
+    compile_failure = _COMPILATION_FAILED
+    # Maven's words when it cannot download (a host, a proxy, a repository that refuses).
+    network_failure = re.compile(
+        r"Could not transfer artifact|Unknown ?Host|Connection refused|connect timed out|Network is unreachable"
+        r"|Could not resolve host|transfer failed for|status code: [45]\d\d|in offline mode"
+    )
+    missing_offline = re.compile(r"in offline mode and the artifact (\S+) has not been downloaded")
     failure_start = re.compile(r"<<< (FAILURE|ERROR)!")
     out_of_memory = ("java.lang.OutOfMemoryError",)
 
@@ -56,20 +71,51 @@ class MavenProject(ProjectLanguage):
 
     def fetch(self) -> Iterator[Command]:
         mvn = tool("mvn")
-        # One Maven run: go-offline misses what surefire resolves only when it runs (the JUnit platform
-        # provider), hence a test phase that selects no test; the classpath is for the console launcher.
+        # The real test phase, online, on a probe test class of no tests: surefire resolves its provider
+        # (surefire-junit-platform, -junit4, ...) and the matching JUnit launcher only when it finds a test
+        # class to run, which neither dependency:go-offline nor a test phase selecting nothing does. The
+        # project's own tests do not run; the classpath is for the console launcher.
         classpath = (
             "dependency:build-classpath",
             f"-Dmdep.outputFile={self._classpath_file}",
             "-Dmdep.includeScope=test",
         )
-        no_test = ("test", "-Dtest=PerforchSelectsNoTest", *_SELECTED_ONLY)
-        yield Command((mvn, *_QUIET, "dependency:go-offline", *classpath, *no_test), self.site.tree, "build")
+        probe = self._test_sources / f"{_PROBE}.java"
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_text(f"class {_PROBE} {{}}\n", encoding="utf-8")
+        try:
+            probe_run = ("test", f"-Dtest={_PROBE}", *_SELECTED_ONLY)
+            yield Command((mvn, *_QUIET, *classpath, *probe_run), self.site.tree, "build")
+        finally:  # the shadow copy holds only the user's files (and build outputs) between runs
+            probe.unlink(missing_ok=True)
+            (self.site.tree / "target" / "test-classes" / f"{_PROBE}.class").unlink(missing_ok=True)
         version = _PLATFORM_JAR.search(self._classpath_file.read_text()) if self._classpath_file.exists() else None
         if version is not None:  # a JUnit 5 project: the launcher of its platform version
             artifact = f"-Dartifact=org.junit.platform:{_CONSOLE}:{version.group(1)}"
             copy = ("dependency:copy", artifact, f"-DoutputDirectory={self._console_dir}", "-Dmdep.stripVersion=true")
             yield Command((mvn, *_QUIET, *copy), self.site.tree, "build")
+
+    @property
+    def _test_sources(self) -> Path:
+        """The project's test source dir in the shadow copy: <testSourceDirectory> of pom.xml, else Maven's default."""
+        pom = (self.site.tree / "pom.xml").read_text(encoding="utf-8", errors="replace")
+        configured = _TEST_SOURCE_DIRECTORY.search(pom)
+        directory = configured.group(1).strip() if configured else "src/test/java"
+        for prefix in ("${project.basedir}/", "${basedir}/"):
+            directory = directory.removeprefix(prefix)
+        return self.site.tree / ("src/test/java" if "${" in directory else directory)
+
+    def fetch_failure(self, output: str) -> str:
+        if _COMPILATION_FAILED.search(output):
+            return (
+                "the project does not compile, and Maven must build it once (with the network) to resolve "
+                "what its tests run with (the surefire provider): fix the error below, a stub included "
+                "(`throw new UnsupportedOperationException();` is a body that compiles), then run again"
+            )
+        return super().fetch_failure(output)
+
+    def plain_output(self, output: str) -> str:
+        return "\n".join(line for line in output.splitlines() if not _MAVEN_BOILERPLATE.match(line))
 
     def is_test_file(self, relative: str, text: str) -> bool:
         return "src/test/" in f"/{relative}" or _TEST_ANNOTATION.search(text) is not None
@@ -91,6 +137,10 @@ class MavenProject(ProjectLanguage):
         argv = (tool("mvn"), *_QUIET, "-o", "test", f"-Dtest={selection}", *_SELECTED_ONLY)
         test = Command(argv, self.site.tree, "build+test")
         return Plan(build=(), test=(test,), reports=(self._reports,), timed=self._console_run(cases))
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        test = Command((tool("mvn"), *_QUIET, "-o", "test", "-DtrimStackTrace=false"), self.site.tree, "build+test")
+        return Plan(build=(), test=(test,), reports=(self._reports,))
 
     def _console_run(self, cases: Sequence[TestCase]) -> tuple[Command, ...] | None:
         """The selected tests on the JUnit console launcher, over what `mvn test` compiled; None when

@@ -30,6 +30,7 @@ class PythonProject(ProjectLanguage):
     suffixes = (".py",)
     needs_marker = False
     runner_name = "pytest"
+    whole_suite_name = "pytest"
     # pytest -q prints each failure under a "____ test_name ____" rule.
     failure_start = re.compile(r"^_{3,} .* _{3,}$", re.MULTILINE)
     compile_failure = re.compile(r"^E\s+(SyntaxError|IndentationError|ImportError|ModuleNotFoundError)", re.MULTILINE)
@@ -71,10 +72,16 @@ class PythonProject(ProjectLanguage):
         return TestCase(relative, name, "::".join(reversed(classes)) or None)
 
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
-        report = scratch / "pytest.xml"
         node_ids = [
             f"{case.path}::{case.suite}::{case.name}" if case.suite else f"{case.path}::{case.name}" for case in cases
         ]
+        return self._pytest(scratch, *node_ids)
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        return self._pytest(scratch)  # what pytest collects from the root, by the project's own settings
+
+    def _pytest(self, scratch: Path, *node_ids: str) -> Plan:
+        report = scratch / "pytest.xml"
         argv = (self.interpreter, "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", f"--junitxml={report}")
         test = Command((*argv, *node_ids), self.site.tree, "test", self.env())
         return Plan(build=(self._syntax_check(),), test=(test,), reports=(report,))

@@ -27,6 +27,7 @@ class CargoCrate(ProjectLanguage):
     tools = ("cargo",)
     install_hint = "install Rust with cargo (https://rustup.rs)"
     runner_name = "cargo test"
+    whole_suite_name = "cargo test"
     failure_start = re.compile(r"^---- .* stdout ----$|panicked at", re.MULTILINE)
     compile_failure = re.compile(r"^error(\[E\d+\])?: |could not compile", re.MULTILINE)
     out_of_memory = ("memory allocation of",)
@@ -63,8 +64,13 @@ class CargoCrate(ProjectLanguage):
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
         # libtest takes several filters (substrings of the test's path); --exact would need the module path.
         # Two steps, so a build error is a compile error and an endless test loop meets the test deadline.
+        return self._cargo_test(*dict.fromkeys(case.name for case in cases))
+
+    def plan_whole_suite(self, scratch: Path) -> Plan | None:
+        return self._cargo_test()
+
+    def _cargo_test(self, *filters: str) -> Plan:
         build = Command((tool("cargo"), "test", "--offline", "--no-run"), self.site.tree, "build", self.env())
-        filters = dict.fromkeys(case.name for case in cases)
         test = Command((tool("cargo"), "test", "--offline", "--", *filters), self.site.tree, "test", self.env())
         return Plan(build=(build,), test=(test,))
 
