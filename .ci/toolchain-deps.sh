@@ -30,7 +30,7 @@ python3 - <<'PY'
 import asyncio
 import time
 
-from perforch.orchestration.toolchains import close_all, prepare_all
+from perforch.orchestration.checking import close_all, prepare_all
 
 started = time.monotonic()
 asyncio.run(prepare_all())

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perforch.orchestration.benchmark import KNOWN_FLAKY, Problem, load_benchmark
-from perforch.orchestration.sandbox import max_parallel
-from perforch.orchestration.task import LANGUAGES, Limits, Program, Verdict
-from perforch.orchestration.toolchains import close_all, get_toolchain, prepare_all
-from perforch.orchestration.toolchains.cpp import PRELUDE_HEADERS
-from perforch.orchestration.toolchains.go import test_file
+from perforch.orchestration.checking import close_all, get_toolchain, prepare_all
+from perforch.orchestration.checking.sandbox import max_parallel
+from perforch.orchestration.languages import LANGUAGES
+from perforch.orchestration.languages.cpp.benchmark import PRELUDE_HEADERS
+from perforch.orchestration.languages.go.benchmark import test_file
+from perforch.orchestration.task import Limits, Program, Verdict
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "humanevalpack"
 

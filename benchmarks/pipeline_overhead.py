@@ -23,13 +23,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from humaneval_models import BENCHMARK, FIXER, WRITER_JCR, WRITER_PG, HumanEvalModels  # noqa: E402
 from perforch.orchestration.benchmark import load_benchmark  # noqa: E402
+from perforch.orchestration.checking import close_all  # noqa: E402
 from perforch.orchestration.config import PipelineSettings  # noqa: E402
 from perforch.orchestration.models import ModelGateway, ModelSpec  # noqa: E402
 from perforch.orchestration.pipeline import Pipeline  # noqa: E402
 from perforch.orchestration.rankings.matrix import RankingMatrix  # noqa: E402
 from perforch.orchestration.rankings.router import Router  # noqa: E402
 from perforch.orchestration.task import Limits  # noqa: E402
-from perforch.orchestration.toolchains import close_all  # noqa: E402
 from perforch.orchestration.validation import ProgramValidator  # noqa: E402
 from scripted_server import start_scripted_server  # noqa: E402
 

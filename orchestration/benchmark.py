@@ -8,24 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PerfOrchError
+from .languages import LANGUAGES, language_spec
 from .stubs import FunctionNotFound, find_function
-from .task import LANGUAGES, Task
+from .task import Task
 
 # Canonical solutions that fail by chance (map order, random inputs); scored but listed apart.
 KNOWN_FLAKY = frozenset({"Go/95", "Rust/32"})
-
-# What closes a HumanEval prompt (which stops after the opening brace) into a stub file that parses.
-_STUB_CLOSERS = {"python": "", "java": "    }\n}\n", "cpp": "}\n", "go": "}\n", "rust": "}\n"}
-
-# The documented substitute for a missing `example_test`: a test that only proves the program builds and
-# loads. It never reveals the hidden test, at the price of finding only compile and load errors.
-BUILD_ONLY_TESTS = {
-    "python": "",
-    "java": "public class Main {\n    public static void main(String[] args) {}\n}\n",
-    "cpp": "int main() { return 0; }\n",
-    "go": "func TestBuilds(t *testing.T) {}\n",
-    "rust": "#[cfg(test)]\nmod perforch_build_only {\n    #[test]\n    fn builds() {}\n}\n",
-}
 
 
 class BenchmarkError(PerfOrchError):
@@ -57,7 +45,7 @@ class Problem:
 
 
 def load_benchmark(directory: Path, languages: list[str] | None = None, limit: int | None = None) -> list[Problem]:
-    """Problems of the given languages (all five by default), the first `limit` of each."""
+    """Problems of the given languages (all by default), the first `limit` of each."""
     directory = Path(directory)
     if not directory.is_dir():
         raise BenchmarkError(f"{directory}: benchmark directory not found")
@@ -79,8 +67,9 @@ def _problem(language: str, row: dict, where: str) -> Problem:
         prompt, test = row["prompt"], row["test"]
     except KeyError as exc:
         raise BenchmarkError(f"{where}: missing field {exc}") from exc
-    head = _rust_head(row) if language == "rust" and "fn " not in prompt.replace("fn main()", "") else ""
-    stub = head + prompt + _STUB_CLOSERS[language]
+    spec = language_spec(language)
+    head = spec.prompt_head(row)
+    stub = head + prompt + spec.stub_closer
     example = row.get("example_test") or ""
     substitute = example.strip() in ("", "None")
     return Problem(
@@ -91,21 +80,16 @@ def _problem(language: str, row: dict, where: str) -> Problem:
         reference_source=head + prompt + row["canonical_solution"],
         buggy_source=head + prompt + row["buggy_solution"] if row.get("buggy_solution") else "",
         hidden_test=test,
-        visible_test=BUILD_ONLY_TESTS[language] if substitute else example,
+        visible_test=spec.build_only_test if substitute else example,
         visible_is_substitute=substitute,
         test_setup=row.get("test_setup", ""),
     )
 
 
-def _rust_head(row: dict) -> str:
-    """HumanEval-X Rust keeps `use` lines and the signature in `declaration`, the doc comment in `prompt`."""
-    return "fn main(){}\n" + row["declaration"]
-
-
 def _declared_function(stub: str, language: str, where: str) -> str:
     """The function the prompt ends with. Read from the code, not `entry_point`: 14 HumanEvalPack records
     (e.g. Java/99) name another function there."""
-    last_line = stub.rstrip("\n").count("\n") - _STUB_CLOSERS[language].count("\n")
+    last_line = stub.rstrip("\n").count("\n") - language_spec(language).stub_closer.count("\n")
     try:
         return find_function(stub, language, line=last_line).name
     except FunctionNotFound as exc:

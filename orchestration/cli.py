@@ -12,10 +12,10 @@ from pathlib import Path
 from .benchmark import load_benchmark
 from .config import ConfigError, load_config
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
+from .languages import LANGUAGES, check_language
 from .rankings.matrix import Provenance, RankingMatrix
 from .rankings.profiles import save_user_profile, user_profiles_dir
 from .redaction import excerpt
-from .task import LANGUAGES, check_language
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _benchmark_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--benchmark", type=Path, required=True, help="directory of <language>.jsonl.gz files")
-    parser.add_argument("--languages", help="comma-separated subset (default: all five)")
+    parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
 
@@ -117,11 +117,13 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from .proposal import FileChanged, apply, propose
+    from .proposal import ApplyRefused, apply, check_writable, propose
     from .rankings.router import Router
     from .workspace import config_root
 
     config = load_config(config_root(args.file), args.config)
+    if args.apply and args.file.is_file():
+        check_writable(args.file)  # refuse before any model is asked, not after
     router = Router.configured(config, args.profile)
     work = propose(args.kind, args.file, args.line, config, router, on_progress=_stage_progress)
     proposal = asyncio.run(_with_toolchains_closed(work))
@@ -130,7 +132,7 @@ def _job(args: argparse.Namespace) -> int:
         try:
             apply(proposal)
             applied = True
-        except FileChanged as exc:
+        except ApplyRefused as exc:  # edited since, read-only, or another user's
             refusal = str(exc)
     report = job_report(proposal, applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))
@@ -138,7 +140,7 @@ def _job(args: argparse.Namespace) -> int:
 
 
 async def _with_toolchains_closed(work):
-    from .toolchains import close_all
+    from .checking import close_all
 
     try:
         return await work
@@ -202,7 +204,7 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
     lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
     if not report["passed"]:
-        lines.append("no passing version found; the file was left unchanged")
+        lines.append(f"{why_nothing_passed(report['trace'])}; the file was left unchanged")
         if report["failure"]:
             lines.append(f"last failure:\n{report['failure']}")
     elif not report["changed"]:
@@ -216,6 +218,17 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         elif not asked_to_apply:
             lines.append("not applied: rerun with --apply to write it")
     return "\n".join(lines)
+
+
+def why_nothing_passed(trace: list[dict]) -> str:
+    """Say "no passing version" only when a model answered; otherwise, what stopped the run before that."""
+    validation = next((a for a in trace if a["stage"] == "validate"), None)
+    if validation is not None and validation["status"] != "passed":
+        return f"its tests do not pass as it stands ({validation['status']}), so no model was asked"
+    if any(a["status"] == "answered" for a in trace):
+        return "no passing version found"
+    failures = [f"{a['model']}: {a['detail'].splitlines()[0] if a['detail'] else a['status']}" for a in trace]
+    return "no model answered" + (f" ({'; '.join(dict.fromkeys(failures))})" if failures else "")
 
 
 # -- local models ----------------------------------------------------------------------------------
@@ -286,8 +299,8 @@ def _rankings(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
+    from .checking import close_all
     from .profiling import Profiler
-    from .toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     models = _split(args.models)
@@ -323,10 +336,10 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from .checking import close_all
     from .pipeline import Pipeline
     from .profiling import evaluate
     from .rankings.router import Router
-    from .toolchains import close_all
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)

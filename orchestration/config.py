@@ -10,7 +10,7 @@ temperature = 0.2                  # any other key is passed to litellm
 
 [pipeline]
 profile = "default"                # shipped profile name, or a ranking TOML (relative to this file)
-models = ["fast"]                  # default order where the ranking is silent; the models the user has
+models = ["fast"]                  # first where the ranking is silent; then the other [models.*] as written
 generators = 3
 debuggers = 2
 debug_rounds = 2
@@ -121,7 +121,7 @@ class Config:
 
     def available_models(self) -> list[str]:
         """The models the user has: [pipeline] models (aliases or litellm ids) first, in their order,
-        then every other configured alias."""
+        then every other configured alias, in the order the files write them (TOML tables keep their order)."""
         return list(dict.fromkeys([*self.pipeline.models, *self.models]))
 
     def model_ids(self) -> dict[str, str]:

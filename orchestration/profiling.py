@@ -1,7 +1,7 @@
 """`perforch profile` (benchmark runs -> a ranking matrix) and `perforch eval` (pass@1, speed-ups, cost).
 
 Both score correctness on the hidden `test`; models only ever see the visible test (`example_test`, or the
-build-only substitute where a dataset has none, see benchmark.BUILD_ONLY_TESTS). The profiler asks each model
+build-only substitute where a dataset has none, see LanguageSpec.build_only_test). The profiler asks each model
 on its own instead of routing, but reads, splices, checks and judges an answer as the pipeline does
 (candidates.py).
 """

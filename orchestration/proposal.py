@@ -5,31 +5,42 @@ The user's file is only written by `apply`, and only if it still holds exactly w
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
-from .errors import FailedError, PerfOrchError
+from .errors import PerfOrchError
+from .languages import UnsupportedLanguage, language_of_path
 from .models import UsageLedger
 from .pipeline import Pipeline
 from .rankings.router import Router
 from .run import ProgressEvent, Result
-from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub
-from .task import Task, language_of_path
-from .workspace import Workspace
+from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub, syntax_error_outside
+from .task import Task
+from .workspace import Workspace, WorkspaceError
 
 
 class ProposalError(PerfOrchError):
     """The request cannot be carried out as asked (wrong line, stub vs finished function, ...)."""
 
 
-class FileChanged(FailedError):
+class ApplyRefused(PerfOrchError):
+    """The proposal was not written; the message says why and what to do."""
+
+
+class FileChanged(ApplyRefused):
     """The file was edited after the run started; applying would overwrite that edit."""
+
+
+class NotWritable(ApplyRefused):
+    """The file is read-only, or not the user's to write."""
 
 
 @dataclass
@@ -61,7 +72,18 @@ class Proposal:
 def read_function(file: Path, line: int, text: str | None = None) -> tuple[str, str, FunctionSpan]:
     """(language, text, span) of the function spanning the 1-based line; `text` is the editor's copy of the
     file when it has unsaved changes, else the file is read."""
-    language = language_of_path(str(file))
+    if file.is_dir():
+        raise ProposalError(
+            f"{file} is a directory: give the source file that holds the function, and a line inside it "
+            "(for example `perforch generate src/lib.rs --line 12`)"
+        )
+    try:
+        language = language_of_path(str(file))
+    except UnsupportedLanguage:
+        raise ProposalError(
+            f"{file}: PerfOrch does not know the language of `{file.suffix or file.name}` files "
+            "(Python .py, Java .java, C++ .cpp/.cc/.cxx/.h/.hpp, Go .go, Rust .rs)"
+        ) from None
     if text is None:
         try:
             text = file.read_bytes().decode("utf-8")  # bytes, so CRLF line endings survive
@@ -69,11 +91,34 @@ def read_function(file: Path, line: int, text: str | None = None) -> tuple[str, 
             raise ProposalError(f"{file}: no such file") from exc
         except UnicodeDecodeError as exc:
             raise ProposalError(f"{file}: not UTF-8 text ({exc})") from exc
+    _check_line(file, line, len(text.splitlines()))
     try:
         span = find_function(text, language, line=line - 1)
-    except FunctionNotFound as exc:
-        raise ProposalError(f"{file}:{line}: no function spans this line ({exc})") from exc
+    except FunctionNotFound:
+        raise ProposalError(
+            f"{file}:{line}: no function spans this line; give a line of the function's signature or body"
+        ) from None
     return language, text, span
+
+
+def _check_line(file: Path, line: int, count: int) -> None:
+    if 1 <= line <= count:
+        return
+    numbered = "lines are numbered from 1" if line < 1 else "past the end of the file"
+    raise ProposalError(f"line {line} is not in {file}: {numbered}, and it has {count} lines (1 to {count})")
+
+
+def check_syntax(file: Path, language: str, text: str, span: FunctionSpan) -> None:
+    """ProposalError when the file does not parse outside the function: every candidate would fail to build
+    for a reason that is not the model's, so no model is asked."""
+    error = syntax_error_outside(text, language, span.start_byte, span.end_byte)
+    if error is None:
+        return
+    expected = f" ({error.expected})" if error.expected else ""
+    raise ProposalError(
+        f"{file}:{error.line}:{error.column}: syntax error{expected} outside `{span.name}`, in `{error.text}`; "
+        f"fix it first: every candidate is built with the whole file, so no model was asked"
+    )
 
 
 async def propose(
@@ -88,21 +133,25 @@ async def propose(
     ledger: UsageLedger | None = None,
 ) -> Proposal:
     """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`,
-    asking the models `router` names (NoModelError, saying why, when it names none).
+    asking the models `router` names (NoModelToAsk, saying why, when it names none).
 
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
     remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
     every model call, also when the run is cancelled (a language server's session totals)."""
-    router.check()
     file = file.resolve()
     language, text, span = read_function(file, line, text)
+    check_syntax(file, language, text, span)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     stub = is_stub(span, language)
     if kind == "generate" and not stub:
         raise ProposalError(f"{file.name}:{line}: `{span.name}` already has a body; use `perforch optimize` on it")
     if kind == "optimize" and stub:
         raise ProposalError(f"{file.name}:{line}: `{span.name}` is a stub; use `perforch generate` first")
-    workspace = Workspace.open(file, config)
+    router.check()  # before the workspace is prepared: refuse early, spend nothing
+    try:
+        workspace = Workspace.open(file, config)
+    except WorkspaceError as exc:  # not in a project PerfOrch can test: the request cannot be carried out
+        raise ProposalError(str(exc)) from None
     await workspace.prepare()
     validator = workspace.validator(span.name, config.limits())
     task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
@@ -115,22 +164,54 @@ async def propose(
 
 
 def apply(proposal: Proposal) -> None:
-    """Write the proposed text, atomically, unless the file changed since the run started."""
+    """Write the proposed text, atomically, unless the file changed since the run started or is not writable.
+    The file keeps its mode, and its owner when PerfOrch runs as someone else (root)."""
     new_text = proposal.proposed
     if new_text is None:
         raise ProposalError("nothing to apply: no passing change was found")
     if _digest(proposal.file) != proposal.digest:  # also refuses unsaved editor text that differs on disk
         raise FileChanged(f"{proposal.file} was edited after the run started; it was not overwritten")
-    mode = proposal.file.stat().st_mode
+    check_writable(proposal.file)
+    status = proposal.file.stat()
     handle, temp = tempfile.mkstemp(dir=proposal.file.parent, prefix=f".{proposal.file.name}.", suffix=".perforch")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(new_text)
-        os.chmod(temp, mode)
+        os.chmod(temp, stat.S_IMODE(status.st_mode))
+        _keep_owner(Path(temp), proposal.file, status)
         os.replace(temp, proposal.file)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _keep_owner(temp: Path, file: Path, status: os.stat_result) -> None:
+    """Give the new file the old one's owner and group: a replaced file must not become root's."""
+    if status.st_uid != os.geteuid():
+        try:
+            os.chown(temp, status.st_uid, status.st_gid)
+        except PermissionError:
+            raise NotWritable(
+                f"{file} belongs to another user (uid {status.st_uid}), and the new file could not be given that "
+                "owner; it was not changed: apply it as that user"
+            ) from None
+    elif status.st_gid != os.getegid():
+        with contextlib.suppress(PermissionError):  # a group we are not in: the directory's default stays
+            os.chown(temp, -1, status.st_gid)
+
+
+def check_writable(file: Path) -> None:
+    """NotWritable when the file is read-only (to anyone: root may write it, but the user said no) or not ours
+    to write."""
+    try:
+        mode = file.stat().st_mode
+    except FileNotFoundError as exc:
+        raise ProposalError(f"{file}: no such file") from exc
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(file, os.W_OK):
+        raise NotWritable(
+            f"{file} is read-only (mode {stat.filemode(mode)}); it was not changed: make it writable "
+            f"(chmod u+w) and apply again"
+        )
 
 
 def _digest(file: Path) -> str:

@@ -1,4 +1,5 @@
-"""The vocabulary every part of the engine shares: tasks, programs, verdicts and timings."""
+"""The vocabulary every part of the engine shares: tasks, programs, verdicts and timings (languages are in
+languages/, the registry)."""
 
 from __future__ import annotations
 
@@ -6,49 +7,8 @@ import statistics
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .errors import PerfOrchError
-
-LANGUAGES: tuple[str, ...] = ("python", "java", "cpp", "go", "rust")
 STAGES: tuple[str, ...] = ("categorize", "generate", "debug", "refine")
 ANY_CATEGORY = "*"  # a language's overall row, over every category of problem
-
-
-class UnsupportedLanguage(PerfOrchError):
-    def __init__(self, language: str) -> None:
-        super().__init__(f"unsupported language {language!r}: PerfOrch supports {', '.join(LANGUAGES)}")
-        self.language = language
-
-
-def check_language(language: str) -> str:
-    """Normalise a language name ("C++" -> "cpp") or raise UnsupportedLanguage."""
-    name = language.strip().lower()
-    name = {"c++": "cpp", "cxx": "cpp", "golang": "go", "py": "python", "rs": "rust"}.get(name, name)
-    if name not in LANGUAGES:
-        raise UnsupportedLanguage(language)
-    return name
-
-
-_EXTENSIONS = {
-    ".py": "python",
-    ".pyi": "python",
-    ".java": "java",
-    ".go": "go",
-    ".rs": "rust",
-    ".cpp": "cpp",
-    ".cc": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".hh": "cpp",
-    ".h": "cpp",
-}
-
-
-def language_of_path(path: str) -> str:
-    """The language of a source file, from its extension; UnsupportedLanguage otherwise."""
-    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    if suffix not in _EXTENSIONS:
-        raise UnsupportedLanguage(suffix or path)
-    return _EXTENSIONS[suffix]
 
 
 @dataclass(frozen=True)

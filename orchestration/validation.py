@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from .checking import get_toolchain
 from .task import Limits, Program, Timing, Verdict
-from .toolchains import get_toolchain
 
 
 class Validator(Protocol):

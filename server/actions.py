@@ -21,12 +21,12 @@ from typing import Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
-from perforch.orchestration.cli import job_report
+from perforch.orchestration.cli import job_report, why_nothing_passed
 from perforch.orchestration.errors import PerfOrchError
+from perforch.orchestration.languages import UnsupportedLanguage, check_language, language_of_path
 from perforch.orchestration.models import UsageLedger, UsageTotals
 from perforch.orchestration.redaction import excerpt, redact
 from perforch.orchestration.stubs import FunctionIndex, FunctionNotFound, FunctionSpan, is_stub
-from perforch.orchestration.task import UnsupportedLanguage, check_language, language_of_path
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
@@ -330,6 +330,7 @@ async def apply(ls: LanguageServer, session: Session, proposal_id: str | None, d
             f"{Path(document.path).name} changed since the proposal {stored.id} was made (version "
             f"{stored.version}, now {document.version}); it was not applied: run PerfOrch again"
         )
+    _check_writable(stored.proposal.file)
     edit = _workspace_edit(ls, stored, annotated=not direct)
     label = f"PerfOrch: {stored.proposal.kind} {stored.proposal.function}"
     answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
@@ -338,6 +339,13 @@ async def apply(ls: LanguageServer, session: Session, proposal_id: str | None, d
         return {"status": "refused", "id": stored.id, "applied": False, "refused": reason}
     session.proposals.pop(stored.id, None)
     return {"status": "applied", "id": stored.id, "applied": True, "refused": ""}
+
+
+def _check_writable(file: Path) -> None:
+    """Refused (an ApplyRefused), as `perforch generate --apply` refuses, when the file on disk is read-only."""
+    from perforch.orchestration.proposal import check_writable
+
+    check_writable(file)
 
 
 async def discard(session: Session, proposal_id: str | None) -> dict:
@@ -364,7 +372,7 @@ def summary(result: dict) -> str:
     tests = result["tests"]
     tested = f"tests {tests['passed']}/{tests['run']} passed" if tests["run"] is not None else "passed"
     if not result["passed"]:
-        return f"{what}: no passing version found; nothing to apply ({cost})"
+        return f"{what}: {why_nothing_passed(result['trace'])}; nothing to apply ({cost})"
     if result["edit"] is None:
         return f"{what}: no measurably faster version; nothing to apply ({tested}, {cost})"
     faster = f", {result['speedup']:.2f}x faster" if result["speedup"] else ""

@@ -231,8 +231,8 @@ def _check_params(method: str, params: Any, **types_of: type) -> None:
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: LanguageServer, params: None) -> None:
     await session.cancel_all()
-    if "perforch.orchestration.toolchains" in sys.modules:  # only a job starts the warm compilers
-        from perforch.orchestration.toolchains import close_all
+    if "perforch.orchestration.checking" in sys.modules:  # only a job starts the warm compilers
+        from perforch.orchestration.checking import close_all
 
         await close_all()
     from perforch.orchestration import local_server

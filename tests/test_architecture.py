@@ -1,10 +1,14 @@
 """The engine's layering, checked by walking its imports: `orchestration/` imports neither the language server
-nor the CLI, and its modules import each other without a cycle.
+nor the CLI, its modules import each other without a cycle, and what reads a run does not import the pipeline.
 
-Every import counts, wherever it is written: at module level, under `if TYPE_CHECKING:`, and inside a function.
-A function-level import only delays a dependency (to start fast); it does not remove it, so it may neither reach
-the server nor close a cycle. `orchestration/cli.py` is the composition root, which has to know both sides; it
-moves out to `cli/` (issue 13, item 2) and is the one module the first rule does not cover until then.
+An import counts wherever it runs: at module level and inside a function. A function-level import only delays a
+dependency (to start fast); it does not remove it, so it may neither reach the server nor close a cycle. An
+import under `if TYPE_CHECKING:` never runs, so the cycle check leaves it out: the language registry names the
+types its entries return (a Syntax, a Toolchain), and those lower layers look the registry up at run time. It
+still counts for the first rule, and the pipeline rule names type-only imports too (issue 13's cycle was
+pipeline -> learning at run time, learning -> pipeline for its types). `orchestration/cli.py` is the
+composition root, which has to know both sides; it moves out to `cli/` (issue 13, item 2) and is the one module
+the first rule does not cover until then.
 """
 
 from __future__ import annotations
@@ -44,17 +48,35 @@ def _resolve(module: str, path: Path, node: ast.ImportFrom | ast.Import) -> list
     return [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
 
 
-def _imports(module: str) -> set[str]:
+def _imports(module: str, *, type_only: bool) -> set[str]:
+    """What `module` imports; with `type_only`, also its imports under `if TYPE_CHECKING:`."""
     path = MODULES[module]
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    skipped = set() if type_only else {id(node) for node in ast.walk(tree) if _is_type_checking_block(node)}
     found: set[str] = set()
-    for node in ast.walk(tree):
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if id(node) in skipped:
+            pending.extend(node.orelse)  # type: ignore[attr-defined]  (an `else:` branch runs)
+            continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             found.update(_resolve(module, path, node))
+        pending.extend(ast.iter_child_nodes(node))
     return found
 
 
-GRAPH = {module: _imports(module) for module in MODULES}
+def _is_type_checking_block(node: ast.AST) -> bool:
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+GRAPH = {module: _imports(module, type_only=False) for module in MODULES}
+ALL_IMPORTS = {module: _imports(module, type_only=True) for module in MODULES}
 
 
 def test_the_walk_sees_the_engine_and_its_imports() -> None:
@@ -66,7 +88,7 @@ def test_the_walk_sees_the_engine_and_its_imports() -> None:
 def test_the_engine_imports_neither_the_server_nor_the_cli() -> None:
     offenders = {
         module: sorted(name for name in imported if name.startswith(FORBIDDEN))
-        for module, imported in GRAPH.items()
+        for module, imported in ALL_IMPORTS.items()
         if module != COMPOSITION_ROOT
     }
     assert {module: names for module, names in offenders.items() if names} == {}
@@ -98,6 +120,13 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_engine_has_no_import_cycle() -> None:
     cycle = _cycle(GRAPH)
     assert cycle is None, " -> ".join(name.removeprefix(f"{PACKAGE}.") for name in cycle or [])
+
+
+def test_what_reads_a_run_imports_its_types_not_the_pipeline() -> None:
+    readers = [module for module in ALL_IMPORTS if module.startswith(f"{PACKAGE}.rankings")]
+    assert f"{PACKAGE}.run" in ALL_IMPORTS[f"{PACKAGE}.rankings.learning"]  # the learner reads a Result from here
+    assert [m for m in readers if f"{PACKAGE}.pipeline" in ALL_IMPORTS[m]] == []
+    assert ALL_IMPORTS[f"{PACKAGE}.run"] <= {f"{PACKAGE}.task", "__future__", "collections.abc", "dataclasses"}
 
 
 @pytest.mark.parametrize(

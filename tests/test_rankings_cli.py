@@ -68,7 +68,8 @@ def test_your_order_ends_with_the_configured_models_the_ranking_does_not_know(tm
     shown = json.loads(perforch("--language", "java", "--json", cwd=tmp_path).stdout)
     assert _generate_row(shown)["your_order"] == ["ds", "best", "mine"]  # as the pipeline tries them
     categorize = next(c for c in shown["cells"] if c["stage"] == "categorize")
-    assert categorize["ranking"] == [] and categorize["your_order"] == ["mine"]  # the configured order applies
+    # The configured order applies: [pipeline].models first, then the other aliases as the file writes them.
+    assert categorize["ranking"] == [] and categorize["your_order"] == ["mine", "ds", "best"]
 
 
 def test_with_no_model_and_no_key_the_order_shown_is_the_local_fallback_a_run_uses(tmp_path):

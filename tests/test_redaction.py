@@ -10,9 +10,9 @@ import sys
 import pytest
 from perforch.orchestration import redaction
 from perforch.orchestration.agents import debug
+from perforch.orchestration.checking.sandbox import open_sandbox
 from perforch.orchestration.models import MAX_ANSWER_CHARS, ModelGateway, ModelSpec
 from perforch.orchestration.redaction import MARKER, cap, excerpt, redact
-from perforch.orchestration.sandbox import open_sandbox
 from perforch.orchestration.task import Limits
 from scripted_server import Reply, ScriptedServer
 

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from perforch.orchestration.task import LANGUAGES, Limits, Outcome, Program, Verdict
-from perforch.orchestration.toolchains import close_all, get_toolchain
+from perforch.orchestration.checking import close_all, get_toolchain
+from perforch.orchestration.languages import LANGUAGES
+from perforch.orchestration.task import Limits, Outcome, Program, Verdict
 from process_watch import unique_marker, wait_until_gone, wait_until_removed
 
 HUMANEVALPACK = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "humanevalpack"

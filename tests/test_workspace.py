@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from perforch.orchestration.checking.diagnostics import compiler_excerpt
 from perforch.orchestration.config import CommandSettings, Config
 from perforch.orchestration.task import Limits, Outcome
-from perforch.orchestration.toolchains.diagnostics import compiler_excerpt
 from perforch.orchestration.validation import is_faster
 from perforch.orchestration.workspace import DOC_EXAMPLES, ShadowTree, Workspace, WorkspaceError, workspace_root
 from perforch.orchestration.workspace.docexamples import Example, doc_examples

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..task import ANY_CATEGORY, LANGUAGES, STAGES
+from ..languages import LANGUAGES
+from ..task import ANY_CATEGORY, STAGES
 from .learning import Explained
 from .matrix import STAGE_FALLBACK, Cell, RankedModel, RankingMatrix, canonical_model
 from .view import RankingsView

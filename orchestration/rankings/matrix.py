@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, fields, replace
 import tomli_w
 
 from ..errors import PerfOrchError
-from ..task import ANY_CATEGORY, LANGUAGES, STAGES
+from ..languages import LANGUAGES
+from ..task import ANY_CATEGORY, STAGES
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..task import ANY_CATEGORY, LANGUAGES, STAGES
+from ..languages import LANGUAGES
+from ..task import ANY_CATEGORY, STAGES
 from .learning import Explained, Learner
 from .matrix import STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
 from .router import Router
@@ -82,6 +83,7 @@ class RankingsView:
                 "dropped": list(p.dropped),
             },
             "learning": self._learning_json(),
+            "left_out": list(self.router.left_out),
             **({"no_model": self.router.unroutable} if self.router.unroutable else {}),
             "stage_fallback": dict(STAGE_FALLBACK),
             "cells": cells,
@@ -123,6 +125,7 @@ class RankingsView:
             f"profile {self.name}: {p.benchmark or 'no benchmark named'} ({p.date or 'undated'})",
             *([f"metric: {p.metric}"] if p.metric else []),
             self.learning_line(),
+            *(f"left out: {reason}" for reason in self.router.left_out),
             *([f"your models: {self.router.unroutable}"] if self.router.unroutable else []),
         ]
         for language in languages:
@@ -177,7 +180,7 @@ class RankingsView:
 def _fallback(stage: str) -> str:
     if stage in STAGE_FALLBACK:
         return f"falls back to the {STAGE_FALLBACK[stage]} order, then the configured order"
-    return "the configured order ([pipeline].models) applies"
+    return "the configured order applies ([pipeline].models, else the [models.*] aliases as written)"
 
 
 def _source_text(source: CellProvenance) -> str:

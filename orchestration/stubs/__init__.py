@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from .answers import AnswerError, SpliceError, extract_code_block
+from .file_errors import FileSyntaxError, syntax_error_outside
 from .indentation import reindent
 from .splicing import splice
 from .syntax import TODO_COMMENT, syntax_for
@@ -33,6 +34,7 @@ from .trees import (
 
 __all__ = [
     "AnswerError",
+    "FileSyntaxError",
     "FunctionIndex",
     "FunctionNotFound",
     "FunctionSpan",
@@ -41,6 +43,7 @@ __all__ = [
     "find_function",
     "is_stub",
     "splice",
+    "syntax_error_outside",
 ]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from .answers import SpliceError
-from .syntax import SYNTAXES, Syntax
+from .syntax import Syntax, all_syntaxes
 from .trees import (
     Parsed,
     decorated,
@@ -142,7 +142,7 @@ def _wrapped(parsed: Parsed, wrapper: tuple[str, str]) -> Parsed:
 
 def _language_it_looks_like(text: str, syntax: Syntax, name: str) -> Syntax | None:
     """Another language in which the answer parses cleanly and defines `name`: a model answering off-language."""
-    for other in SYNTAXES.values():
+    for other in all_syntaxes():
         if other is syntax:
             continue
         parsed = parse(other, text)

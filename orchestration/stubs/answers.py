@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
-from .syntax import SYNTAXES, Syntax, syntax_for
+from .syntax import Syntax, all_syntaxes, syntax_for
 from .trees import function_nodes, parse, syntax_errors
 
 
@@ -21,7 +22,6 @@ class SpliceError(ValueError):
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
 # Reasoning models may think aloud, drafts included, before the answer proper.
 _THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-_OTHER_TAGS = frozenset(tag for syntax in SYNTAXES.values() for tag in syntax.fence_tags)
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,14 @@ def extract_code_block(answer: str, language: str) -> str:
     if not filled:
         raise AnswerError("the answer's code block is empty")
     tagged = [block for block in filled if block.tag in syntax.fence_tags]
-    untagged = [block for block in filled if block.tag not in _OTHER_TAGS]
+    untagged = [block for block in filled if block.tag not in _known_tags()]
     best = max(tagged or untagged or filled, key=lambda block: len(block.code.strip()))
     return best.code
+
+
+@cache
+def _known_tags() -> frozenset[str]:
+    return frozenset(tag for syntax in all_syntaxes() for tag in syntax.fence_tags)
 
 
 def _blocks(text: str) -> list[_Block]:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from .answer_code import AnswerParts, check_parses, grammar_gaps, parts_of, read_answer
+from .answer_code import AnswerCode, AnswerParts, check_parses, grammar_gaps, parts_of, read_answer
 from .answers import SpliceError
 from .edits import Edit, apply_edits
 from .imports import import_edits
 from .indentation import moved, reindent
-from .syntax import syntax_for
+from .signature import check_same_function, signature_line, with_file_modifiers
+from .syntax import Syntax, syntax_for
 from .trees import (
     Parsed,
     decorated,
@@ -30,6 +31,7 @@ from .trees import (
     members_parent,
     name_leaves,
     own_function,
+    parameter_count,
     parameters_key,
     parse,
     scope_child,
@@ -54,8 +56,8 @@ def splice(source: str, language: str, function_name: str, answer_code: str) -> 
     in_file = functions_named(file.root, syntax, function_name)
     if not in_file:
         raise SpliceError(f"the file has no function `{function_name}` to replace")
-    answer = read_answer(syntax, answer_code, function_name)
-    target, replacement = _matching_pair(in_file, answer.functions)
+    answer = _answer_as_declared(file, in_file, answer_code, function_name)
+    target, replacement = _matching_pair(file.syntax, in_file, answer.functions)
     parts = parts_of(answer, replacement, function_name)
     scopes = _Scopes.around(file, target)
     helpers = _helpers_to_add(file, scopes, answer.parsed, parts)
@@ -71,12 +73,27 @@ def splice(source: str, language: str, function_name: str, answer_code: str) -> 
     return result
 
 
-def _matching_pair(in_file: list[Node], in_answer: list[Node]) -> tuple[Node, Node]:
-    """The target and its replacement: overloads pair up by parameter list, else the first of each."""
-    for replacement in in_answer:
-        for target in in_file:
-            if parameters_key(target) == parameters_key(replacement):
-                return target, replacement
+def _answer_as_declared(file: Parsed, in_file: list[Node], answer_code: str, name: str) -> AnswerCode:
+    """The answer, refused if its function is not the file's (renamed, other parameters), with the modifiers
+    the file declares and it dropped put back."""
+    try:
+        answer = read_answer(file.syntax, answer_code, name)
+    except SpliceError as exc:
+        raise SpliceError(f"{exc}; the file declares `{signature_line(file, in_file[0])}`") from None
+    target, replacement = _matching_pair(file.syntax, in_file, answer.functions)
+    check_same_function(file, target, answer.parsed, replacement, name)
+    restored = with_file_modifiers(file, target, answer.parsed, replacement)
+    return answer if restored is None else read_answer(file.syntax, restored, name)
+
+
+def _matching_pair(syntax: Syntax, in_file: list[Node], in_answer: list[Node]) -> tuple[Node, Node]:
+    """The target and its replacement: overloads pair up by parameter list, then by parameter count, else the
+    first of each."""
+    for same in (parameters_key, lambda function: parameter_count(function, syntax)):
+        for replacement in in_answer:
+            for target in in_file:
+                if same(target) == same(replacement):
+                    return target, replacement
     return in_file[0], in_answer[0]
 
 

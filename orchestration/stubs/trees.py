@@ -285,15 +285,30 @@ def function_name(function: Node, syntax: Syntax) -> str:
     return names[0] if names else ""
 
 
-def parameters_key(function: Node) -> str:
-    """The parameter list's tokens: tells overloads apart."""
+def parameters_of(function: Node) -> Node | None:
+    """The function's parameter list."""
     parameters = function.child_by_field_name("parameters")
     if parameters is None:  # C++ keeps them on the function declarator
         declarator = function.child_by_field_name("declarator")
         while declarator is not None and parameters is None:
             parameters = declarator.child_by_field_name("parameters")
             declarator = declarator.child_by_field_name("declarator") or next(iter(declarator.named_children), None)
+    return parameters
+
+
+def parameters_key(function: Node) -> str:
+    """The parameter list's tokens: tells overloads apart."""
+    parameters = parameters_of(function)
     return token_key(parameters) if parameters is not None else ""
+
+
+def parameter_count(function: Node, syntax: Syntax) -> int:
+    """How many parameters a caller passes: Go's `a, b int` is two."""
+    parameters = parameters_of(function)
+    if parameters is None:
+        return 0
+    declared = [child for child in parameters.named_children if child.type not in syntax.comments]
+    return sum(max(1, len(child.children_by_field_name("name"))) for child in declared)
 
 
 def lone_string(node: Node, syntax: Syntax) -> Node | None:

@@ -8,9 +8,9 @@
     timing = await validator.measure(candidate_file_text)
 
 Modules: discovery (language and root), shadow (the mirror candidates run in), testcases and selection
-(which tests check a function), docexamples (doc comments as tests), languages/ (one module per
-language: commands and test names), steps (running them confined), reports and verdicts (what a run
-says), validator, workspace.
+(which tests check a function), docexamples (doc comments as tests), project (what a language's
+`languages/<name>/project.py` provides: commands and test names), steps (running them confined),
+reports and verdicts (what a run says), validator, workspace.
 """
 
 from __future__ import annotations

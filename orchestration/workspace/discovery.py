@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import CONFIG_FILE
+from ..languages import described, spec_for_suffix
 from .errors import WorkspaceError
-from .languages import ProjectLanguage, language_for_suffix
+from .project import ProjectLanguage
 
 
 def language_of(file: Path) -> type[ProjectLanguage]:
-    language = language_for_suffix(file.suffix)
-    if language is None:
+    spec = spec_for_suffix(file.suffix)
+    if spec is None:
         raise WorkspaceError(
-            f"{file}: PerfOrch does not know the language of `{file.suffix or file.name}` files "
-            "(Python .py, Java .java, C++ .cpp/.cc/.cxx/.h/.hpp, Go .go, Rust .rs)"
+            f"{file}: PerfOrch does not know the language of `{file.suffix or file.name}` files ({described()})"
         )
-    return language
+    return spec.project()
 
 
 def find_root(file: Path, language: type[ProjectLanguage]) -> Path:

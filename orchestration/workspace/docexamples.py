@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
-# Comment and docstring markup at the start or end of a line, in the five languages.
-_LEADING_MARKUP = re.compile(r'^\s*(?:/\*\*?|\*/|///?!?|\*|#|"""|\'\'\'|r"""|)\s?')
-_TRAILING_MARKUP = re.compile(r'\s*(?:\*/|"""|\'\'\')\s*$')
+from ..languages import SPECS
+
 _PROMPT = ">>> "
 
 
@@ -25,8 +25,20 @@ def doc_examples(doc: str, function: str) -> list[Example]:
     return list(dict.fromkeys(found))
 
 
+@cache
+def _markup() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Comment and docstring markup at the start and at the end of a line, in any language; the longest
+    token first, so that `/**` is taken whole rather than as `/*`."""
+    openers = {token for spec in SPECS.values() for token in spec.doc_comment_openers}
+    closers = {token for spec in SPECS.values() for token in spec.doc_comment_closers}
+    leading = "|".join(re.escape(token) for token in sorted(openers, key=lambda t: (-len(t), t)))
+    trailing = "|".join(re.escape(token) for token in sorted(closers, key=lambda t: (-len(t), t)))
+    return re.compile(rf"^\s*(?:{leading}|)\s?"), re.compile(rf"\s*(?:{trailing})\s*$")
+
+
 def _plain(line: str) -> str:
-    line = _TRAILING_MARKUP.sub("", _LEADING_MARKUP.sub("", line, count=1))
+    leading, trailing = _markup()
+    line = trailing.sub("", leading.sub("", line, count=1))
     line = line.strip()
     if len(line) > 1 and line.startswith("`") and line.endswith("`"):
         line = line.strip("`").strip()

@@ -9,9 +9,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from ..toolchains.diagnostics import compiler_excerpt
+from ..checking.diagnostics import compiler_excerpt
 from .errors import WorkspaceError
-from .languages import Command, ProjectLanguage
+from .project import Command, ProjectLanguage
 from .verdicts import Scrubber
 
 _FETCH_SECONDS = 900

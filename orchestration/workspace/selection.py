@@ -17,7 +17,7 @@ from pathlib import Path
 from ..stubs import FunctionNotFound, FunctionSpan, find_function
 from .docexamples import doc_examples
 from .errors import WorkspaceError
-from .languages import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
+from .project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
 from .shadow import source_files
 from .testcases import tests_mentioning
 
@@ -81,7 +81,7 @@ def _called_elsewhere(language: ProjectLanguage, span: FunctionSpan) -> bool:
     mention = re.compile(rf"\b{re.escape(span.name)}\b")
     root = language.site.root
     for relative in source_files(root):
-        if not relative.endswith(language.suffixes):
+        if not relative.endswith(language.spec.suffixes):
             continue
         try:
             text = (root / relative).read_text(encoding="utf-8")
@@ -98,6 +98,6 @@ def _called_elsewhere(language: ProjectLanguage, span: FunctionSpan) -> bool:
 def _function(language: ProjectLanguage, function: str) -> FunctionSpan:
     path = language.site.root / language.site.file
     try:
-        return find_function(path.read_text(encoding="utf-8"), language.name, name=function)
+        return find_function(path.read_text(encoding="utf-8"), language.spec.name, name=function)
     except FunctionNotFound:
         raise WorkspaceError(f"{path}: no function `{function}`") from None

@@ -25,40 +25,42 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..toolchains.cache import cache_root
+from ..checking.cache import cache_root
+from ..languages import SPECS
 
-# Never mirrored, and never removed from the shadow: version control, caches, environments, IDE state.
+# Never mirrored, and never removed from the shadow: version control, IDE state, and each language's
+# tool caches and environments.
 SKIPPED_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".jj",
-        "__pycache__",
-        ".pytest_cache",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".tox",
-        ".nox",
-        ".venv",
-        "venv",
-        ".idea",
-        ".vscode",
-        "node_modules",
-        ".gradle",
-    }
+    {".git", ".hg", ".svn", ".jj", ".idea", ".vscode", "node_modules"}.union(
+        *(spec.skipped_dirs for spec in SPECS.values())
+    )
 )
-# Rewritten in place by the toolchains that read them: mirrored as copies.
-COPIED_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum", "Cargo.lock"})
-_BUILD_MANIFESTS = ("Cargo.toml", "pom.xml")  # beside them, target/ is a build output
+# Rewritten in place by the toolchains that read them (go.mod, Cargo.lock): mirrored as copies.
+COPIED_FILES = frozenset().union(*(spec.copied_files for spec in SPECS.values()))
+# A file that marks the directory holding it as a build dir (CMakeCache.txt).
+_BUILD_DIR_MARKERS = tuple(marker for spec in SPECS.values() for marker in spec.build_dir_markers)
 _LOCK_POLL_SECONDS = 0.05
 
 
+def _build_outputs() -> dict[str, tuple[str, ...]]:
+    """A build output directory's name -> the manifests beside which it is one (target/ beside Cargo.toml)."""
+    outputs: dict[str, tuple[str, ...]] = {}
+    for spec in SPECS.values():
+        for name, manifests in spec.build_outputs.items():
+            outputs[name] = (*outputs.get(name, ()), *manifests)
+    return outputs
+
+
+_BUILD_OUTPUTS = _build_outputs()
+
+
 def is_skipped_dir(directory: Path) -> bool:
-    """A directory the mirror leaves out: listed above, a CMake build dir, or target/ of cargo or Maven."""
-    if directory.name in SKIPPED_DIRS or (directory / "CMakeCache.txt").exists():
+    """A directory the mirror leaves out: listed above, a build dir (CMake's), or a build output beside its
+    manifest (target/ of cargo or Maven)."""
+    if directory.name in SKIPPED_DIRS or any((directory / marker).exists() for marker in _BUILD_DIR_MARKERS):
         return True
-    return directory.name == "target" and any((directory.parent / name).exists() for name in _BUILD_MANIFESTS)
+    manifests = _BUILD_OUTPUTS.get(directory.name, ())
+    return any((directory.parent / name).exists() for name in manifests)
 
 
 def source_files(root: Path) -> Iterator[str]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ..sandbox import DATA_SEGMENT, Completed, Sandbox
+from ..checking.sandbox import DATA_SEGMENT, Completed, Sandbox
 from ..task import Limits
-from .languages import Command
+from .project import Command
 
 # Compilers and build tools write files far larger than a test's output limit (test binaries, rlibs)...
 _BUILD_FILE_BYTES = 1 << 30

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..stubs.syntax import syntax_for
-from ..stubs.trees import Parsed, function_nodes, parse
-from .languages import ProjectLanguage, TestCase
+from ..stubs.trees import parse
+from .project import ProjectLanguage, TestCase
 from .shadow import source_files
 
 _LARGEST_TEST_FILE = 2 * 1024 * 1024
@@ -22,24 +21,15 @@ def tests_mentioning(root: Path, language: ProjectLanguage, function: str) -> li
     mention = re.compile(rf"\b{re.escape(function)}\b")
     selected: list[TestCase] = []
     for relative in sorted(source_files(root)):
-        if not relative.endswith(language.suffixes):
+        if not relative.endswith(language.spec.suffixes):
             continue
         text = _read(root / relative)
         if text is None or not mention.search(text) or not language.is_test_file(relative, text):
             continue
-        cases = _cases(parse(syntax_for(language.name), text), language, relative)
+        cases = language.test_cases(parse(language.spec.syntax, text), relative)
         named = [case for case, body in cases if mention.search(body)]
         selected += named or ([] if relative == language.site.file else [case for case, _ in cases])
     return list(dict.fromkeys(selected))
-
-
-def _cases(parsed: Parsed, language: ProjectLanguage, relative: str) -> list[tuple[TestCase, str]]:
-    found = []
-    for _, function in function_nodes(parsed.root, parsed.syntax):
-        case = language.test_case(parsed, function, relative)
-        if case is not None:
-            found.append((case, parsed.node_text(function)))
-    return found
 
 
 def _read(path: Path) -> str | None:

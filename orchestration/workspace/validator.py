@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..sandbox import Completed, Sandbox, open_sandbox
+from ..checking.sandbox import Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
 from .fetching import missing_offline
-from .languages import Command, Plan, ProjectLanguage
+from .project import Command, Plan, ProjectLanguage
 from .reports import Tally, junit_tally, text_tally
 from .selection import Selection, nothing_to_run
 from .shadow import ShadowTree

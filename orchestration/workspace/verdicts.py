@@ -8,10 +8,10 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..sandbox import Completed
+from ..checking.diagnostics import compiler_excerpt, failure_excerpt, head, out_of_memory_reason, with_output
+from ..checking.sandbox import Completed
 from ..task import Limits, Outcome, Verdict
-from ..toolchains.diagnostics import compiler_excerpt, failure_excerpt, head
-from .languages import Command, ProjectLanguage
+from .project import Command, ProjectLanguage
 from .reports import Tally
 from .steps import deadline
 
@@ -53,14 +53,14 @@ def test_verdict(
         if run.timed_out or run.signal == signal.SIGXCPU:
             what = "building and running the tests" if command.phase == "build+test" else "the tests ran"
             reason = f"{what} took longer than {deadline(command, limits):g} s"
-            return Verdict(Outcome.TIMEOUT, _with_output(reason, output), **counts)
+            return Verdict(Outcome.TIMEOUT, with_output(reason, output), **counts)
         if run.signal == signal.SIGXFSZ or run.output_capped:
-            return Verdict(Outcome.RESOURCE_LIMIT, _with_output("wrote too much output", output), **counts)
+            return Verdict(Outcome.RESOURCE_LIMIT, with_output("wrote too much output", output), **counts)
     failed = [(command, run) for command, run in steps if not run.succeeded]
     if failed:
         return _failure(language, failed, tally, limits, scrub, counts)
     if tally is not None and tally.run == 0:
-        return Verdict(Outcome.TEST_FAILED, _with_output("no test ran", output), **counts)
+        return Verdict(Outcome.TEST_FAILED, with_output("no test ran", output), **counts)
     if tally is not None and tally.passed < tally.run:
         return Verdict(Outcome.TEST_FAILED, _failures(tally, output, language, scrub), **counts)
     return Verdict(Outcome.PASSED, **counts)
@@ -78,9 +78,9 @@ def _failure(
     nothing_ran = tally is None or tally.run == 0
     if nothing_ran and language.compile_failure and language.compile_failure.search(output):
         return Verdict(Outcome.COMPILE_ERROR, compiler_excerpt(output), tests_run=0, tests_passed=0)
-    if any(message in output for message in language.out_of_memory):
-        reason = f"ran out of memory (limit {limits.memory_mb} MB)"
-        return Verdict(Outcome.RESOURCE_LIMIT, _with_output(reason, output), **counts)
+    out_of_memory = out_of_memory_reason(output, language.spec.out_of_memory, limits)
+    if out_of_memory:
+        return Verdict(Outcome.RESOURCE_LIMIT, with_output(out_of_memory, output), **counts)
     return Verdict(Outcome.TEST_FAILED, _failures(tally, output, language, scrub), **counts)
 
 
@@ -91,7 +91,3 @@ def _failures(tally: Tally | None, output: str, language: ProjectLanguage, scrub
         more = len(tally.failures) - _FAILURES_SHOWN
         return head(shown + (f"\n\n[{more} more failing tests]" if more > 0 else ""))
     return failure_excerpt(output, language.failure_start)
-
-
-def _with_output(reason: str, output: str) -> str:
-    return f"{reason}\n{head(output, 1500)}".strip() if output.strip() else reason

@@ -8,13 +8,13 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from ..checking.sandbox import open_sandbox
 from ..config import Config
-from ..sandbox import open_sandbox
 from ..task import Limits
 from .discovery import find_root, language_of
 from .errors import WorkspaceError
 from .fetching import run_fetch
-from .languages import ProjectLanguage, Site
+from .project import ProjectLanguage, Site
 from .selection import select_tests
 from .shadow import ShadowTree
 from .steps import run_confined
@@ -33,7 +33,7 @@ class Workspace:
     def __init__(self, file: Path, root: Path, language: type[ProjectLanguage], config: Config) -> None:
         self.file = file  # absolute
         self.root = root
-        self.language: str = language.name
+        self.language: str = language.spec.name
         self.config = config
         self.shadow = ShadowTree.for_workspace(root)
         site = Site(root=root, tree=self.shadow.tree, cache=self.shadow.home, file=str(file.relative_to(root)))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..task import Limits
 
 DIAGNOSTICS_CHARS = 2000
 # A line that reports an error: `error:` of gcc, clang, javac and cargo, rustc's `error[E0425]:`, Maven's
@@ -33,6 +37,18 @@ def failure_excerpt(output: str, start: re.Pattern[str] | None, limit: int = DIA
     if match:
         return head(output[output.rfind("\n", 0, match.start()) + 1 :], limit)
     return tail(output, limit)
+
+
+def with_output(reason: str, output: str) -> str:
+    """A reason for a verdict followed by the head of the run's output, when it printed anything."""
+    return f"{reason}\n{head(output, 1500)}".strip() if output.strip() else reason
+
+
+def out_of_memory_reason(output: str, messages: tuple[str, ...], limits: Limits) -> str | None:
+    """Why the run failed when its output holds one of the runtime's out-of-memory `messages`, else None."""
+    if any(message in output for message in messages):
+        return f"ran out of memory (limit {limits.memory_mb} MB)"
+    return None
 
 
 def head(text: str, limit: int = DIAGNOSTICS_CHARS) -> str:

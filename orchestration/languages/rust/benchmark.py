@@ -12,20 +12,20 @@ import re
 import shutil
 from pathlib import Path
 
-from ..sandbox import Completed, Sandbox
-from ..task import Limits, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import prepared_dir, run_trusted, tool_version
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import prepared_dir, run_trusted, tool_version
+from ...checking.sandbox import Completed, Sandbox
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Program, Verdict
+from . import FAILURE_START, SPEC
 
 CRATES = {"rand": "=0.4.6", "regex": "=1.13.2", "md5": "=0.7.0"}
 _TESTS_RUN = re.compile(r"^running (\d+) tests?$", re.MULTILINE)
 
 
 class RustToolchain(BuildRunToolchain):
-    language = "rust"
-    out_of_memory_messages = ("memory allocation of",)
-    failure_start = re.compile(r"^---- .* stdout ----$|panicked at", re.MULTILINE)
+    spec = SPEC
+    failure_start = FAILURE_START
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,3 +90,6 @@ def _build_crates(cargo: str, rustc_version: str, directory: Path) -> None:
     if set(externs) != set(CRATES):
         raise ToolchainUnavailable(f"cargo built {sorted(externs)}, expected {sorted(CRATES)}")
     (directory / "externs.json").write_text(json.dumps(externs, indent=1))
+
+
+TOOLCHAIN = RustToolchain

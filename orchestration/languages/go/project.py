@@ -11,9 +11,10 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, function_name
-from ..docexamples import Example
-from ..shadow import source_files
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.docexamples import Example
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.shadow import source_files
+from . import FAILURE_START, SPEC
 
 _TEST_FUNCTION = re.compile(r"^Test[A-Z0-9_]")
 _PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)
@@ -22,17 +23,15 @@ _DOC_TEST_FILE = "perforch_doc_examples_test.go"
 
 
 class GoModule(ProjectLanguage):
-    name = "go"
+    spec = SPEC
     project_kind = "Go module"
     markers = ("go.mod",)
     lock_files = ("go.sum",)
-    suffixes = (".go",)
     tools = ("go",)
     install_hint = "install Go 1.21 or newer (https://go.dev/doc/install)"
     runner_name = "go test"
     whole_suite_name = "go test ./..."
-    failure_start = re.compile(r"^--- FAIL|^panic:|^fatal error:", re.MULTILINE)
-    out_of_memory = ("out of memory",)
+    failure_start = FAILURE_START
 
     def env(self) -> dict[str, str]:
         # -mod=mod: a go.sum entry missing is added from the module cache rather than failing the build.
@@ -108,3 +107,6 @@ def _check(example: Example) -> list[str]:
 
 def _go_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+PROJECT = GoModule

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .base import ToolchainUnavailable
+from .toolchain import ToolchainUnavailable
 
 _COMPLETE = ".complete"
 

@@ -1,14 +1,22 @@
-"""One interface over the five languages' toolchains: build and test a Program, or time it."""
+"""One interface over the languages' benchmark toolchains: build and test a Program, or time it."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 from ..task import Limits, Program, Timing, Verdict
 
+if TYPE_CHECKING:
+    from ..languages import LanguageSpec
+
 
 class Toolchain(ABC):
-    language: str
+    spec: LanguageSpec
+
+    @property
+    def language(self) -> str:
+        return self.spec.name
 
     @abstractmethod
     async def build_and_test(self, program: Program, limits: Limits) -> Verdict:

@@ -11,26 +11,25 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, decorated, function_name, leading_items
-from ..docexamples import Example
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.docexamples import Example
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from . import FAILURE_START, SPEC
 
 _TEST_ATTRIBUTE = re.compile(r"^#\[(\w+::)?test\b")
 _DOC_TEST_MODULE = "perforch_doc_examples"
 
 
 class CargoCrate(ProjectLanguage):
-    name = "rust"
+    spec = SPEC
     project_kind = "cargo crate"
     markers = ("Cargo.toml",)
     lock_files = ("Cargo.lock",)
-    suffixes = (".rs",)
     tools = ("cargo",)
     install_hint = "install Rust with cargo (https://rustup.rs)"
     runner_name = "cargo test"
     whole_suite_name = "cargo test"
-    failure_start = re.compile(r"^---- .* stdout ----$|panicked at", re.MULTILINE)
+    failure_start = FAILURE_START
     compile_failure = re.compile(r"^error(\[E\d+\])?: |could not compile", re.MULTILINE)
-    out_of_memory = ("memory allocation of",)
 
     @classmethod
     def outermost_root(cls, directory: Path) -> Path:
@@ -97,3 +96,6 @@ class CargoCrate(ProjectLanguage):
         )
         cases = (TestCase(self.site.file, f"{_DOC_TEST_MODULE}::"),)
         return GeneratedTest({}, cases, appendix)
+
+
+PROJECT = CargoCrate

@@ -13,9 +13,10 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
-from ..docexamples import Example
-from ..errors import WorkspaceError
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
+from ...workspace.docexamples import Example
+from ...workspace.errors import WorkspaceError
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase
+from . import SPEC
 
 _VENVS = (".venv", "venv")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
@@ -24,17 +25,15 @@ _PARSE = "import ast, sys; ast.parse(open(sys.argv[1], 'rb').read(), sys.argv[1]
 
 
 class PythonProject(ProjectLanguage):
-    name = "python"
+    spec = SPEC
     project_kind = "Python project"
     markers = ("pyproject.toml", "setup.py", "setup.cfg", "pytest.ini", "tox.ini")
-    suffixes = (".py",)
     needs_marker = False
     runner_name = "pytest"
     whole_suite_name = "pytest"
     # pytest -q prints each failure under a "____ test_name ____" rule.
     failure_start = re.compile(r"^_{3,} .* _{3,}$", re.MULTILINE)
     compile_failure = re.compile(r"^E\s+(SyntaxError|IndentationError|ImportError|ModuleNotFoundError)", re.MULTILINE)
-    out_of_memory = ("MemoryError",)
 
     @property
     def interpreter(self) -> str:
@@ -119,3 +118,6 @@ def _module_name(root: Path, relative: str) -> str:
     path = Path(relative)
     parts = path.with_suffix("").relative_to(_import_root(root, relative)).parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+PROJECT = PythonProject

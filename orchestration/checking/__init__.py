@@ -1,33 +1,26 @@
-"""The five languages' toolchains behind one interface; one instance per language per process, so
-warm state (a javac server, prepared caches) is shared by every caller."""
+"""Checking a candidate, the same for every language: the sandbox and its launcher, the shared
+build/run/judge flow of benchmark programs, the cache of prepared toolchains, and diagnostics.
+
+The languages' benchmark toolchains come from here, one instance per language per process, so warm
+state (a javac server, prepared caches) is shared by every caller."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import import_module
 
-from ..task import LANGUAGES, check_language
-from .base import Toolchain, ToolchainUnavailable
+from ..languages import LANGUAGES, language_spec
 from .buildrun import BuildRunToolchain
+from .toolchain import Toolchain, ToolchainUnavailable
 
-# module and class per language, imported on first use: a Python-only user never loads the others
-_IMPLEMENTATIONS = {
-    "python": ("python", "PythonToolchain"),
-    "java": ("java", "JavaToolchain"),
-    "cpp": ("cpp", "CppToolchain"),
-    "go": ("go", "GoToolchain"),
-    "rust": ("rust", "RustToolchain"),
-}
 _instances: dict[str, Toolchain] = {}
 
 
 def get_toolchain(language: str) -> Toolchain:
     """The process-wide toolchain for `language` ("C++", "golang", ... are accepted)."""
-    name = check_language(language)
-    if name not in _instances:
-        module, cls = _IMPLEMENTATIONS[name]
-        _instances[name] = getattr(import_module(f".{module}", __name__), cls)()
-    return _instances[name]
+    spec = language_spec(language)  # its toolchain module is imported on first use
+    if spec.name not in _instances:
+        _instances[spec.name] = spec.toolchain()()
+    return _instances[spec.name]
 
 
 async def prepare_all(languages: Iterable[str] = LANGUAGES) -> None:

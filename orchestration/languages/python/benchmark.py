@@ -6,19 +6,19 @@ import shutil
 import sys
 import traceback
 
-from ..sandbox import Sandbox, untrusted_can_start
-from ..task import Limits, Outcome, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .diagnostics import head
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.diagnostics import head
+from ...checking.sandbox import Sandbox, untrusted_can_start
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Outcome, Program, Verdict
+from . import SPEC
 
 # Where to look for an interpreter the sandbox uid may run when ours lives below a private home.
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 class PythonToolchain(BuildRunToolchain):
-    language = "python"
-    out_of_memory_messages = ("MemoryError",)
+    spec = SPEC
     # No failure_start: a traceback ends with its cause, so the tail is the useful part.
 
     def __init__(self) -> None:
@@ -51,3 +51,6 @@ def _interpreter_for_untrusted_runs() -> str:
         if untrusted_can_start([candidate, "-I", "-c", "pass"]):
             return candidate
     raise ToolchainUnavailable(f"no python3 that the sandbox user can start (tried {', '.join(tried)})")
+
+
+TOOLCHAIN = PythonToolchain

@@ -12,7 +12,7 @@ import base64
 import itertools
 from pathlib import Path
 
-from ..helper_process import LineHelper, settle
+from ...helper_process import LineHelper, settle
 
 # Flags for a server that lives long: full JIT (unlike the short test runs), a small serial heap.
 _SERVER_JVM_FLAGS = ("-Xshare:auto", "-XX:+UseSerialGC", "-Xms64m", "-Xmx768m", "-XX:-UsePerfData")

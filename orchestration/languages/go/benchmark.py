@@ -10,11 +10,12 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..sandbox import DATA_SEGMENT, Completed, Sandbox
-from ..task import Limits, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import cache_root, prepared_dir, run_trusted
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import cache_root, prepared_dir, run_trusted
+from ...checking.sandbox import DATA_SEGMENT, Completed, Sandbox
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Program, Verdict
+from . import FAILURE_START, SPEC
 
 TESTIFY_VERSION = "v1.12.1"
 GOIMPORTS_VERSION = "v0.52.0"  # golang.org/x/tools; builds with Go 1.26
@@ -65,14 +66,14 @@ def split_imports(code: str) -> tuple[list[str], str]:
 
 
 class GoToolchain(BuildRunToolchain):
-    language = "go"
+    spec = SPEC
     # Go reserves address space far beyond what it uses (as the JVM does); RLIMIT_DATA counts the rest.
     memory_rlimit = DATA_SEGMENT
     memory_headroom_mb = 64
     # Near its data limit the runtime sometimes crashes in the GC instead of saying "out of memory";
-    # with cgo off, a bare SIGSEGV (not a panic) can only come from the runtime itself.
-    out_of_memory_messages = ("out of memory", "SIGSEGV: segmentation violation")
-    failure_start = re.compile(r"^--- FAIL|^panic:|^fatal error:", re.MULTILINE)
+    # with cgo off (as here, unlike a user's module), a bare SIGSEGV can only come from the runtime itself.
+    out_of_memory_messages = (*SPEC.out_of_memory, "SIGSEGV: segmentation violation")
+    failure_start = FAILURE_START
 
     def __init__(self) -> None:
         super().__init__()
@@ -158,3 +159,6 @@ def _find_goimports(go: str, version: str, env: dict[str, str]) -> str:
         run_trusted([go, "install", f"golang.org/x/tools/cmd/goimports@{GOIMPORTS_VERSION}"], env=online)
 
     return str(prepared_dir(f"go-{version}/goimports-{GOIMPORTS_VERSION}", install) / "goimports")
+
+
+TOOLCHAIN = GoToolchain

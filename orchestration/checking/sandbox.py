@@ -51,8 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .helper_process import Handler, HelperDied, LineHelper, settle
-from .task import Limits
+from ..helper_process import Handler, HelperDied, LineHelper, settle
+from ..task import Limits
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,14 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from ..helper_process import HelperDied
-from ..sandbox import DATA_SEGMENT, Sandbox, cpu_slot, max_parallel
-from ..task import Limits, Outcome, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import prepared_dir, run_trusted, tool_version
-from .diagnostics import compiler_excerpt
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import prepared_dir, run_trusted, tool_version
+from ...checking.diagnostics import compiler_excerpt
+from ...checking.sandbox import DATA_SEGMENT, Sandbox, cpu_slot, max_parallel
+from ...checking.toolchain import ToolchainUnavailable
+from ...helper_process import HelperDied
+from ...task import Limits, Outcome, Program, Verdict
+from . import SPEC
 from .javac_server import JavacServer
 
 # A test run is short: class data sharing and C1 only start fastest; the serial GC adds no threads.
@@ -24,12 +25,11 @@ _TEST_JVM_FLAGS = ("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"
 
 
 class JavaToolchain(BuildRunToolchain):
-    language = "java"
+    spec = SPEC
     # The JVM reserves gigabytes of address space it never touches, so RLIMIT_AS would stop it at
     # start-up; RLIMIT_DATA counts what it commits. -Xmx bounds the heap, the headroom the rest.
     memory_rlimit = DATA_SEGMENT
     memory_headroom_mb = 512
-    out_of_memory_messages = ("java.lang.OutOfMemoryError", "insufficient memory for the Java Runtime")
     failure_start = re.compile(r"^Exception in thread", re.MULTILINE)
 
     def __init__(self) -> None:
@@ -82,3 +82,6 @@ def _compiled_server(javac: str, version: str) -> Path:
         run_trusted([javac, "-d", str(directory), str(directory / "JavacServer.java")])
 
     return prepared_dir(f"java-{version}/javac-server-{digest}", compile_server)
+
+
+TOOLCHAIN = JavaToolchain

@@ -13,13 +13,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from ...stubs import FunctionSpan
-from ...stubs.trees import Parsed
-from ..docexamples import Example
-from ..errors import WorkspaceError
+from ..stubs import FunctionSpan
+from ..stubs.trees import Parsed, function_nodes
+from .docexamples import Example
+from .errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from ..languages import LanguageSpec
 
 
 @dataclass(frozen=True)
@@ -77,18 +81,16 @@ class GeneratedTest:
 
 
 class ProjectLanguage(ABC):
-    name: str
+    spec: LanguageSpec  # the language's names, suffixes and out-of-memory messages
     project_kind: str  # "Go module", in messages
     markers: tuple[str, ...]  # files that mark a project root
     lock_files: tuple[str, ...] = ()  # beside the markers, what decides the dependencies fetch() resolves
-    suffixes: tuple[str, ...]
     tools: tuple[str, ...] = ()  # programs that must be on PATH
     install_hint: str = ""
     runner_name = "tests"  # what runs the tests, in Verdict.tests_source
     needs_marker = True  # False when the tests run without a project file (pytest)
     failure_start: re.Pattern[str] | None = None  # where a failing run's useful output starts
     compile_failure: re.Pattern[str] | None = None  # a test step's output when building or importing failed
-    out_of_memory: tuple[str, ...] = ()
     # A fetch's output when the network (or a registry) was the problem, not the project.
     network_failure: re.Pattern[str] | None = None
     # An offline step's output when something the one-time fetch should have brought is missing (group 1 names it).
@@ -149,6 +151,16 @@ class ProjectLanguage(ABC):
 
     @abstractmethod
     def is_test_file(self, relative: str, text: str) -> bool: ...
+
+    def test_cases(self, parsed: Parsed, relative: str) -> list[tuple[TestCase, str]]:
+        """The tests of a test file, each with its code. By default its functions that test_case() takes;
+        a language whose tests are calls (`test("name", () => ...)`) looks for those instead."""
+        found = []
+        for _, function in function_nodes(parsed.root, parsed.syntax):
+            case = self.test_case(parsed, function, relative)
+            if case is not None:
+                found.append((case, parsed.node_text(function)))
+        return found
 
     @abstractmethod
     def test_case(self, parsed: Parsed, function: Node, relative: str) -> TestCase | None:

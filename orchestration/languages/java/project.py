@@ -14,8 +14,9 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
-from ..docexamples import Example
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.docexamples import Example
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from . import SPEC
 
 _TEST_ANNOTATION = re.compile(
     r"@(org\.junit\.jupiter\.api\.|org\.junit\.)?(Test|ParameterizedTest|RepeatedTest|TestFactory)\b"
@@ -37,10 +38,9 @@ _MAVEN_BOILERPLATE = re.compile(
 
 
 class MavenProject(ProjectLanguage):
-    name = "java"
+    spec = SPEC
     project_kind = "Maven project"
     markers = ("pom.xml",)
-    suffixes = (".java",)
     tools = ("mvn",)
     install_hint = (
         "install Maven 3 (Debian: apt-get install maven); Gradle and plain javac projects are not supported yet"
@@ -55,7 +55,6 @@ class MavenProject(ProjectLanguage):
     )
     missing_offline = re.compile(r"in offline mode and the artifact (\S+) has not been downloaded")
     failure_start = re.compile(r"<<< (FAILURE|ERROR)!")
-    out_of_memory = ("java.lang.OutOfMemoryError",)
 
     @property
     def _reports(self) -> Path:
@@ -186,3 +185,6 @@ class MavenProject(ProjectLanguage):
         relative = str(directory / f"{_DOC_TEST_CLASS}.java")
         cases = tuple(TestCase(relative, f"example{n}", suite) for n in range(1, len(examples) + 1))
         return GeneratedTest({relative: "\n".join(lines)}, cases)
+
+
+PROJECT = MavenProject

@@ -8,11 +8,12 @@ import re
 import shutil
 from pathlib import Path
 
-from ..sandbox import Sandbox
-from ..task import Limits, Program, Verdict
-from .base import ToolchainUnavailable
-from .buildrun import BuildRunToolchain
-from .cache import prepared_dir, run_trusted, tool_version
+from ...checking.buildrun import BuildRunToolchain
+from ...checking.cache import prepared_dir, run_trusted, tool_version
+from ...checking.sandbox import Sandbox
+from ...checking.toolchain import ToolchainUnavailable
+from ...task import Limits, Program, Verdict
+from . import SPEC
 
 PRELUDE_HEADERS = (
     "stdlib.h",
@@ -32,8 +33,7 @@ _QUIET = ("-w", "-fmax-errors=5", "-fdiagnostics-color=never")
 
 
 class CppToolchain(BuildRunToolchain):
-    language = "cpp"
-    out_of_memory_messages = ("std::bad_alloc",)
+    spec = SPEC
     failure_start = re.compile(r"Assertion .* failed|terminate called")
 
     def __init__(self) -> None:
@@ -64,3 +64,6 @@ def _precompiled_prelude(compiler: str) -> Path:
         run_trusted([compiler, *_FLAGS, "-x", "c++-header", str(header), "-o", f"{header}.gch"])
 
     return prepared_dir(f"cpp-{tool_version(compiler, '--version')}/prelude", precompile)
+
+
+TOOLCHAIN = CppToolchain

@@ -1,4 +1,4 @@
-"""What the five toolchains share: prepare once, build in a sandbox, run the tests confined, judge.
+"""What the benchmark toolchains share: prepare once, build in a sandbox, run the tests confined, judge.
 
 A language module says only what differs: how to prepare its cache, how to build a Program, the
 command that runs the tests, how its runtime reports running out of memory, and where the useful part
@@ -16,10 +16,10 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from ..sandbox import ADDRESS_SPACE, Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Program, Timing, Verdict
-from .base import Toolchain
-from .diagnostics import compiler_excerpt, failure_excerpt, head
+from .diagnostics import compiler_excerpt, failure_excerpt, out_of_memory_reason, with_output
+from .sandbox import ADDRESS_SPACE, Completed, Sandbox, open_sandbox
+from .toolchain import Toolchain
 
 # errno texts that a runtime prints when a limit we set bites (EFBIG, EAGAIN from fork, ENOMEM),
 # lower-cased: libc capitalises them, Go does not.
@@ -29,7 +29,6 @@ _LIMIT_MESSAGES = ("file too large", "resource temporarily unavailable", "cannot
 class BuildRunToolchain(Toolchain):
     memory_rlimit: str = ADDRESS_SPACE  # runtimes that reserve huge address space use DATA_SEGMENT
     memory_headroom_mb: int = 0  # the runtime's own memory on top of Limits.memory_mb
-    out_of_memory_messages: tuple[str, ...] = ()
     failure_start: re.Pattern[str] | None = None  # see diagnostics.failure_excerpt
 
     def __init__(self) -> None:
@@ -37,6 +36,10 @@ class BuildRunToolchain(Toolchain):
         self._prepare_lock = threading.Lock()
 
     # -- what a language module provides ------------------------------------------------------------
+
+    @property
+    def out_of_memory_messages(self) -> tuple[str, ...]:
+        return self.spec.out_of_memory
 
     def prepare(self) -> None:
         """One-time, blocking set-up (cache dirs, crates, servers); runs in a worker thread."""
@@ -123,21 +126,22 @@ class BuildRunToolchain(Toolchain):
         output = box.scrub(run.output)
         if run.timed_out or run.signal == signal.SIGXCPU:
             reason = f"the tests ran longer than {limits.wall_seconds:g} s"
-            return Verdict(Outcome.TIMEOUT, _with_output(reason, output))
+            return Verdict(Outcome.TIMEOUT, with_output(reason, output))
         if run.signal == signal.SIGXFSZ or run.output_capped:
             reason = f"wrote a file or output larger than {limits.output_bytes} bytes"
-            return Verdict(Outcome.RESOURCE_LIMIT, _with_output(reason, output))
+            return Verdict(Outcome.RESOURCE_LIMIT, with_output(reason, output))
         if run.exit_code == 0:
             missing = self.missing_tests(run)
             return Verdict(Outcome.TEST_FAILED, missing) if missing else Verdict(Outcome.PASSED)
         limit_hit = self._limit_hit(output, limits)
         if limit_hit:
-            return Verdict(Outcome.RESOURCE_LIMIT, _with_output(limit_hit, output))
+            return Verdict(Outcome.RESOURCE_LIMIT, with_output(limit_hit, output))
         return Verdict(Outcome.TEST_FAILED, self._failure(run, box))
 
     def _limit_hit(self, output: str, limits: Limits) -> str | None:
-        if any(message in output for message in self.out_of_memory_messages):
-            return f"ran out of memory (limit {limits.memory_mb} MB)"
+        out_of_memory = out_of_memory_reason(output, self.out_of_memory_messages, limits)
+        if out_of_memory:
+            return out_of_memory
         lowered = output.lower()
         hit = next((message for message in _LIMIT_MESSAGES if message in lowered), None)
         return f"hit a sandbox limit: {hit}" if hit else None
@@ -150,10 +154,6 @@ class BuildRunToolchain(Toolchain):
         reason = _signal_name(run.signal) if run.signal else f"exit code {run.exit_code}"
         body = failure_excerpt(box.scrub(run.stderr.strip() or run.stdout), None)
         return f"{body}\n[{reason}]".strip()
-
-
-def _with_output(reason: str, output: str) -> str:
-    return f"{reason}\n{head(output, 1500)}".strip() if output.strip() else reason
 
 
 def _signal_name(number: int) -> str:

@@ -19,8 +19,9 @@ from tree_sitter import Node
 
 from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed
-from ..docexamples import Example
-from .base import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from ...workspace.docexamples import Example
+from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
+from . import SPEC
 
 _TEST_MACRO = re.compile(r"^(TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P)$")
 _DOC_SUITE = "PerforchDocExamples"
@@ -31,16 +32,14 @@ _INPUT_OUTPUT_FLAGS = {"-o", "-c", "-MF", "-MT", "-MQ"}
 
 
 class CMakeProject(ProjectLanguage):
-    name = "cpp"
+    spec = SPEC
     project_kind = "CMake project"
     markers = ("CMakeLists.txt",)
-    suffixes = (".cpp", ".cc", ".cxx", ".h", ".hpp", ".hh")
     tools = ("cmake", "ctest")
     install_hint = "install CMake 3.21 or newer and GoogleTest (Debian: apt-get install cmake libgtest-dev)"
     runner_name = "ctest"
     whole_suite_name = "ctest"
     failure_start = re.compile(r"^.*: Failure$", re.MULTILINE)
-    out_of_memory = ("std::bad_alloc",)
 
     @classmethod
     def outermost_root(cls, directory: Path) -> Path:
@@ -198,3 +197,6 @@ class GxxTestFiles(CMakeProject):
         tree = self.site.tree
         folders = [Path(self.site.file).parent, Path(test_file).parent, Path("."), Path("include"), Path("src")]
         return [f"-I{tree / folder}" for folder in dict.fromkeys(folders) if (tree / folder).is_dir()]
+
+
+PROJECT = CMakeProject

@@ -1,0 +1,21 @@
+"""Java: benchmark programs compiled by a warm javac server; workspaces are Maven projects with JUnit."""
+
+from __future__ import annotations
+
+from ..base import LanguageSpec
+
+SPEC = LanguageSpec(
+    package=__name__,
+    name="java",
+    display_name="Java",
+    aliases=(),
+    suffixes=(".java",),
+    fence_tags=frozenset({"java"}),
+    out_of_memory=("java.lang.OutOfMemoryError", "insufficient memory for the Java Runtime"),
+    stub_closer="    }\n}\n",
+    build_only_test="public class Main {\n    public static void main(String[] args) {}\n}\n",
+    doc_comment_openers=("/**", "/*", "*/", "*", "//"),
+    doc_comment_closers=("*/",),
+    skipped_dirs=frozenset({".gradle"}),
+    build_outputs={"target": ("pom.xml",)},
+)
