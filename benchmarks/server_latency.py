@@ -28,7 +28,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-SERVER = [sys.executable, "-m", "perforch.orchestration.cli", "serve"]
+SERVER = [sys.executable, "-m", "perforch.cli", "serve"]
 LINES = 5000
 
 

@@ -33,6 +33,9 @@ command = "make check"             # run in the workspace root instead of the di
 
 [bench]
 command = "python bench.py"        # the workload `optimize` times instead of the tests'
+
+[sandbox]                          # workspace mode's isolation of candidates
+mode = "bubblewrap"                # the default; "none" runs them unconfined (your choice, never a fallback)
 ```
 
 Tables merge key by key, so a workspace can change one setting of a model the user file defines. A caller
@@ -97,12 +100,23 @@ class CommandSettings:
     command: str | None = None
 
 
+SANDBOX_MODES = ("bubblewrap", "none")
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """[sandbox]: how workspace candidates are isolated; "none" only when the user writes it."""
+
+    mode: str = "bubblewrap"
+
+
 @dataclass
 class Config:
     models: dict[str, ModelSpec] = field(default_factory=dict)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     tests: CommandSettings = field(default_factory=CommandSettings)
     bench: CommandSettings = field(default_factory=CommandSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     local: ServerSettings = field(default_factory=ServerSettings)
     sources: list[Path] = field(default_factory=list)  # the files read, lowest precedence first
 
@@ -263,6 +277,16 @@ assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
 _COMMAND_CHECKS: dict[str, Callable[[Any], Any]] = {"command": text}
 assert set(_COMMAND_CHECKS) == {f.name for f in fields(CommandSettings)}
 
+
+def _sandbox_mode(value: Any) -> str:
+    if value not in SANDBOX_MODES:
+        raise Invalid(" or ".join(f'"{mode}"' for mode in SANDBOX_MODES))
+    return str(value)
+
+
+_SANDBOX_CHECKS: dict[str, Callable[[Any], Any]] = {"mode": _sandbox_mode}
+assert set(_SANDBOX_CHECKS) == {f.name for f in fields(SandboxSettings)}
+
 _LOCAL_CHECKS: dict[str, Callable[[Any], Any]] = {
     "threads": positive_int,
     "context_size": positive_int,
@@ -270,7 +294,7 @@ _LOCAL_CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 assert set(_LOCAL_CHECKS) == set(SETTING_KEYS)
 
-_TOP_LEVEL = ("models", "pipeline", "tests", "bench", "local")
+_TOP_LEVEL = ("models", "pipeline", "tests", "bench", "sandbox", "local")
 # Keys that become ModelSpec fields; every other key (api_base included) is a litellm parameter.
 _SPEC_FIELDS = ("model", "api_key_env", "max_concurrency")
 # Set by the gateway on every call; a value here would be silently overridden, so refuse it.
@@ -297,6 +321,7 @@ def _build(merged: _Merged) -> Config:
         pipeline=_pipeline(merged, merged.data.get("pipeline", {})),
         tests=_command_table(merged, "tests"),
         bench=_command_table(merged, "bench"),
+        sandbox=_sandbox(merged, merged.data.get("sandbox", {})),
         local=_local(merged, merged.data.get("local", {})),
         sources=merged.sources,
     )
@@ -340,6 +365,16 @@ def _command_table(merged: _Merged, name: str) -> CommandSettings:
             )
         values[key] = _checked(merged, dotted, value, _COMMAND_CHECKS[key])
     return CommandSettings(**values)
+
+
+def _sandbox(merged: _Merged, table: dict[str, Any]) -> SandboxSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"sandbox.{key}"
+        if key not in _SANDBOX_CHECKS:
+            raise merged.error(dotted, f"unknown key{_did_you_mean(key, list(_SANDBOX_CHECKS))}; [sandbox] has `mode`")
+        values[key] = _checked(merged, dotted, value, _SANDBOX_CHECKS[key])
+    return SandboxSettings(**values)
 
 
 def _local(merged: _Merged, table: dict[str, Any]) -> ServerSettings:

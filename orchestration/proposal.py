@@ -21,6 +21,7 @@ from .languages import UnsupportedLanguage, language_of_path
 from .models import UsageLedger
 from .pipeline import Pipeline
 from .rankings.router import Router
+from .redaction import excerpt
 from .run import ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub, syntax_error_outside
 from .task import Task
@@ -67,6 +68,77 @@ class Proposal:
             self.original.splitlines(keepends=True), self.proposed.splitlines(keepends=True), f"a/{name}", f"b/{name}"
         )
         return "".join(lines)
+
+    def report(self, applied: bool = False, refused: str = "") -> dict:
+        """The run as data: what `perforch generate|optimize --json` prints and the language server answers.
+        `refused` says why a requested apply did not happen."""
+        result, verdict = self.result, self.result.verdict
+        return {
+            "kind": self.kind,
+            "file": str(self.file),
+            "function": self.function,
+            "language": result.language,
+            "category": result.category,
+            "passed": result.passed,
+            "changed": self.proposed is not None,
+            "applied": applied,
+            "refused": refused,
+            "models": result.models,
+            "tests": {
+                "run": verdict.tests_run if verdict else None,
+                "passed": verdict.tests_passed if verdict else None,
+                "source": verdict.tests_source if verdict else "",
+            },
+            "failure": "" if result.passed or verdict is None else excerpt(verdict.diagnostics),
+            "speedup": result.speedup,
+            "tokens": result.tokens,
+            "cost_usd": round(result.cost_usd, 6),
+            "summary": self.summary(),
+            "diff": self.diff(),
+            "trace": [
+                {
+                    "stage": a.stage,
+                    "model": a.model,
+                    "attempt": a.attempt,
+                    "status": a.status,
+                    "detail": excerpt(a.detail, 500),
+                }
+                for a in result.trace
+            ],  # fmt: skip
+        }
+
+    def summary(self) -> str:
+        """One line for the user about the run: what passed, how fast, what it cost, which models."""
+        result, verdict = self.result, self.result.verdict
+        what = f"PerfOrch {self.kind} `{self.function}`"
+        cost = f"{result.tokens} tokens, ${result.cost_usd:.4f}"
+        models = ", ".join(f"{stage}: {model}" for stage, model in result.models.items()) or "no model"
+        if not result.passed:
+            return f"{what}: {self.why_nothing_passed()}; nothing to apply ({cost}; {models})"
+        tested = "passed"
+        if verdict is not None and verdict.tests_run is not None:
+            tested = f"tests {verdict.tests_passed}/{verdict.tests_run} passed"
+        if self.proposed is None:
+            return f"{what}: no measurably faster version; nothing to apply ({tested}, {cost}; {models})"
+        faster = f", {result.speedup:.2f}x faster" if result.speedup else ""
+        return f"{what}: {tested}{faster}, {cost} ({models})"
+
+    def why_nothing_passed(self) -> str:
+        """Say "no passing version" only when a model answered; otherwise, what stopped the run before that."""
+        trace = self.result.trace
+        validation = next((a for a in trace if a.stage == "validate"), None)
+        if validation is not None and validation.status != "passed":
+            return f"its tests do not pass as it stands ({validation.status}), so no model was asked"
+        if any(a.status == "answered" for a in trace):
+            return "no passing version found"
+        failures = [f"{a.model}: {_first_line(a.detail) or a.status}" for a in trace]
+        return "no model answered" + (f" ({'; '.join(dict.fromkeys(failures))})" if failures else "")
+
+
+def _first_line(detail: str) -> str:
+    """As the report shows a detail: redacted and cut before its first line is taken."""
+    lines = excerpt(detail, 500).splitlines()
+    return lines[0] if lines else ""
 
 
 def read_function(file: Path, line: int, text: str | None = None) -> tuple[str, str, FunctionSpan]:

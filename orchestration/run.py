@@ -1,12 +1,13 @@
 """A run's own types: what it reports while it runs (ProgressEvent), each step it took (Attempt), and what it
-ends with (Result). A leaf: everything that reads a run (the learner, the outcome store, reports, clients)
-imports these without importing the pipeline that makes them."""
+ends with (Result). A leaf (it imports only the vocabulary and redaction): everything that reads a run (the
+learner, the outcome store, reports, clients) imports these without importing the pipeline that makes them."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from .redaction import excerpt
 from .task import ANY_CATEGORY, Verdict
 
 
@@ -17,6 +18,31 @@ class ProgressEvent:
     attempt: int
     status: str  # "started", an Outcome value, or a model error kind
     detail: str = ""
+
+    def shown_detail(self, width: int = 100) -> str:
+        """The detail as a user sees it: redacted before it is cut to one line (a cut could leave part of a
+        secret that no longer matches); none when a step has only started."""
+        if not self.detail or self.status == "started":
+            return ""
+        lines = excerpt(self.detail).splitlines()
+        return lines[0][:width] if lines else ""
+
+    def summary(self) -> str:
+        """One line for a person, the same in every client: `generate (writer) started`,
+        `debug (fixer) test_failed: AssertionError ...`."""
+        model = f" ({self.model})" if self.model else ""
+        detail = self.shown_detail()
+        return f"{self.stage}{model} {self.status}" + (f": {detail}" if detail else "")
+
+    def fields(self) -> dict:
+        """The event as data, for clients that show it their own way."""
+        return {
+            "stage": self.stage,
+            "model": self.model,
+            "attempt": self.attempt,
+            "status": self.status,
+            "detail": self.shown_detail(),
+        }
 
 
 ProgressCallback = Callable[[ProgressEvent], None]

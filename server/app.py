@@ -1,6 +1,7 @@
 """The PerfOrch language server: one module-level pygls server, its handlers, and `serve`.
 
-Handlers stay flat and short; what they do is in actions.py and settings.py, and the engine does the work.
+Handlers stay flat and short; what they do is in the modules beside this one (code_actions, jobs, proposals,
+edits, requests, settings, messages, logs; pygls' gaps are filled in protocol), and the engine does the work.
 litellm and the pipeline are imported on the first job, so that `initialize` is answered at once.
 """
 
@@ -15,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from perforch.orchestration.errors import PerfOrchError
-from perforch.orchestration.redaction import RedactingFormatter
-from pygls.exceptions import JsonRpcInvalidParams
+from perforch.orchestration.languages import LANGUAGES
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import actions
+from . import jobs, proposals, requests
+from .code_actions import ACTION_KIND, GENERATE, OPTIMIZE, code_actions
+from .logs import route_logs
+from .messages import reported, show
 from .protocol import PerfOrchProtocol, PerfOrchServer, work_done_token
+from .session import Session
 from .settings import SECTION, checked_engine_config, merged, parse_settings
 
 log = logging.getLogger(__name__)
@@ -36,8 +39,11 @@ def _version() -> str:
 
 
 server = PerfOrchServer("perforch", _version(), protocol_cls=PerfOrchProtocol)
-session = actions.Session()
-server.protocol.on_cancel = session.cancel_request
+session = Session()
+server.protocol.on_cancel = session.jobs.cancel_request
+# What a client can learn from `initialize`: the languages PerfOrch works on (the VS Code extension's
+# language list), and that it sends structured progress to clients that ask for it (jobs.PROGRESS).
+server.protocol.experimental = {"perforch": {"languages": list(LANGUAGES), "progress": jobs.PROGRESS}}
 
 
 # -- settings --------------------------------------------------------------------------------------------
@@ -103,7 +109,7 @@ def _configure(ls: LanguageServer, raw: dict) -> None:
     for kind, text in messages:
         log.warning("%s", text)
         if text not in shown:
-            actions.show(ls, kind, text)
+            show(ls, kind, text)
 
 
 def _root(params: types.InitializeParams) -> Path | None:
@@ -117,11 +123,11 @@ def _root(params: types.InitializeParams) -> Path | None:
 
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
-    types.CodeActionOptions(code_action_kinds=[actions.ACTION_KIND], resolve_provider=False),
+    types.CodeActionOptions(code_action_kinds=[ACTION_KIND], resolve_provider=False),
 )
 def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     document = ls.workspace.get_text_document(params.text_document.uri)
-    return actions.code_actions(session.functions, document, params.range.start, params.context.only)
+    return code_actions(session.functions, document, params.range.start, params.context.only)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -129,19 +135,19 @@ def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> N
     session.functions.forget(params.text_document.uri)
 
 
-@server.command(actions.GENERATE)
+@server.command(GENERATE)
 async def generate(ls: LanguageServer, uri: str, position: types.Position, version: int | None) -> dict:
     return await _job(ls, "generate", uri, position, version)
 
 
-@server.command(actions.OPTIMIZE)
+@server.command(OPTIMIZE)
 async def optimize(ls: LanguageServer, uri: str, position: types.Position, version: int | None) -> dict:
     return await _job(ls, "optimize", uri, position, version)
 
 
 async def _job(ls: LanguageServer, kind: str, uri: str, position: types.Position, version: int | None) -> dict:
-    job = actions.run_job(ls, session, kind, uri, position, version, work_done_token.get())
-    result = await actions.reported(ls, kind, job)
+    job = jobs.run_job(ls, session, kind, uri, position, version, work_done_token.get())
+    result = await reported(ls, kind, job)
     if result["status"] == "done" and session.settings.apply_prompt:
         prompt = asyncio.create_task(_offer(ls, result))
         session.background.add(prompt)
@@ -151,9 +157,9 @@ async def _job(ls: LanguageServer, kind: str, uri: str, position: types.Position
 
 async def _offer(ls: LanguageServer, result: dict) -> None:
     """Tell the user how the job went and, when there is a change, offer to apply it (no preview needed)."""
-    summary = actions.summary(result)
+    summary = result["summary"]
     if result["id"] is None:
-        actions.show(ls, types.MessageType.Info if result["passed"] else types.MessageType.Warning, summary)
+        show(ls, types.MessageType.Info if result["passed"] else types.MessageType.Warning, summary)
         return
     choices = [types.MessageActionItem(title="Apply"), types.MessageActionItem(title="Discard")]
     request = types.ShowMessageRequestParams(type=types.MessageType.Info, message=summary, actions=choices)
@@ -161,7 +167,7 @@ async def _offer(ls: LanguageServer, result: dict) -> None:
         choice = await ls.window_show_message_request_async(request)
     except Exception as exc:  # a client without window/showMessageRequest (Helix): say how to apply instead
         log.info("could not offer proposal %s: %s", result["id"], exc)
-        actions.show(ls, types.MessageType.Info, f"{summary}; apply it with the command perforch.apply")
+        show(ls, types.MessageType.Info, f"{summary}; apply it with the command perforch.apply")
         return
     if choice is not None and choice.title == "Apply":
         await _apply(ls, result["id"], direct=True)
@@ -169,7 +175,7 @@ async def _offer(ls: LanguageServer, result: dict) -> None:
         await _discard(ls, result["id"])
 
 
-@server.command(actions.APPLY)
+@server.command(proposals.APPLY)
 async def apply(ls: LanguageServer, *arguments: Any) -> dict:
     """perforch.apply [proposal id] [direct]: no id means the latest proposal."""
     proposal_id = arguments[0] if arguments and isinstance(arguments[0], str) else None
@@ -178,54 +184,32 @@ async def apply(ls: LanguageServer, *arguments: Any) -> dict:
 
 
 async def _apply(ls: LanguageServer, proposal_id: str | None, direct: bool) -> dict:
-    return await actions.reported(ls, "apply", actions.apply(ls, session, proposal_id, direct))
+    return await reported(ls, "apply", proposals.apply(ls, session.proposals, proposal_id, direct))
 
 
-@server.command(actions.DISCARD)
+@server.command(proposals.DISCARD)
 async def discard(ls: LanguageServer, *arguments: Any) -> dict:
     """perforch.discard [proposal id]: forget a proposal (Reject in a preview); no id means the latest."""
     return await _discard(ls, arguments[0] if arguments and isinstance(arguments[0], str) else None)
 
 
 async def _discard(ls: LanguageServer, proposal_id: str | None) -> dict:
-    return await actions.reported(ls, "discard", actions.discard(session, proposal_id))
+    return await reported(ls, "discard", proposals.discard(session.proposals, proposal_id))
 
 
 # -- custom requests -------------------------------------------------------------------------------------
 
 
-@server.feature(actions.RANKINGS)
+@server.feature(requests.RANKINGS)
 async def rankings(ls: LanguageServer, params: Any) -> dict:
-    """params (all optional): {"language": str, "profile": str, "explain": bool}"""
-    _check_params(actions.RANKINGS, params, language=str, profile=str, explain=bool)
-    try:
-        # In a thread: routing a user with no [models] asks litellm which provider keys are set, and its first
-        # import takes seconds the other requests must not wait for.
-        return await asyncio.to_thread(actions.rankings, session, params)
-    except PerfOrchError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from None
+    # In a thread: routing a user with no [models] asks litellm which provider keys are set, and its first
+    # import takes seconds the other requests must not wait for.
+    return await asyncio.to_thread(requests.rankings, session, params)
 
 
-@server.feature(actions.STATUS)
+@server.feature(requests.STATUS)
 def status(ls: LanguageServer, params: Any) -> dict:
-    """params: none, or an object (ignored)"""
-    _check_params(actions.STATUS, params)
-    return actions.status(session)
-
-
-def _check_params(method: str, params: Any, **types_of: type) -> None:
-    """A custom request's params: absent, or an object whose known fields have their type (-32602 if not).
-    pygls hands an object over as a namedtuple."""
-    if params is None:
-        return
-    if not hasattr(params, "_asdict"):
-        raise JsonRpcInvalidParams(f"{method}: params must be an object, got {type(params).__name__}")
-    fields = params._asdict()
-    for name, kind in types_of.items():
-        value = fields.get(name)
-        if value is not None and not isinstance(value, kind):
-            expected = {str: "a string", bool: "true or false"}[kind]
-            raise JsonRpcInvalidParams(f"{method}: params.{name} must be {expected}, got {type(value).__name__}")
+    return requests.status(session, params)
 
 
 @server.feature(types.SHUTDOWN)
@@ -240,78 +224,12 @@ async def shutdown(ls: LanguageServer, params: None) -> None:
     local_server.close_all()  # a call to a local/ model may have started one; it must not outlive us
 
 
-# -- logs and serving ------------------------------------------------------------------------------------
-
-_MESSAGE_TYPES = {
-    logging.ERROR: types.MessageType.Error,
-    logging.WARNING: types.MessageType.Warning,
-    logging.INFO: types.MessageType.Info,
-}
-
-
-class ClientLog(logging.Handler):
-    """The engine's and the server's log records as window/logMessage, API keys masked."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loop: asyncio.AbstractEventLoop | None = None  # the server's: only it writes to the client
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = actions.redact(_without_traceback(record))
-            kind = next((t for level, t in _MESSAGE_TYPES.items() if record.levelno >= level), types.MessageType.Log)
-            params = types.LogMessageParams(type=kind, message=message)
-            if self._on_loop():
-                server.window_log_message(params)
-            elif self.loop is not None:  # a record from a worker thread
-                self.loop.call_soon_threadsafe(server.window_log_message, params)
-        except Exception:
-            self.handleError(record)
-
-    def _on_loop(self) -> bool:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        if self.loop is None:
-            self.loop = running
-        return running is self.loop
-
-
-def _without_traceback(record: logging.LogRecord) -> str:
-    """A record as the client sees it: its message and, for an exception, one line naming it."""
-    message = record.getMessage()
-    if record.exc_info and record.exc_info[1] is not None:
-        error = record.exc_info[1]
-        message += f": {type(error).__name__}: {error}; the server's log (stderr) has the traceback"
-    return message
-
-
-_STDERR_FORMAT = "perforch serve: %(name)s: %(message)s"
-
-
-def _stderr(only_tracebacks: bool) -> logging.Handler:
-    """The server's log, API keys masked. Records with a traceback go here, and to the client without it
-    (ClientLog)."""
-    handler = logging.StreamHandler(sys.stderr)
-    if only_tracebacks:
-        handler.addFilter(lambda record: bool(record.exc_info))
-    handler.setFormatter(RedactingFormatter(_STDERR_FORMAT))
-    return handler
+# -- serving -------------------------------------------------------------------------------------------
 
 
 def serve(tcp: str | None = None) -> int:
     """Serve over stdio, or over TCP at HOST:PORT (for debugging)."""
-    logging.basicConfig(level=logging.WARNING, handlers=[_stderr(only_tracebacks=False)])
-    engine = logging.getLogger("perforch")
-    engine.setLevel(logging.INFO)
-    engine.addHandler(ClientLog())
-    engine.addHandler(_stderr(only_tracebacks=True))
-    engine.propagate = False  # the client shows these; stderr gets pygls' and other libraries' warnings
-    # What the connection itself logs goes to stderr, as pygls' own: the client may not be initialized.
-    connection = logging.getLogger(PerfOrchProtocol.__module__)
-    connection.addHandler(_stderr(only_tracebacks=False))
-    connection.propagate = False
+    route_logs(server, PerfOrchProtocol.__module__)
     if tcp is not None:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))

@@ -10,7 +10,8 @@ pygls 2 leaves a client waiting forever, or tells it too much, in these cases, w
   -32002 and -32600, as the LSP specification says.
 - an exception in a handler is answered with its text and its traceback (in `data`). Here the answer is
   short and the traceback goes to the server's log (stderr) only.
-The other overrides (cancelling jobs, work done progress for commands) fill gaps in pygls' LSP features.
+The other overrides (cancelling jobs, work done progress for commands, experimental capabilities) fill gaps in
+pygls' LSP features.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import attrs
 from cattrs.errors import BaseValidationError
 from cattrs.v import format_exception, transform_error
 from lsprotocol import types
+from perforch.orchestration.redaction import redact
 from pygls.exceptions import (
     FeatureRequestError,
     JsonRpcException,
@@ -41,7 +43,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import MsgId, RPCNotification, RPCRequest
 from pygls.protocol.language_server import lsp_method
 
-from .actions import redact, show
+from .messages import show
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class PerfOrchProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.initialize_received = False
         self.on_cancel: Callable[[MsgId], None] = lambda msg_id: None  # app.py ends the request's job
+        self.experimental: Any = None  # app.py's capabilities.experimental: pygls has no option for them
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -173,6 +176,8 @@ class PerfOrchProtocol(LanguageServerProtocol):
         # Commands report progress on a client's workDoneToken; pygls does not say so for us.
         if result.capabilities.execute_command_provider is not None:
             result.capabilities.execute_command_provider.work_done_progress = True
+        if self.experimental is not None:
+            result.capabilities.experimental = self.experimental
         return result
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)

@@ -33,6 +33,7 @@ def empty_maven_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     one-time resolution misses, an offline candidate run then misses too (a warm ~/.m2 would hide it).
     MAVEN_OPTS carries it to every mvn, PerfOrch's own included (Maven 3.8 reads no MAVEN_ARGS)."""
     directory = tmp_path_factory.mktemp("maven-repository")
+    directory.chmod(0o755)  # as ~/.m2 is: the jail's throwaway uid reads it (pytest makes its dirs 0700)
     options = f"{os.environ.get('MAVEN_OPTS', '')} -Dmaven.repo.local={directory}".strip()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MAVEN_OPTS", options)

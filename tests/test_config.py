@@ -185,17 +185,21 @@ def test_profile_path_is_relative_to_the_file_naming_it(workspace: Path) -> None
         ("[pipeline]\ndebuger = 2", "pipeline.debuger: unknown key (did you mean 'debuggers'?)"),
         (
             "[pipelin]\ndebuggers = 2",
-            "pipelin: unknown table; expected one of [models], [pipeline], [tests], [bench], [local] (did you",
+            "pipelin: unknown table; expected one of [models], [pipeline], [tests], [bench], [sandbox], [local] "
+            "(did you",
         ),
         (
             "generators = 2",
-            "generators: unknown key; expected one of [models], [pipeline], [tests], [bench], [local] (did you mean",
+            "generators: unknown key; expected one of [models], [pipeline], [tests], [bench], [sandbox], [local] "
+            "(did you mean",
         ),
         ("pipeline = 3", "pipeline: expected a table [pipeline], got 3"),
         ("tests = 'make'", "tests: expected a table [tests], got 'make'"),
         ("[tests]\ncommand = ''", "tests.command: expected a non-empty string, got ''"),
         ("[bench]\ncommand = ['a']", "bench.command: expected a non-empty string, got a list ['a']"),
         ("[tests]\ncomand = 'make'", "tests.comand: unknown key (did you mean 'command'?); [tests] has `command`"),
+        ("[sandbox]\nmode = 'off'", 'sandbox.mode: expected "bubblewrap" or "none", got \'off\''),
+        ("[sandbox]\nmod = 'none'", "sandbox.mod: unknown key (did you mean 'mode'?); [sandbox] has `mode`"),
         ("[models]\nfast = 'gpt-4o'", "models.fast: expected a table [models.fast] with a `model` key, got 'gpt-4o'"),
         ("[models.fast]\ntemperature = 0", "models.fast: missing `model` (a litellm model id"),
         ("[models.fast]\nmodel = 3", "models.fast.model: expected a non-empty string, got 3"),

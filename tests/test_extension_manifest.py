@@ -8,6 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from perforch.orchestration.config import PipelineSettings
+from perforch.orchestration.languages import LANGUAGES
 from perforch.server.settings import _KEYS as SERVER_KEYS
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "extension" / "package.json").read_text())
@@ -28,3 +29,13 @@ def test_every_setting_is_the_server_s_or_the_client_s() -> None:
 def test_model_tables_refuse_a_literal_key() -> None:
     model = PROPERTIES["perforch.models"]["additionalProperties"]
     assert model["required"] == ["model"] and model["not"] == {"required": ["api_key"]}
+
+
+def test_the_manifest_activates_on_exactly_the_server_s_languages() -> None:
+    # VS Code reads activation events before the extension runs, so this list is static; everything else in
+    # the extension follows the languages the server names in `initialize` (server/app.py).
+    prefix = "onLanguage:"
+    activation = [event.removeprefix(prefix) for event in MANIFEST["activationEvents"] if event.startswith(prefix)]
+    assert activation == list(LANGUAGES)
+    menus = MANIFEST["contributes"]["menus"]["editor/context"]
+    assert {menu["when"] for menu in menus} == {"editorLangId in perforch.languages"}

@@ -57,7 +57,7 @@ def _models_only(
 
 def _perforch(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "perforch.orchestration.cli", *args],
+        [sys.executable, "-m", "perforch.cli", *args],
         cwd=cwd,
         env={**os.environ, KEY_ENV: "sk-test", **env},
         capture_output=True,
@@ -112,7 +112,7 @@ def test_a_missing_key_says_why_and_asks_nobody(tmp_path, scripted_server):
     before = file.read_bytes()
     env = {key: value for key, value in os.environ.items() if key != "PERFORCH_ABSENT_KEY"}
     run = subprocess.run(
-        [sys.executable, "-m", "perforch.orchestration.cli", "generate", str(file), "--line", "4"],
+        [sys.executable, "-m", "perforch.cli", "generate", str(file), "--line", "4"],
         cwd=root,
         env=env,
         capture_output=True,
@@ -352,7 +352,7 @@ def test_apply_refuses_a_file_made_read_only_during_the_run_and_keeps_an_owner(t
 
 # -- the language server -------------------------------------------------------------------------------
 
-SERVER = [sys.executable, "-m", "perforch.orchestration.cli", "serve"]
+SERVER = [sys.executable, "-m", "perforch.cli", "serve"]
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))

@@ -83,7 +83,7 @@ def _line(file: Path, name: str) -> int:
 
 def _perforch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "perforch.orchestration.cli", *args],
+        [sys.executable, "-m", "perforch.cli", *args],
         cwd=cwd,
         env={**os.environ, **ENVIRONMENT},
         capture_output=True,
@@ -185,9 +185,7 @@ def _client() -> LanguageClient:
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "perforch.orchestration.cli", "serve"], client_factory=_client
-    )
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "perforch.cli", "serve"], client_factory=_client)
 )
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     root = request.getfixturevalue("tmp_path")

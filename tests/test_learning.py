@@ -212,7 +212,7 @@ async def test_a_stream_of_runs_flips_the_published_rust_order(scripted_server, 
 
 
 def _rankings_json(*args: str) -> dict:
-    command = [sys.executable, "-m", "perforch.orchestration.cli", "rankings", "--json", *args]
+    command = [sys.executable, "-m", "perforch.cli", "rankings", "--json", *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from perforch.orchestration.cli import main
+from perforch.cli import main
 from perforch.orchestration.local_models import CATALOG, LocalModelError, is_pulled, model_path, pull
 
 SMOLLM2 = CATALOG["smollm2"]

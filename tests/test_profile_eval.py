@@ -32,7 +32,7 @@ def write_config(path, base_url: str) -> None:
 def perforch(*args: str, cwd) -> subprocess.CompletedProcess:
     env = {**os.environ, "PERFORCH_TEST_KEY": "sk-test", "PERFORCH_DATA_DIR": str(cwd / "data")}
     env["PERFORCH_CONFIG_DIR"] = str(cwd / "user-config")
-    command = [sys.executable, "-m", "perforch.orchestration.cli", *args]
+    command = [sys.executable, "-m", "perforch.cli", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 

@@ -28,7 +28,7 @@ A_PROVIDER_KEY = {"DEEPSEEK_API_KEY": "not-a-real-key"}
 
 
 def perforch(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "perforch.orchestration.cli", "rankings", *args]
+    command = [sys.executable, "-m", "perforch.cli", "rankings", *args]
     env = {**os.environ, **(env or {})}
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr

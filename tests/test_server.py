@@ -15,8 +15,11 @@ from typing import Union
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from perforch.orchestration.languages import LANGUAGES
+from perforch.orchestration.redaction import redact
 from perforch.orchestration.workspace.shadow import shadow_home
-from perforch.server.actions import MAX_PROPOSALS, Session, Stored, redact, replacement
+from perforch.server.edits import replacement
+from perforch.server.proposals import MAX_PROPOSALS, ProposalStore, Stored
 from process_watch import live_processes_with, wait_until_gone
 from pygls.protocol import JsonRPCResponseMessage, default_converter
 from pygls.uris import to_fs_path
@@ -25,7 +28,7 @@ from pytest_lsp.client import register_lsp_features
 from scripted_server import Reply, ScriptedServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SERVER = [sys.executable, "-m", "perforch.orchestration.cli", "serve"]
+SERVER = [sys.executable, "-m", "perforch.cli", "serve"]
 KEY = "sk-perforch-test-0123456789abcdef"  # the models' API key: it must never reach the client
 
 # language: (file, stub, finished function, the workspace's own test command, a right count_vowels)
@@ -83,8 +86,12 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     lsp_client.registered = []
     lsp_client.feature(types.WORKSPACE_APPLY_EDIT)(_apply_on_disk)
     lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda ls, params: ls.registered.extend(params.registrations))
+    lsp_client.progress_fields = []  # perforch/progress: the engine's events as fields
+    lsp_client.feature("perforch/progress")(lambda ls, params: ls.progress_fields.append(params._asdict()))
+    capabilities = client_capabilities("visual-studio-code")
+    capabilities.experimental = {"perforch": {"progress": True}}  # as the VS Code extension declares
     params = types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"),
+        capabilities=capabilities,
         root_uri=root.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="tmp")],
         initialization_options={"applyPrompt": False, "logLevel": "debug"},
@@ -241,7 +248,7 @@ async def test_generate_returns_an_edit_that_makes_the_workspace_tests_pass(
     kinds = [report.kind for report in client.progress_reports[token]]
     assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
     messages = [report.message for report in client.progress_reports[token] if report.kind == "report"]
-    assert any(message.startswith("generate writer") for message in messages), messages
+    assert any(message.startswith("generate (writer) ") for message in messages), messages
 
     applied = await _execute(client, "perforch.apply", result["id"])
     assert applied["status"] == "applied", applied
@@ -294,7 +301,14 @@ async def test_progress_goes_to_the_token_the_client_sent(client, tmp_path, scri
     assert reports[0].kind == "begin" and reports[0].cancellable and reports[0].title == f"PerfOrch: generate {stub}"
     assert reports[-1].kind == "end" and reports[-1].message == "done"
     messages = [report.message for report in reports if report.kind == "report"]
-    assert any(message.startswith("generate writer: ") for message in messages), messages
+    assert any(message.startswith("generate (writer) ") for message in messages), messages
+    # The same events as fields, on the same token, each with the message the report carried
+    fields = client.progress_fields
+    assert fields[0]["status"] == "starting" and fields[0]["function"] == stub, fields
+    assert all(f["token"] == token and f["job"] == result["job"] and f["kind"] == "generate" for f in fields)
+    assert [f["message"] for f in fields[1:]] == messages
+    started = next(f for f in fields if f["stage"] == "generate")
+    assert (started["model"], started["attempt"], started["status"]) == ("writer", 1, "started"), started
 
 
 @pytest.mark.slow
@@ -584,7 +598,7 @@ async def test_rankings_are_what_the_command_line_shows(client, tmp_path):
     rankings = await client.protocol.send_request_async("perforch/rankings", {"language": "rust"})
     assert rankings["cells"] and all(cell["language"] == "rust" for cell in rankings["cells"])
     cli = subprocess.run(
-        [sys.executable, "-m", "perforch.orchestration.cli", "rankings", "--language", "rust", "--json"],
+        [sys.executable, "-m", "perforch.cli", "rankings", "--language", "rust", "--json"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -593,6 +607,11 @@ async def test_rankings_are_what_the_command_line_shows(client, tmp_path):
     assert rankings == json.loads(cli.stdout)
     with pytest.raises(Exception, match="unsupported language"):
         await client.protocol.send_request_async("perforch/rankings", {"language": "cobol"})
+
+
+async def test_initialize_names_the_languages_and_the_structured_progress(client):
+    perforch = client.server_capabilities.experimental["perforch"]
+    assert perforch == {"languages": list(LANGUAGES), "progress": "perforch/progress"}
 
 
 def test_edits_replace_only_the_lines_that_differ():
@@ -622,8 +641,8 @@ def test_serve_refuses_a_bad_tcp_address():
 
 
 def test_the_oldest_proposals_are_forgotten_beyond_the_cap() -> None:
-    session = Session()
+    proposals = ProposalStore()
     for number in range(MAX_PROPOSALS + 3):
-        session.keep(Stored(f"p{number}", "file:///x.py", 1, proposal=None))
-    assert len(session.proposals) == MAX_PROPOSALS
-    assert next(iter(session.proposals)) == "p3" and f"p{MAX_PROPOSALS + 2}" in session.proposals
+        proposals.keep(Stored(f"p{number}", "file:///x.py", 1, proposal=None))
+    assert len(proposals) == MAX_PROPOSALS
+    assert next(iter(proposals)) == "p3" and f"p{MAX_PROPOSALS + 2}" in proposals

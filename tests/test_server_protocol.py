@@ -16,7 +16,7 @@ import pytest
 from perforch.orchestration.config import load_config
 from perforch.orchestration.rankings.router import Router
 
-SERVER = [sys.executable, "-m", "perforch.orchestration.cli", "serve"]
+SERVER = [sys.executable, "-m", "perforch.cli", "serve"]
 NO_ANSWER_YET = 60.0  # seconds before a missing answer fails the test rather than hanging it
 LAST_LINE = 2**31 - 1  # the largest line LSP allows (a uinteger)
 

@@ -135,7 +135,7 @@ def _line_of(file: Path, name: str) -> int:
 def _perforch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PERFORCH_TEST_KEY": "sk-test"}
     return subprocess.run(
-        [sys.executable, "-m", "perforch.orchestration.cli", *args],
+        [sys.executable, "-m", "perforch.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -3,19 +3,23 @@
 // lightbulb) to the extension's own job runner, which shows progress and a preview.
 import * as vscode from "vscode";
 import {
+  type ClientCapabilities,
   CloseAction,
   DidChangeConfigurationNotification,
   ErrorAction,
   type ErrorHandler,
+  type FeatureState,
   LanguageClient,
   type LanguageClientOptions,
+  type ServerCapabilities,
   type ServerOptions,
   State,
+  type StaticFeature,
 } from "vscode-languageclient/node";
 import { checkInstalled, chooseInterpreter } from "./interpreter";
 import type { ApiKeys } from "./keys";
 
-export const LANGUAGES = ["python", "java", "cpp", "go", "rust"];
+export const PROGRESS = "perforch/progress"; // the server's structured progress (jobs.ts: JobProgress)
 export const JOB_COMMANDS = new Set(["perforch.generate", "perforch.optimize"]);
 // Settings the server reads; the rest (pythonPath) are the client's own. applyPrompt is off: the diff preview
 // here replaces the server's "Apply?" question.
@@ -38,18 +42,54 @@ export function serverSettings(resource?: vscode.Uri): Record<string, unknown> {
   return settings;
 }
 
+/** The languages the manifest activates the extension on (`onLanguage:<id>` activation events). VS Code reads
+ * them before any code runs, so this is the one list that cannot come from the server; the client syncs these
+ * documents, and they stand for the server's list until it has told its own. */
+export function manifestLanguages(manifest: { activationEvents?: string[] }): string[] {
+  const prefix = "onLanguage:";
+  return (manifest.activationEvents ?? []).filter((event) => event.startsWith(prefix)).map((event) => event.slice(prefix.length));
+}
+
+/** What this client and the PerfOrch server tell each other in `initialize`, beyond LSP: the client takes
+ * structured progress (perforch/progress); the server names the languages it works on. */
+class PerfOrchCapabilities implements StaticFeature {
+  constructor(private readonly learned: (languages: string[]) => void) {}
+
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), perforch: { progress: true } };
+  }
+
+  initialize(capabilities: ServerCapabilities): void {
+    const languages = (capabilities.experimental as { perforch?: { languages?: unknown } } | undefined)?.perforch?.languages;
+    if (Array.isArray(languages) && languages.every((language) => typeof language === "string")) {
+      this.learned(languages);
+    }
+  }
+
+  getState(): FeatureState {
+    return { kind: "static" };
+  }
+
+  clear(): void {}
+}
+
 export class PerfOrchClient implements vscode.Disposable {
   client: LanguageClient | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<string>();
   readonly onDidChangeState = this.stateEmitter.event;
   state = "stopped";
   problem = ""; // why the server is not running, when it is not
+  languages: string[]; // the languages PerfOrch works on, as the server said (VS Code language ids)
 
   constructor(
     private readonly keys: ApiKeys,
     private readonly output: vscode.LogOutputChannel,
     private readonly runJob: JobCommand,
-  ) {}
+    private readonly activationLanguages: string[],
+  ) {
+    this.languages = activationLanguages;
+    void this.publishLanguages();
+  }
 
   /** Start the server; false (after telling the user what to do) when it cannot start. */
   async start(): Promise<boolean> {
@@ -65,10 +105,16 @@ export class PerfOrchClient implements vscode.Disposable {
     const env = { ...process.env, ...(await this.keys.environment()) };
     const server: ServerOptions = {
       command: interpreter.path,
-      args: ["-m", "perforch.orchestration.cli", "serve"],
+      args: ["-m", "perforch.cli", "serve"],
       options: { env },
     };
     this.client = new LanguageClient("perforch", "PerfOrch", server, this.options());
+    this.client.registerFeature(
+      new PerfOrchCapabilities((languages) => {
+        this.languages = languages;
+        void this.publishLanguages();
+      }),
+    );
     this.client.onDidChangeState((event) => {
       const names: Record<number, string> = { [State.Starting]: "starting", [State.Running]: "running", [State.Stopped]: "stopped" };
       this.setState(names[event.newState] ?? "failed", "");
@@ -112,7 +158,7 @@ export class PerfOrchClient implements vscode.Disposable {
 
   private options(): LanguageClientOptions {
     return {
-      documentSelector: LANGUAGES.map((language) => ({ scheme: "file", language })),
+      documentSelector: this.activationLanguages.map((language) => ({ scheme: "file", language })),
       outputChannel: this.output,
       initializationOptions: serverSettings(),
       errorHandler: this.errorHandler(),
@@ -150,6 +196,11 @@ export class PerfOrchClient implements vscode.Disposable {
         return { action: CloseAction.DoNotRestart, message: `PerfOrch: ${message}` };
       },
     };
+  }
+
+  /** The editor menus offer PerfOrch's commands for these languages (package.json: `editorLangId in perforch.languages`). */
+  private publishLanguages(): Thenable<unknown> {
+    return vscode.commands.executeCommand("setContext", "perforch.languages", this.languages);
   }
 
   private setState(state: string, problem: string): void {

@@ -1,7 +1,7 @@
 // PerfOrch for VS Code: wires the language client, the job runner, the diff preview, the ranking status item
 // and view, and the API-key store to commands and events. The work itself is the server's.
 import * as vscode from "vscode";
-import { PerfOrchClient } from "./client";
+import { PerfOrchClient, manifestLanguages } from "./client";
 import { JobRunner, type Kind } from "./jobs";
 import { ApiKeys } from "./keys";
 import { Previews, SCHEME } from "./preview";
@@ -22,7 +22,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   const output = vscode.window.createOutputChannel("PerfOrch", { log: true });
   const keys = new ApiKeys(context);
   // The lightbulb's commands reach the job runner, made below (the client calls this only once it runs).
-  const client: PerfOrchClient = new PerfOrchClient(keys, output, (command, args) => jobs.fromServerCommand(command, args));
+  const languages = manifestLanguages(context.extension.packageJSON);
+  const client: PerfOrchClient = new PerfOrchClient(keys, output, (command, args) => jobs.fromServerCommand(command, args), languages);
   const previews = new Previews(client);
   const status = new RankingStatus(client);
   const panel = new RankingsPanel();
@@ -52,7 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   });
   command("perforch.acceptProposal", (id?: string) => previews.accept(typeof id === "string" ? id : undefined));
   command("perforch.rejectProposal", (id?: string) => previews.reject(typeof id === "string" ? id : undefined));
-  command("perforch.showRankings", (language?: string) => showRankings(status, panel, language));
+  command("perforch.showRankings", (language?: string) => showRankings(client, status, panel, language));
   command("perforch.setApiKey", async () => {
     const name = await keys.prompt();
     if (name) {
@@ -86,9 +87,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   return { client, jobs, previews, status, panel, keys };
 }
 
-async function showRankings(status: RankingStatus, panel: RankingsPanel, language?: string): Promise<void> {
+async function showRankings(client: PerfOrchClient, status: RankingStatus, panel: RankingsPanel, language?: string): Promise<void> {
   const chosen = typeof language === "string" ? language : status.languageOf(vscode.window.activeTextEditor);
-  const target = chosen ?? (await vscode.window.showQuickPick(["python", "java", "cpp", "go", "rust"], { placeHolder: "Language" }));
+  const target = chosen ?? (await vscode.window.showQuickPick(client.languages, { placeHolder: "Language" }));
   if (!target) {
     return;
   }

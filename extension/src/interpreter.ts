@@ -42,7 +42,7 @@ export type Check = { ok: true } | { ok: false; problem: string; fix: string };
 export function checkInstalled(interpreter: Interpreter): Promise<Check> {
   const probe = [
     "import importlib.util, sys",
-    "try:\n    found = importlib.util.find_spec('perforch.server')",
+    "try:\n    found = importlib.util.find_spec('perforch.cli')",
     "except ImportError:  # no perforch package at all\n    found = None",
     "sys.exit(0 if found else 3)",
   ].join("\n");

@@ -2,12 +2,12 @@
 // the model (the server reports on a token this side chose) and whose Cancel button cancels the request.
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, type LanguageClient, WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressReport } from "vscode-languageclient/node";
-import type { PerfOrchClient } from "./client";
+import { ExecuteCommandRequest, type LanguageClient } from "vscode-languageclient/node";
+import { PROGRESS, type PerfOrchClient } from "./client";
 
 export type Kind = "generate" | "optimize";
 
-/** What perforch.generate/optimize answer (server/actions.py: `_store` and cli.job_report). */
+/** What perforch.generate/optimize answer (server/proposals.py `answer`: the engine's Proposal.report). */
 export interface JobResult {
   status: "done" | "cancelled" | "refused" | "error";
   message?: string;
@@ -27,6 +27,22 @@ export interface JobResult {
   speedup?: number | null;
   tokens?: number;
   cost_usd?: number;
+  summary?: string; // one line about the run, written by the engine
+}
+
+/** perforch/progress (server/jobs.py): one engine event as fields, with the line every client shows for it.
+ * Status "starting" with an empty stage is the job's own start. */
+export interface JobProgress {
+  token: string;
+  job: string;
+  kind: Kind;
+  function: string;
+  stage: string;
+  model: string;
+  attempt: number;
+  status: string;
+  detail: string;
+  message: string;
 }
 
 export interface TextEditJson {
@@ -110,13 +126,9 @@ export class JobRunner implements vscode.Disposable {
         this.progressEmitter.fire(message);
       };
       shown("starting…");
-      let subject = ""; // the function, from the server's begin
-      const listener = client.onProgress(WorkDoneProgress.type, job.token, (value) => {
-        if (value.kind === "begin") {
-          subject = (value as WorkDoneProgressBegin).title.replace(/^PerfOrch:\s*\S+\s*/, "");
-          shown(`${subject}: starting`);
-        } else if (value.kind === "report" && (value as WorkDoneProgressReport).message) {
-          shown(`${subject}: ${stageMessage((value as WorkDoneProgressReport).message as string)}`);
+      const listener = client.onNotification(PROGRESS, (event: JobProgress) => {
+        if (event.token === job.token) {
+          shown(`${event.function}: ${event.message}`);
         }
       });
       try {
@@ -162,27 +174,4 @@ export class JobRunner implements vscode.Disposable {
   private updateContext(): Thenable<unknown> {
     return vscode.commands.executeCommand("setContext", "perforch.jobRunning", this.running.size > 0);
   }
-}
-
-/** The server's "stage model: status (detail)" as "stage (model) status (detail)", which reads as a sentence. */
-export function stageMessage(report: string): string {
-  const parts = /^(\S+) (\S+): (.*)$/s.exec(report);
-  return parts ? `${parts[1]} (${parts[2]}) ${parts[3]}` : report;
-}
-
-/** One line about a finished job: models per stage, tests, speed-up, tokens and cost. */
-export function summary(result: JobResult): string {
-  const what = `${result.kind} \`${result.function}\``;
-  const models = Object.entries(result.models ?? {}).map(([stage, model]) => `${stage}: ${model}`).join(", ") || "no model";
-  const tests = result.tests;
-  const tested = tests && tests.run !== null ? `tests ${tests.passed}/${tests.run} passed${tests.source ? ` (${tests.source})` : ""}` : "";
-  const faster = result.speedup ? `${result.speedup.toFixed(2)}x faster` : "";
-  const cost = `${result.tokens ?? 0} tokens, $${(result.cost_usd ?? 0).toFixed(4)}`;
-  if (!result.passed) {
-    return `PerfOrch ${what}: no passing version found, nothing to apply. ${models}; ${cost}.`;
-  }
-  if (!result.id) {
-    return `PerfOrch ${what}: no measurably faster version, nothing to apply. ${[tested, models, cost].filter(Boolean).join("; ")}.`;
-  }
-  return `PerfOrch ${what}: ${[tested, faster, models, cost].filter(Boolean).join("; ")}.`;
 }

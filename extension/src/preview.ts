@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { ExecuteCommandRequest } from "vscode-languageclient/node";
 import type { PerfOrchClient } from "./client";
-import { type JobResult, type TextEditJson, summary } from "./jobs";
+import type { JobResult, TextEditJson } from "./jobs";
 
 export const SCHEME = "perforch-proposal";
 
@@ -38,7 +38,7 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     if (result.status !== "done") {
       return undefined;
     }
-    const text = summary(result);
+    const text = result.summary ?? `PerfOrch ${result.kind}: finished`;
     if (!result.id || !result.edit || !result.uri) {
       void (result.passed ? vscode.window.showInformationMessage(text) : vscode.window.showWarningMessage(text));
       return undefined;

@@ -2,7 +2,7 @@
 // status-bar item: the top generator for the active editor's language (and the problem's category once a job
 // has found it), the top of each stage in its tooltip with the session's tokens and cost.
 import * as vscode from "vscode";
-import { LANGUAGES, type PerfOrchClient } from "./client";
+import type { PerfOrchClient } from "./client";
 
 export const ANY_CATEGORY = "*";
 const SHOWN_STAGES = ["generate", "debug", "refine"];
@@ -80,7 +80,7 @@ export class RankingStatus implements vscode.Disposable {
 
   languageOf(editor: vscode.TextEditor | undefined): string | undefined {
     const language = editor?.document.languageId;
-    return language && LANGUAGES.includes(language) ? language : undefined;
+    return language && this.client.languages.includes(language) ? language : undefined;
   }
 
   async rankings(language: string): Promise<Rankings> {

@@ -394,9 +394,11 @@ class Sandbox:
         self._commands = 0
 
     @classmethod
-    def create(cls) -> Sandbox:
+    def create(cls, *, private: bool = False) -> Sandbox:
+        """`private`: the scratch dir stays 0700 (its programs reach their run dir through a bind mount,
+        not through the host's tree); otherwise the sandbox uid may read what was built, not write it."""
         box = cls(Path(tempfile.mkdtemp(prefix="perforch-")))
-        box.root.chmod(0o755)  # the sandbox uid may read what was built, not write it
+        box.root.chmod(0o700 if private else 0o755)
         box.run_dir.mkdir(mode=0o700)
         return box
 
@@ -449,6 +451,7 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         as_caller: bool = False,
+        count_processes: bool | None = None,
     ) -> Completed:
         """The untrusted program: confined as the module docstring says, in `run_dir`.
 
@@ -458,8 +461,12 @@ class Sandbox:
         `as_caller` keeps the calling user instead of a throwaway uid, and `cwd` runs elsewhere than in
         `run_dir`: for a workspace's own toolchain (Maven, cargo, go), which lives in the user's home and
         builds in a shadow copy the user owns. Deadline, rlimits and the empty network still apply.
+        `count_processes` applies RLIMIT_NPROC even so: for a command that switches to `sandbox_uid()`
+        itself (bubblewrap), whose fork bombs that limit then binds.
         """
-        uid = None if as_caller else self._sandbox_uid()
+        uid = None if as_caller else self.sandbox_uid()
+        if count_processes is None:
+            count_processes = uid is not None
         memory_bytes = (limits.memory_mb + memory_headroom_mb) * 1024 * 1024
         environment = {"PATH": _SYSTEM_PATH, "HOME": str(self.run_dir), "TMPDIR": str(self.run_dir)}
         # The launcher execs without a PATH search: the uid it has switched to may not read our Python.
@@ -468,7 +475,7 @@ class Sandbox:
             "argv": [program or argv[0], *argv[1:]],
             "cwd": str(cwd or self.run_dir),
             "env": {**environment, "LANG": "C.UTF-8", **(env or {})},
-            "rlimits": _rlimits(limits, memory_rlimit, memory_bytes, uid is not None),
+            "rlimits": _rlimits(limits, memory_rlimit, memory_bytes, count_processes),
             "uid": uid,
         }
 
@@ -477,7 +484,9 @@ class Sandbox:
 
         return await self._complete(spawn, limits.wall_seconds, output_cap=limits.output_bytes)
 
-    def _sandbox_uid(self) -> int | None:
+    def sandbox_uid(self) -> int | None:
+        """This box's throwaway uid (taken from the pool on first use, owner of `run_dir`); None when
+        PerfOrch cannot switch uids (not root)."""
         if self._uid is None and uid_isolation():
             self._uid = UidSlot.acquire()
             os.chown(self.run_dir, self._uid.uid, self._uid.uid)
@@ -492,7 +501,10 @@ class Sandbox:
         started = time.monotonic()
         async with cpu_slot():
             spawn(stdout, stderr, group.started, settle(loop, finished))
-            (status, cpu_seconds), timed_out = await _supervise(group, finished, seconds)
+            try:
+                (status, cpu_seconds), timed_out = await _supervise(group, finished, seconds)
+            except HelperDied as exc:
+                return _supervisor_died(exc, time.monotonic() - started)
         capped = output_cap is not None and max(stdout.stat().st_size, stderr.stat().st_size) >= output_cap
         return Completed(
             exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -506,15 +518,22 @@ class Sandbox:
         )
 
 
+def _supervisor_died(exc: HelperDied, wall_seconds: float) -> Completed:
+    """A command whose launcher died under it (killed from inside the sandbox, or by the OOM killer): a
+    failed run that says so, never an exception that ends PerfOrch."""
+    reason = f"sandbox: the launcher supervising this command died ({exc}); the command was stopped"
+    return Completed(None, signal.SIGKILL, False, 0.0, wall_seconds, "", reason, False)
+
+
 def _remove_scratch(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
     _unremoved.discard(root)
 
 
 @contextlib.asynccontextmanager
-async def open_sandbox() -> AsyncIterator[Sandbox]:
+async def open_sandbox(*, private: bool = False) -> AsyncIterator[Sandbox]:
     """A fresh Sandbox, removed (and its uid released) when the block ends, however it ends."""
-    box = Sandbox.create()
+    box = Sandbox.create(private=private)
     try:
         yield box
     finally:

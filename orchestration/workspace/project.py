@@ -147,6 +147,16 @@ class ProjectLanguage(ABC):
         """A tool's output without the boilerplate it adds to every failure."""
         return output
 
+    def build_outputs(self) -> tuple[Path, ...]:
+        """Dirs the build steps write (kept across candidates: builds stay incremental); the steps that
+        run a candidate's code see them read-only."""
+        return ()
+
+    def test_outputs(self) -> tuple[Path, ...]:
+        """What the steps that run a candidate's code write besides its scratch dir: each candidate gets
+        its own copy of these (dirs, or a lock file), so nothing it writes reaches the next one."""
+        return ()
+
     # -- tests ---------------------------------------------------------------------------------------
 
     @abstractmethod

@@ -1,8 +1,10 @@
 """The Validator of one function of a workspace file: each candidate file is put in place in the shadow
-copy, built and tested there with the workspace's own toolchain, and the user's version put back."""
+copy, built and tested there with the workspace's own toolchain inside its own jail (see jail.py), and the
+user's version put back."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import time
@@ -14,6 +16,7 @@ from typing import Any
 from ..checking.sandbox import Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
 from .fetching import missing_offline
+from .jail import Jail
 from .project import Command, Plan, ProjectLanguage
 from .reports import Tally, junit_tally, text_tally
 from .selection import Selection, nothing_to_run
@@ -37,7 +40,9 @@ class WorkspaceValidator:
         runs: int,
         prepare: Callable[[], Coroutine[Any, Any, None]],
         forget_fetch: Callable[[], None] = lambda: None,
+        isolated: bool = True,
     ) -> None:
+        """`isolated`: candidates run in a bubblewrap jail; False only when the user chose [sandbox] mode = "none"."""
         self.function = function
         self.selection = selection
         self.limits = limits
@@ -47,6 +52,7 @@ class WorkspaceValidator:
         self._bench_command = bench_command
         self._prepare = prepare
         self._forget_fetch = forget_fetch
+        self._isolated = isolated
 
     @property
     def tests_source(self) -> str:
@@ -57,8 +63,9 @@ class WorkspaceValidator:
         if self.selection.empty:
             return Verdict(Outcome.INVALID, nothing_to_run(self.function), tests_run=0, tests_passed=0)
         await self._prepare()
-        async with self._shadow.locked(), open_sandbox() as box, self._in_place(source):
-            verdict = await self._build_and_test(box, self.selection.plan(self._language, box.run_dir))
+        async with self._shadow.locked(), open_sandbox(private=self._isolated) as box, self._in_place(source):
+            jail = await self._jail(box)
+            verdict = await self._build_and_test(box, jail, self.selection.plan(self._language, box.run_dir))
         return replace(verdict, seconds=time.monotonic() - started, tests_source=self.selection.source)
 
     async def measure(self, source: str) -> Timing:
@@ -67,34 +74,39 @@ class WorkspaceValidator:
         if self.selection.empty:
             return Timing()
         await self._prepare()
-        async with self._shadow.locked(), open_sandbox() as box, self._in_place(source):
+        async with self._shadow.locked(), open_sandbox(private=self._isolated) as box, self._in_place(source):
+            jail = await self._jail(box)
             plan = self.selection.plan(self._language, box.run_dir)
-            if not (await self._build_and_test(box, plan)).passed:
+            if not (await self._build_and_test(box, jail, plan)).passed:
                 return Timing()
             timed = self._timed(plan)
-            if not await self._cpu_seconds(box, timed):  # a warm-up, and proof that the workload runs
+            if not await self._cpu_seconds(box, jail, timed):  # a warm-up, and proof that the workload runs
                 if self._bench_command is not None or timed == plan.test:
                     return Timing()
                 timed = plan.test  # the leaner runner failed where the checked one passed: time that one
-            cpu_seconds = [await self._cpu_seconds(box, timed) for _ in range(self.runs)]
+            cpu_seconds = [await self._cpu_seconds(box, jail, timed) for _ in range(self.runs)]
         return Timing(tuple(cpu_seconds)) if all(cpu_seconds) else Timing()
 
     # -- the steps ---------------------------------------------------------------------------------------
 
-    async def _build_and_test(self, box: Sandbox, plan: Plan) -> Verdict:
+    async def _jail(self, box: Sandbox) -> Jail | None:
+        return await asyncio.to_thread(Jail.for_candidate, self._language, box) if self._isolated else None
+
+    async def _build_and_test(self, box: Sandbox, jail: Jail | None, plan: Plan) -> Verdict:
         scrub = Scrubber(self._shadow.tree, self._language.site.cache, box.root)
         for command in plan.build:
-            run = self._not_missing_offline(command, await run_confined(box, command, self.limits))
+            run = self._not_missing_offline(command, await run_confined(box, jail, command, self.limits))
             failure = build_failure(command, run, self.limits, scrub)
             if failure is not None:
                 return failure
-        for report in plan.reports:
+        reports = [jail.outside(report) if jail else report for report in plan.reports]
+        for report in reports:
             _remove(report)  # only this run's reports may count
         steps = [
-            (command, self._not_missing_offline(command, await run_confined(box, command, self.limits)))
+            (command, self._not_missing_offline(command, await run_confined(box, jail, command, self.limits)))
             for command in plan.test
         ]
-        tally = junit_tally(plan.reports, self._language.failure_start) or text_tally(
+        tally = junit_tally(reports, self._language.failure_start) or text_tally(
             "\n".join(run.output for _, run in steps)
         )
         if tally is None and self.selection.whole_suite:
@@ -116,11 +128,11 @@ class WorkspaceValidator:
             return plan.timed_steps
         return (Command(("/bin/sh", "-c", self._bench_command), self._shadow.tree, "build+test", self._language.env()),)
 
-    async def _cpu_seconds(self, box: Sandbox, commands: tuple[Command, ...]) -> float:
+    async def _cpu_seconds(self, box: Sandbox, jail: Jail | None, commands: tuple[Command, ...]) -> float:
         """User + sys seconds of one run of `commands`; 0.0 when one of them fails."""
         total = 0.0
         for command in commands:
-            run = await run_confined(box, command, self.limits)
+            run = await run_confined(box, jail, command, self.limits)
             if not run.succeeded:
                 return 0.0
             total += run.cpu_seconds

@@ -14,6 +14,7 @@ from ..task import Limits
 from .discovery import find_root, language_of
 from .errors import WorkspaceError
 from .fetching import run_fetch
+from .jail import Jail, bubblewrap_problem
 from .project import ProjectLanguage, Site
 from .selection import select_tests
 from .shadow import ShadowTree
@@ -61,6 +62,8 @@ class Workspace:
         async with self._preparing:
             if self._prepared:
                 return
+            if self.isolated and (problem := await asyncio.to_thread(bubblewrap_problem)):
+                raise WorkspaceError(problem)
             await asyncio.to_thread(self._project.check_tools)
             async with self.shadow.locked():
                 report = await asyncio.to_thread(self.shadow.sync)
@@ -95,10 +98,16 @@ class Workspace:
             digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
         return digest.hexdigest()
 
+    @property
+    def isolated(self) -> bool:
+        """Candidates run in a bubblewrap jail, unless the user chose [sandbox] mode = "none"."""
+        return self.config.sandbox.mode != "none"
+
     async def _warm(self) -> None:
-        async with open_sandbox() as box:
+        async with open_sandbox(private=self.isolated) as box:
+            jail = Jail.for_warming(self._project, box) if self.isolated else None
             for command in self._project.warm():
-                run = await run_confined(box, command, _WARM_LIMITS)
+                run = await run_confined(box, jail, command, _WARM_LIMITS)
                 if not run.succeeded:  # the user's own code may not build yet: candidates will say why
                     log.info("warming %s: %s exited %s", self.root, command.argv[:3], run.exit_code)
 
@@ -115,4 +124,5 @@ class Workspace:
             runs=runs or self.config.pipeline.refine_runs,
             prepare=self.prepare,
             forget_fetch=self._forget_fetch,
+            isolated=self.isolated,
         )

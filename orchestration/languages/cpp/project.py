@@ -56,6 +56,12 @@ class CMakeProject(ProjectLanguage):
     def build_dir(self) -> Path:
         return self.site.cache / "cmake-build"
 
+    def build_outputs(self) -> tuple[Path, ...]:
+        return (self.build_dir,)
+
+    def test_outputs(self) -> tuple[Path, ...]:
+        return (self.build_dir / "Testing",)  # ctest's logs
+
     def fetch(self) -> Iterable[Command]:
         # Configuring may download (FetchContent), so it is done here, once, with the network.
         generator = (
@@ -173,6 +179,12 @@ class GxxTestFiles(CMakeProject):
 
     def plan_whole_suite(self, scratch: Path) -> Plan | None:
         return None
+
+    def build_outputs(self) -> tuple[Path, ...]:
+        return ()  # binaries go to the candidate's scratch dir
+
+    def test_outputs(self) -> tuple[Path, ...]:
+        return ()
 
     def plan(self, cases: Sequence[TestCase], scratch: Path) -> Plan:
         build, test, reports = [], [], []

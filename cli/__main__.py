@@ -1,0 +1,7 @@
+"""`python -m perforch.cli ...`: what the console script `perforch` runs."""
+
+import sys
+
+from .commands import main
+
+sys.exit(main())
