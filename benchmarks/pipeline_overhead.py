@@ -25,9 +25,10 @@ from humaneval_models import BENCHMARK, FIXER, WRITER_JCR, WRITER_PG, HumanEvalM
 from perforch.orchestration.benchmark import load_benchmark  # noqa: E402
 from perforch.orchestration.checking import close_all  # noqa: E402
 from perforch.orchestration.config import PipelineSettings  # noqa: E402
-from perforch.orchestration.memory import RankingMatrix  # noqa: E402
 from perforch.orchestration.models import ModelGateway, ModelSpec  # noqa: E402
 from perforch.orchestration.pipeline import Pipeline  # noqa: E402
+from perforch.orchestration.rankings.matrix import RankingMatrix  # noqa: E402
+from perforch.orchestration.rankings.router import Router  # noqa: E402
 from perforch.orchestration.task import Limits  # noqa: E402
 from perforch.orchestration.validation import ProgramValidator  # noqa: E402
 from scripted_server import start_scripted_server  # noqa: E402
@@ -63,10 +64,9 @@ async def run(limit: int) -> None:
             for m in (FIXER, WRITER_JCR, WRITER_PG)
         ]
         # Worst order for Python: two failing generators first, then the debugger, so every stage runs.
-        limits = PipelineSettings(
-            generators=2, debuggers=1, debug_rounds=1, refiners=1, models=(WRITER_JCR, FIXER, WRITER_PG)
-        )
-        pipeline = Pipeline(ModelGateway(specs), RankingMatrix(), limits)
+        limits = PipelineSettings(generators=2, debuggers=1, debug_rounds=1, refiners=1)
+        router = Router(RankingMatrix(), default_order=(WRITER_JCR, FIXER, WRITER_PG))
+        pipeline = Pipeline(ModelGateway(specs), router, limits)
         overheads = []
         for problem in problems:
             validator = TimedValidator(

@@ -125,7 +125,6 @@ async def language_row(language: str, repeats: int, parent: Path) -> dict[str, f
         repeated.append((await validator.check(our_edits.next())).seconds)
     row["incremental"] = statistics.median(incremental)
     row["repeated"] = statistics.median(repeated)
-    await workspace.close()
     return row
 
 

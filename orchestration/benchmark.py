@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import PerfOrchError
 from .languages import LANGUAGES, language_spec
 from .stubs import FunctionNotFound, find_function
 from .task import Task
@@ -15,7 +16,7 @@ from .task import Task
 KNOWN_FLAKY = frozenset({"Go/95", "Rust/32"})
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(PerfOrchError):
     pass
 
 

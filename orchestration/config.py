@@ -50,15 +50,18 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from .checks import Invalid, boolean, count, names, number, positive_int, text
+from .errors import PerfOrchError
 from .local_models import is_local
 from .local_server import SETTING_KEYS, ServerSettings
 from .models import ModelGateway, ModelSpec, UsageLedger
+from .task import Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,7 +72,7 @@ CONFIG_FILE = "perforch.toml"
 CONFIG_DIR_ENV = "PERFORCH_CONFIG_DIR"
 
 
-class ConfigError(ValueError):
+class ConfigError(PerfOrchError):
     """A configuration file (or option) PerfOrch cannot use; the message says where and why."""
 
 
@@ -126,9 +129,9 @@ class Config:
             local=self.local,
         )
 
-    def with_models(self, models: list[str]) -> Config:
-        """This config with [pipeline] models set: the fallback when the user configured none."""
-        return replace(self, pipeline=replace(self.pipeline, models=tuple(models)))
+    def limits(self) -> Limits:
+        """What one run of a candidate's tests may take: [pipeline] test_timeout and memory_mb."""
+        return Limits(wall_seconds=self.pipeline.test_timeout, memory_mb=self.pipeline.memory_mb)
 
     def available_models(self) -> list[str]:
         """The models the user has: [pipeline] models (aliases or litellm ids) first, in their order,
@@ -244,14 +247,6 @@ class _Merged:
 # -- validation --------------------------------------------------------------------------------
 
 
-class _Invalid(Exception):
-    """A value of the wrong shape; `expected` completes "expected ...", e.g. "a positive integer"."""
-
-    def __init__(self, expected: str) -> None:
-        super().__init__(expected)
-        self.expected = expected
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -262,71 +257,30 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def _integer(minimum: int, expected: str) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise _Invalid(expected)
-        return value
-
-    return check
-
-
-def _number(minimum: float, expected: str, *, inclusive: bool) -> Callable[[Any], float]:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _Invalid(expected)
-        if value < minimum or (value == minimum and not inclusive):
-            raise _Invalid(expected)
-        return float(value)
-
-    return check
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _Invalid("a non-empty string")
-    return value
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid("true or false")
-    return value
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise _Invalid("a list of model names")
-    return tuple(value)
-
-
-_positive_int = _integer(1, "a positive integer")
-_count = _integer(0, "a non-negative integer")
-
 _PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "profile": _text,
-    "models": _texts,
-    "generators": _positive_int,
-    "debuggers": _count,
-    "debug_rounds": _count,
-    "refiners": _count,
-    "model_timeout": _number(0, "a positive number of seconds", inclusive=False),
-    "test_timeout": _number(0, "a positive number of seconds", inclusive=False),
-    "memory_mb": _positive_int,
-    "refine_threshold": _number(1.0, "a number >= 1.0 (a speed-up ratio)", inclusive=True),
-    "refine_runs": _positive_int,
-    "token_budget": _count,
-    "learn": _boolean,
+    "profile": text,
+    "models": names,
+    "generators": positive_int,
+    "debuggers": count,
+    "debug_rounds": count,
+    "refiners": count,
+    "model_timeout": number(0, "a positive number of seconds", inclusive=False),
+    "test_timeout": number(0, "a positive number of seconds", inclusive=False),
+    "memory_mb": positive_int,
+    "refine_threshold": number(1.0, "a number >= 1.0 (a speed-up ratio)", inclusive=True),
+    "refine_runs": positive_int,
+    "token_budget": count,
+    "learn": boolean,
 }
 assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}
 
-_COMMAND_CHECKS: dict[str, Callable[[Any], Any]] = {"command": _text}
+_COMMAND_CHECKS: dict[str, Callable[[Any], Any]] = {"command": text}
 assert set(_COMMAND_CHECKS) == {f.name for f in fields(CommandSettings)}
 
 
 def _sandbox_mode(value: Any) -> str:
     if value not in SANDBOX_MODES:
-        raise _Invalid(" or ".join(f'"{mode}"' for mode in SANDBOX_MODES))
+        raise Invalid(" or ".join(f'"{mode}"' for mode in SANDBOX_MODES))
     return str(value)
 
 
@@ -334,9 +288,9 @@ _SANDBOX_CHECKS: dict[str, Callable[[Any], Any]] = {"mode": _sandbox_mode}
 assert set(_SANDBOX_CHECKS) == {f.name for f in fields(SandboxSettings)}
 
 _LOCAL_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "threads": _positive_int,
-    "context_size": _positive_int,
-    "max_tokens": _positive_int,
+    "threads": positive_int,
+    "context_size": positive_int,
+    "max_tokens": positive_int,
 }
 assert set(_LOCAL_CHECKS) == set(SETTING_KEYS)
 
@@ -351,7 +305,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def _checked(merged: _Merged, dotted: str, value: Any, check: Callable[[Any], Any]) -> Any:
     try:
         return check(value)
-    except _Invalid as exc:
+    except Invalid as exc:
         raise merged.error(dotted, f"expected {exc.expected}, got {_shown(value)}") from None
 
 
@@ -464,10 +418,10 @@ def _model(merged: _Merged, alias: str, table: Any) -> ModelSpec:
             params[key] = _checked(merged, f"{prefix}.{key}", params[key], _LOCAL_CHECKS[key])
     return ModelSpec(
         alias=alias,
-        model=_checked(merged, f"{prefix}.model", table["model"], _text),
+        model=_checked(merged, f"{prefix}.model", table["model"], text),
         params=params,
         api_key_env=_api_key_env(merged, prefix, table.get("api_key_env")),
-        max_concurrency=_checked(merged, f"{prefix}.max_concurrency", table.get("max_concurrency", 4), _positive_int),
+        max_concurrency=_checked(merged, f"{prefix}.max_concurrency", table.get("max_concurrency", 4), positive_int),
     )
 
 

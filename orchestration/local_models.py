@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .memory import user_data_dir
+from .errors import FailedError
+from .user_data import user_data_dir
 
 LOCAL_PREFIX = "local/"
 DEFAULT_LOCAL_MODEL = "local/smollm2"
@@ -26,7 +27,7 @@ DEFAULT_LOCAL_MODEL = "local/smollm2"
 Progress = Callable[[str], None]
 
 
-class LocalModelError(RuntimeError):
+class LocalModelError(FailedError):
     """A local model that cannot be found, fetched or verified; the message says what to do."""
 
 

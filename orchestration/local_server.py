@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import PerfOrchError
 from .local_models import DEFAULT_LOCAL_MODEL as FALLBACK_MODEL
 from .local_models import LocalModel, is_pulled, model_path, pull
 
@@ -43,7 +44,7 @@ _servers: dict[str, Any] = {}
 _lock = threading.Lock()  # two first calls at once must still start one server
 
 
-class NoModelError(RuntimeError):
+class NoModelError(PerfOrchError):
     """No model is configured, no provider key is set, and the local extra is not installed."""
 
 

@@ -142,6 +142,13 @@ class UsageTotals:
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    @classmethod
+    def of(cls, usages: Iterable[Usage]) -> UsageTotals:
+        totals = cls()
+        for usage in usages:
+            totals.add(usage)
+        return totals
+
     def add(self, usage: Usage) -> None:
         self.calls += 1
         self.prompt_tokens += usage.prompt_tokens
@@ -159,7 +166,7 @@ class UsageLedger:
         self.records.append(usage)
 
     def totals(self) -> UsageTotals:
-        return self._sum(self.records)
+        return UsageTotals.of(self.records)
 
     @property
     def tokens(self) -> int:
@@ -168,25 +175,6 @@ class UsageLedger:
     @property
     def cost_usd(self) -> float:
         return self.totals().cost_usd
-
-    def by_model(self) -> dict[str, UsageTotals]:
-        return self._grouped(lambda usage: usage.model)
-
-    def by_stage(self) -> dict[str, UsageTotals]:
-        return self._grouped(lambda usage: usage.stage)
-
-    def _grouped(self, key: Any) -> dict[str, UsageTotals]:
-        groups: dict[str, UsageTotals] = {}
-        for usage in self.records:
-            groups.setdefault(key(usage), UsageTotals()).add(usage)
-        return groups
-
-    @staticmethod
-    def _sum(records: Iterable[Usage]) -> UsageTotals:
-        totals = UsageTotals()
-        for usage in records:
-            totals.add(usage)
-        return totals
 
 
 class ModelGateway:

@@ -1,114 +1,31 @@
 """categorize -> generate -> debug -> refine, with validation after every step and no passing version lost.
 
-The pipeline knows models only through the gateway and programs only through a Validator, so the same code
-serves benchmarks and workspaces. Progress goes to a callback; cancelling the awaiting task cancels the
-model request or the sandboxed run in flight.
+The pipeline knows models only through the gateway, which models to ask only through a Router, and programs only
+through a Validator, so the same code serves benchmarks and workspaces. Progress goes to a callback, and a
+finished run to a hook (the learner subscribes); cancelling the awaiting task cancels the model request or the
+sandboxed run in flight.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 
 from .agents import categorize, debug, generate, refine
+from .candidates import Candidate, checked, judged, shown
 from .config import PipelineSettings
-from .learning import Learner
-from .memory import ANY_CATEGORY, RankingMatrix
 from .models import ModelError, ModelGateway
+from .rankings.router import Router
 from .redaction import excerpt
-from .routing import ranked_models
-from .stubs import AnswerError, SpliceError, find_function, splice
-from .task import Outcome, Task, Verdict
-from .validation import Validator, is_faster, same_code, speedup
+from .run import Attempt, FinishedCallback, ProgressCallback, ProgressEvent, Result
+from .stubs import find_function
+from .task import ANY_CATEGORY, Outcome, Task
+from .validation import Validator, speedup
 
 log = logging.getLogger(__name__)
 
 # Which failing draft a debugger should see first: the closest to passing.
 _DRAFT_PREFERENCE = [Outcome.TEST_FAILED, Outcome.TIMEOUT, Outcome.RESOURCE_LIMIT, Outcome.COMPILE_ERROR]
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    stage: str
-    model: str
-    attempt: int
-    status: str  # "started", an Outcome value, or a model error kind
-    detail: str = ""
-
-    def shown_detail(self, width: int = 100) -> str:
-        """The detail as a user sees it: redacted before it is cut to one line (a cut could leave part of a
-        secret that no longer matches); none when a step has only started."""
-        if not self.detail or self.status == "started":
-            return ""
-        lines = excerpt(self.detail).splitlines()
-        return lines[0][:width] if lines else ""
-
-    def summary(self) -> str:
-        """One line for a person, the same in every client: `generate (writer) started`,
-        `debug (fixer) test_failed: AssertionError ...`."""
-        model = f" ({self.model})" if self.model else ""
-        detail = self.shown_detail()
-        return f"{self.stage}{model} {self.status}" + (f": {detail}" if detail else "")
-
-    def fields(self) -> dict:
-        """The event as data, for clients that show it their own way."""
-        return {
-            "stage": self.stage,
-            "model": self.model,
-            "attempt": self.attempt,
-            "status": self.status,
-            "detail": self.shown_detail(),
-        }
-
-
-ProgressCallback = Callable[[ProgressEvent], None]
-
-
-@dataclass(frozen=True)
-class Attempt:
-    stage: str
-    model: str
-    attempt: int
-    status: str
-    detail: str
-    seconds: float
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    speedup: float | None = None  # refine: the measured gain over the version it started from
-
-
-@dataclass(frozen=True)
-class Candidate:
-    code: str  # the function as the model wrote it
-    source: str | None  # the whole file with it spliced in; None when it could not be spliced
-    verdict: Verdict
-    model: str
-
-
-@dataclass
-class Result:
-    task_id: str
-    language: str
-    category: str = ANY_CATEGORY
-    category_from_model: bool = False
-    passed: bool = False  # on the visible tests
-    source: str | None = None  # the best file: passing if any passed
-    code: str | None = None
-    verdict: Verdict | None = None  # of `source`
-    speedup: float | None = None  # first passing version's CPU time / kept version's
-    models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
-    trace: list[Attempt] = field(default_factory=list)
-
-    @property
-    def tokens(self) -> int:
-        return sum(a.prompt_tokens + a.completion_tokens for a in self.trace)
-
-    @property
-    def cost_usd(self) -> float:
-        return sum(a.cost_usd for a in self.trace)
 
 
 class _OutOfBudget(Exception):
@@ -119,27 +36,19 @@ class Pipeline:
     def __init__(
         self,
         gateway: ModelGateway,
-        rankings: RankingMatrix,
+        router: Router,
         settings: PipelineSettings,
         *,
-        single_model: str | None = None,
-        available: Sequence[str] | None = None,
         on_progress: ProgressCallback | None = None,
-        learner: Learner | None = None,
+        on_finished: FinishedCallback | None = None,
     ) -> None:
-        """`rankings` is the prior; with a `learner`, routing uses the prior blended with the user's
-        outcomes, and every finished run adds its own. `available` names the models the user has, as
-        aliases or litellm ids, in the order tried where the ranking is silent (routing.route builds it);
-        None: any model the ranking or [pipeline] models names. The gateway's aliases say which litellm id
-        each alias stands for."""
+        """`router` says which models each stage asks; `on_finished` gets every finished run's result
+        (a learner records its outcomes there)."""
         self.gateway = gateway
-        self.rankings = rankings
+        self.router = router
         self.settings = settings
-        self.single_model = single_model
-        self.available = available
         self.on_progress = on_progress
-        self.learner = learner
-        self.ids = {alias: spec.model for alias, spec in gateway.specs.items()}
+        self.on_finished = on_finished
 
     async def run(self, task: Task, validator: Validator) -> Result:
         """Write the function from its stub, debug it until the visible tests pass, then refine it."""
@@ -151,13 +60,13 @@ class Pipeline:
                 await self._refine(task, validator, result, passing)
         except _OutOfBudget:
             log.info("token budget exhausted for %s; keeping the best version so far", task.task_id or task.entry_point)
-        await self._learn(result)
+        await self._finished(result)
         return result
 
     async def optimize(self, task: Task, validator: Validator) -> Result:
         """Refine a finished function (task.source holds it): it must pass before and after."""
         result = Result(task.task_id, task.language)
-        verdict = _shown(await validator.check(task.source))
+        verdict = shown(await validator.check(task.source))
         result.trace.append(Attempt("validate", "", 0, verdict.outcome.value, verdict.diagnostics, verdict.seconds))
         if not verdict.passed:
             return result
@@ -168,7 +77,7 @@ class Pipeline:
             await self._refine(task, validator, result, Candidate(code, task.source, verdict, ""))
         except _OutOfBudget:
             log.info("token budget exhausted while optimizing %s", task.entry_point)
-        await self._learn(result)
+        await self._finished(result)
         return result
 
     # -- stages -------------------------------------------------------------------------------------
@@ -234,15 +143,11 @@ class Pipeline:
             candidate = await self._candidate("refine", model, n, messages, task, validator, result)
             if not (candidate and candidate.verdict.passed):
                 continue
-            if same_code(candidate.source, best.source):
-                self._note("refine", model, n, "not_faster", "unchanged code", result)
-                continue
-            timing = await validator.measure(candidate.source)
-            gain = speedup(best_timing, timing)
-            kept = is_faster(best_timing, timing, self.settings.refine_threshold)
-            self._note("refine", model, n, "faster" if kept else "not_faster", f"{gain:.2f}x", result, speedup=gain)
-            if kept:
-                best, best_timing = candidate, timing
+            refinement = await judged(best, best_timing, candidate, validator, self.settings.refine_threshold)
+            status = "faster" if refinement.kept else "not_faster"
+            self._note("refine", model, n, status, refinement.detail, result, speedup=refinement.speedup)
+            if refinement.kept:
+                best, best_timing = candidate, refinement.timing
                 self._keep(result, "refine", candidate)
         result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
 
@@ -254,17 +159,11 @@ class Pipeline:
         answer = await self._ask(stage, model, n, messages, result)
         if answer is None:
             return None
-        try:
-            code = generate.parse(answer, task.language)
-            source = splice(task.source, task.language, task.entry_point, code)
-        except (AnswerError, SpliceError) as exc:
-            self._note(stage, model, n, Outcome.INVALID.value, str(exc), result)
-            return Candidate(answer, None, Verdict(Outcome.INVALID, str(exc)), model)
-        verdict = _shown(await validator.check(source))
+        candidate = await checked(task, answer, model, validator)
+        verdict = candidate.verdict
         self._note(stage, model, n, verdict.outcome.value, verdict.diagnostics, result, verdict.seconds)
-        candidate = Candidate(code, source, verdict, model)
-        if result.source is None:  # something to show even if nothing passes
-            result.source, result.code, result.verdict = source, code, verdict
+        if result.source is None and candidate.source is not None:  # something to show even if nothing passes
+            result.source, result.code, result.verdict = candidate.source, candidate.code, verdict
         return candidate
 
     async def _ask(self, stage: str, model: str, n: int, messages: list[dict], result: Result) -> str | None:
@@ -295,20 +194,15 @@ class Pipeline:
     # -- bookkeeping --------------------------------------------------------------------------------
 
     def _models(self, stage: str, language: str, category: str, count: int) -> list[str]:
-        if self.single_model:
-            return [self.single_model]
-        rankings = self.learner.blended(self.rankings, self.ids) if self.learner else self.rankings
-        if self.available is None:  # unrestricted (benchmarks, evals): the ranking, then [pipeline] models
-            return rankings.ranked(stage, language, category, default_order=self.settings.models, ids=self.ids)[:count]
-        return ranked_models(rankings, stage, language, category, self.available, self.ids)[:count]
+        return self.router.order(stage, language, category)[:count]
 
-    async def _learn(self, result: Result) -> None:
-        if self.learner is None:
+    async def _finished(self, result: Result) -> None:
+        if self.on_finished is None:
             return
         try:
-            await self.learner.record(result, self.ids)
-        except Exception:  # learning is a side effect: it must never cost the user the result
-            log.exception("recording the run's outcomes failed")
+            await self.on_finished(result)
+        except Exception:  # a side effect (learning): it must never cost the user the result
+            log.exception("the finished-run hook failed")
 
     def _keep(self, result: Result, stage: str, candidate: Candidate) -> Candidate:
         result.passed, result.verdict = True, candidate.verdict
@@ -338,11 +232,6 @@ class Pipeline:
             self.on_progress(event)
         except Exception:  # a broken progress listener must not break the run
             log.exception("progress callback failed")
-
-
-def _shown(verdict: Verdict) -> Verdict:
-    """A verdict whose diagnostics may be shown to a user or the next model: no secret, a few KiB at most."""
-    return replace(verdict, diagnostics=excerpt(verdict.diagnostics))
 
 
 def _closest_to_passing(drafts: list[Candidate]) -> Candidate | None:

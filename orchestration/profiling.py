@@ -1,7 +1,9 @@
 """`perforch profile` (benchmark runs -> a ranking matrix) and `perforch eval` (pass@1, speed-ups, cost).
 
 Both score correctness on the hidden `test`; models only ever see the visible test (`example_test`, or the
-build-only substitute where a dataset has none, see LanguageSpec.build_only_test).
+build-only substitute where a dataset has none, see LanguageSpec.build_only_test). The profiler asks each model
+on its own instead of routing, but reads, splices, checks and judges an answer as the pipeline does
+(candidates.py).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from dataclasses import dataclass, field
 
 from .agents import categorize, debug, generate, refine
 from .benchmark import KNOWN_FLAKY, Problem
-from .memory import ANY_CATEGORY, Provenance, RankedModel, RankingMatrix
+from .candidates import Candidate, checked, judged, shown
 from .models import ModelError, ModelGateway
-from .pipeline import Pipeline, Result
-from .stubs import AnswerError, SpliceError, find_function, splice
-from .task import Limits, Verdict
-from .validation import ProgramValidator, is_faster, same_code, speedup
+from .pipeline import Pipeline
+from .rankings.matrix import Provenance, RankedModel, RankingMatrix
+from .run import Result
+from .stubs import find_function, splice
+from .task import ANY_CATEGORY, Limits, Verdict
+from .validation import ProgramValidator
 
 HONESTY_NOTE = (
     "models saw only the visible tests (example_test, or a build-only check where the dataset has none); "
@@ -129,8 +133,8 @@ async def evaluate(problems: list[Problem], pipeline: Pipeline, limits: Limits, 
 
 
 @dataclass
-class _Tally:
-    """Per (stage, language, category, model): successes out of samples, and speed-ups for refine."""
+class SuccessCounts:
+    """Per (stage, language, category, model): successes out of samples."""
 
     hits: Counter = field(default_factory=Counter)
     samples: Counter = field(default_factory=Counter)
@@ -158,7 +162,7 @@ class Profiler:
 
     def __init__(self, gateway: ModelGateway, models: list[str], limits: Limits, threshold: float) -> None:
         self.gateway, self.models, self.limits, self.threshold = gateway, models, limits, threshold
-        self.tally = _Tally()
+        self.counts = SuccessCounts()
 
     async def profile(self, problems: list[Problem], benchmark: str, progress=None) -> RankingMatrix:
         await for_each(problems, self._problem, progress)
@@ -172,7 +176,7 @@ class Profiler:
                 "refine: share of passing programs made measurably faster and still correct"
             ),
         )
-        return self.tally.matrix(provenance)
+        return self.counts.matrix(provenance)
 
     async def _problem(self, problem: Problem) -> None:
         category = await self._categorize(problem)
@@ -202,30 +206,28 @@ class Profiler:
         category = votes.most_common(1)[0][0] if votes else categorize.classify_by_keywords(problem.stub_source)
         for model in self.models:
             agreed = model in picks and picks[model] == (category, True)
-            self.tally.add("categorize", problem.language, category, model, agreed)
+            self.counts.add("categorize", problem.language, category, model, agreed)
         return category
 
-    async def _checked(self, problem: Problem, answer: str | None) -> tuple[str | None, str | None]:
-        """(code, source) of an answer spliced into the stub, or Nones when it is unusable."""
+    async def _candidate(self, problem: Problem, model: str, stage: str, messages: list[dict]) -> Candidate | None:
+        """One model's answer, checked on the hidden tests; None when the model did not answer."""
+        answer = await self._ask(model, stage, messages)
         if answer is None:
-            return None, None
-        try:
-            code = generate.parse(answer, problem.language)
-            return code, splice(problem.stub_source, problem.language, problem.entry_point, code)
-        except (AnswerError, SpliceError):
-            return None, None
+            return None
+        return await checked(problem.task(), answer, model, hidden_validator(problem, self.limits))
 
     async def _generate(self, problem: Problem, category: str, model: str) -> str | None:
         """Score one generator; return its code when it fails, as a draft for the debuggers."""
         messages = generate.build_messages(problem.language, problem.stub_source, problem.entry_point)
-        code, source = await self._checked(problem, await self._ask(model, "generate", messages))
-        passed = source is not None and (await hidden_validator(problem, self.limits).check(source)).passed
-        self.tally.add("generate", problem.language, category, model, passed)
-        return code if code is not None and not passed else None
+        candidate = await self._candidate(problem, model, "generate", messages)
+        passed = candidate is not None and candidate.verdict.passed
+        self.counts.add("generate", problem.language, category, model, passed)
+        usable = candidate is not None and candidate.source is not None
+        return candidate.code if usable and not passed else None
 
     async def _debug(self, problem: Problem, category: str, code: str) -> None:
         source = splice(problem.stub_source, problem.language, problem.entry_point, code)
-        visible = await visible_validator(problem, self.limits).check(source)
+        visible = shown(await visible_validator(problem, self.limits).check(source))
         if visible.passed:
             return  # fails only the hidden tests: a debugger could not be shown why
         messages = debug.build_messages(
@@ -238,31 +240,25 @@ class Profiler:
         )
 
         async def one(model: str) -> None:
-            _, fixed = await self._checked(problem, await self._ask(model, "debug", messages))
-            ok = fixed is not None and (await hidden_validator(problem, self.limits).check(fixed)).passed
-            self.tally.add("debug", problem.language, category, model, ok)
+            fixed = await self._candidate(problem, model, "debug", messages)
+            self.counts.add("debug", problem.language, category, model, fixed is not None and fixed.verdict.passed)
 
         await asyncio.gather(*(one(m) for m in self.models))
 
     async def _refine(self, problem: Problem, category: str) -> None:
         hidden = hidden_validator(problem, self.limits)
-        baseline_source = problem.reference_source
-        if not (await hidden.check(baseline_source)).passed:
+        verdict = await hidden.check(problem.reference_source)
+        if not verdict.passed:
             return
-        baseline = await hidden.measure(baseline_source)
-        code = _function(problem, baseline_source)
+        code = find_function(problem.reference_source, problem.language, name=problem.entry_point).text
+        baseline = Candidate(code, problem.reference_source, verdict, "")
+        baseline_timing = await hidden.measure(baseline.source)
+        messages = refine.build_messages(
+            problem.language, problem.stub_source, problem.entry_point, code, baseline_timing.median
+        )
         for model in self.models:
-            messages = refine.build_messages(
-                problem.language, problem.stub_source, problem.entry_point, code, baseline.median
-            )
-            _, source = await self._checked(problem, await self._ask(model, "refine", messages))
+            candidate = await self._candidate(problem, model, "refine", messages)
             faster = False
-            changed = source is not None and not same_code(_function(problem, source), code)
-            if changed and (await hidden.check(source)).passed:
-                timing = await hidden.measure(source)
-                faster = is_faster(baseline, timing, self.threshold) and speedup(baseline, timing) > 1
-            self.tally.add("refine", problem.language, category, model, faster)
-
-
-def _function(problem: Problem, source: str) -> str:
-    return find_function(source, problem.language, name=problem.entry_point).text
+            if candidate is not None and candidate.verdict.passed:
+                faster = (await judged(baseline, baseline_timing, candidate, hidden, self.threshold)).kept
+            self.counts.add("refine", problem.language, category, model, faster)

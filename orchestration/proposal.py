@@ -16,22 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
+from .errors import PerfOrchError
 from .languages import UnsupportedLanguage, language_of_path
-from .learning import Learner
 from .models import UsageLedger
-from .pipeline import Pipeline, ProgressEvent, Result
+from .pipeline import Pipeline
+from .rankings.router import Router
 from .redaction import excerpt
-from .routing import NoModelToAsk, route
+from .run import ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub, syntax_error_outside
-from .task import Limits, Task
+from .task import Task
 from .workspace import Workspace, WorkspaceError
 
 
-class ProposalError(ValueError):
+class ProposalError(PerfOrchError):
     """The request cannot be carried out as asked (wrong line, stub vs finished function, ...)."""
 
 
-class ApplyRefused(RuntimeError):
+class ApplyRefused(PerfOrchError):
     """The proposal was not written; the message says why and what to do."""
 
 
@@ -197,13 +198,14 @@ async def propose(
     file: Path,
     line: int,
     config: Config,
+    router: Router,
     *,
-    profile: str | None = None,
     text: str | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     ledger: UsageLedger | None = None,
 ) -> Proposal:
-    """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`.
+    """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`,
+    asking the models `router` names (NoModelToAsk, saying why, when it names none).
 
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
     remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
@@ -217,28 +219,19 @@ async def propose(
         raise ProposalError(f"{file.name}:{line}: `{span.name}` already has a body; use `perforch optimize` on it")
     if kind == "optimize" and stub:
         raise ProposalError(f"{file.name}:{line}: `{span.name}` is a stub; use `perforch generate` first")
-    try:  # before the workspace is prepared: refuse early, spend nothing
-        chosen = route(config, profile)
-        workspace = Workspace.open(file, config)
-    except (NoModelToAsk, WorkspaceError) as exc:  # no model to ask; not in a project PerfOrch can test
-        raise ProposalError(str(exc)) from None
+    router.check()  # before the workspace is prepared: refuse early, spend nothing
     try:
-        await workspace.prepare()
-        limits = Limits(wall_seconds=config.pipeline.test_timeout, memory_mb=config.pipeline.memory_mb)
-        validator = workspace.validator(span.name, limits)
-        task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
-        pipeline = Pipeline(
-            chosen.config.gateway(ledger),
-            chosen.rankings,
-            chosen.config.pipeline,
-            available=chosen.models,
-            on_progress=on_progress,
-            learner=Learner.open() if config.pipeline.learn else None,
-        )
-        run = pipeline.run if kind == "generate" else pipeline.optimize
-        result = await run(task, validator)
-    finally:
-        await workspace.close()
+        workspace = Workspace.open(file, config)
+    except WorkspaceError as exc:  # not in a project PerfOrch can test: the request cannot be carried out
+        raise ProposalError(str(exc)) from None
+    await workspace.prepare()
+    validator = workspace.validator(span.name, config.limits())
+    task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
+    pipeline = Pipeline(
+        config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
+    )
+    run = pipeline.run if kind == "generate" else pipeline.optimize
+    result = await run(task, validator)
     return Proposal(kind, file, span.name, text, result, digest)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 STAGES: tuple[str, ...] = ("categorize", "generate", "debug", "refine")
+ANY_CATEGORY = "*"  # a language's overall row, over every category of problem
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,6 @@ class Timing:
     @property
     def median(self) -> float:
         return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
-
-    @property
-    def spread(self) -> float:
-        """Relative noise between runs: (max - min) / median."""
-        if len(self.cpu_seconds) < 2 or self.median == 0:
-            return 0.0
-        return (max(self.cpu_seconds) - min(self.cpu_seconds)) / self.median
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from pathlib import Path
 from types import ModuleType
 
 from perforch.orchestration.languages import LANGUAGES
-from perforch.orchestration.memory import ANY_CATEGORY, CellProvenance, Provenance, RankedModel, RankingMatrix
+from perforch.orchestration.rankings.matrix import CellProvenance, Provenance, RankedModel, RankingMatrix
+from perforch.orchestration.task import ANY_CATEGORY
 
 HEADER = "# Built by `python -m perforch.profiles.build` from shared/profiles-data; do not edit by hand.\n"
 

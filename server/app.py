@@ -201,8 +201,10 @@ async def _discard(ls: LanguageServer, proposal_id: str | None) -> dict:
 
 
 @server.feature(requests.RANKINGS)
-def rankings(ls: LanguageServer, params: Any) -> dict:
-    return requests.rankings(session, params)
+async def rankings(ls: LanguageServer, params: Any) -> dict:
+    # In a thread: routing a user with no [models] asks litellm which provider keys are set, and its first
+    # import takes seconds the other requests must not wait for.
+    return await asyncio.to_thread(requests.rankings, session, params)
 
 
 @server.feature(requests.STATUS)

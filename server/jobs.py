@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from perforch.orchestration.config import ConfigError
 from perforch.orchestration.models import UsageLedger, UsageTotals
 from perforch.orchestration.stubs import FunctionSpan
 from pygls.lsp.server import LanguageServer
@@ -75,11 +74,7 @@ class Jobs:
         self.running.pop(job.id, None)
 
     def totals(self) -> UsageTotals:
-        totals = UsageTotals()
-        for ledger in self.usage:
-            for usage in ledger.records:
-                totals.add(usage)
-        return totals
+        return UsageTotals.of(usage for ledger in self.usage for usage in ledger.records)
 
     def cancel_request(self, request: Any) -> None:
         """$/cancelRequest for a generate/optimize command: end its job."""
@@ -160,18 +155,16 @@ async def run_job(
 ) -> dict:
     """Run generate or optimize on the function at `position`, with progress (on the client's token, if it
     sent one), until done or cancelled."""
-    from perforch.orchestration.proposal import ProposalError, propose  # the pipeline: not needed to start
-    from perforch.orchestration.workspace import WorkspaceError
+    from perforch.orchestration.proposal import propose  # the pipeline: not needed to start
+    from perforch.orchestration.rankings.router import Router
 
     document = ls.workspace.get_text_document(uri)
     if version is not None and document.version is not None and document.version != version:
         raise Refused("the document changed since the action was offered; ask for the action again")
     span = _function_for(session, document, position.line, kind)
     file = Path(document.path)
-    try:
-        config = engine_config(session.settings, file, session.root)
-    except ConfigError as exc:
-        raise Refused(str(exc)) from None
+    config = engine_config(session.settings, file, session.root)
+    router = Router.configured(config, session.settings.profile or None)
     job = Job(session.jobs.new_id(), kind, uri, span.name, document.version, ls.protocol.msg_id)
     from_client = work_done_token is not None
     progress = JobProgress(ls, job, work_done_token if from_client else f"perforch-{job.id}", from_client)
@@ -181,8 +174,8 @@ async def run_job(
         progress.report(event)
 
     work = propose(
-        kind, file, position.line + 1, config, profile=session.settings.profile or None, text=document.source,
-        on_progress=on_progress, ledger=job.usage,
+        kind, file, position.line + 1, config, router, text=document.source, on_progress=on_progress,
+        ledger=job.usage,
     )  # fmt: skip
     # The task exists before anything is awaited: a cancel that arrives at any point finds it.
     job.task = asyncio.create_task(work, name=job.id)
@@ -196,11 +189,7 @@ async def run_job(
         progress.end(_ending(job.task))
     if job.task.cancelled():
         return {"status": "cancelled", "job": job.id}
-    try:
-        proposal = job.task.result()
-    except (ProposalError, WorkspaceError) as exc:
-        raise Refused(str(exc)) from None
-    return proposals.answer(ls, session.proposals, job.id, job.uri, job.version, proposal)
+    return proposals.answer(ls, session.proposals, job.id, job.uri, job.version, job.task.result())
 
 
 def _function_for(session: Session, document: TextDocument, line: int, kind: str) -> FunctionSpan:

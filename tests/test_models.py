@@ -20,6 +20,7 @@ from perforch.orchestration.models import (
     ModelSpec,
     Usage,
     UsageLedger,
+    UsageTotals,
     _parse_retry_after,
 )
 from scripted_server import Reply, ScriptedServer, by_model, in_order
@@ -271,9 +272,10 @@ async def test_costs_from_litellm_price_map(scripted_server: ScriptedServer) -> 
 
     assert free.cost_usd == 0.0
     assert paid.cost_usd == pytest.approx(1000 * 0.15e-6 + 500 * 0.6e-6)
-    by_model, by_stage = models.ledger.by_model(), models.ledger.by_stage()
-    assert by_model["mini"].cost_usd == paid.cost_usd and by_model["a"].tokens == 1500
-    assert by_stage["generate"].calls == 1 and by_stage["debug"].cost_usd == paid.cost_usd
+    # Each call's usage as recorded (what a run's trace and the server's session totals are made of).
+    by_call = {(usage.model, usage.stage): usage for usage in models.ledger.records}
+    assert by_call["mini", "debug"].cost_usd == paid.cost_usd and by_call["a", "generate"].tokens == 1500
+    assert len(models.ledger.records) == 2 and models.ledger.totals().calls == 2
     assert models.ledger.cost_usd == paid.cost_usd and models.ledger.tokens == 3000
 
 
@@ -314,8 +316,12 @@ def test_ledger_totals() -> None:
     ledger.record(Usage("a", "debug", 2, 2, 0.02))
 
     assert ledger.tokens == 21 and ledger.cost_usd == pytest.approx(0.03)
-    assert ledger.by_model()["a"].calls == 2 and ledger.by_model()["a"].tokens == 19
-    assert ledger.by_stage()["generate"].tokens == 17
+    assert (ledger.totals().calls, ledger.totals().prompt_tokens, ledger.totals().completion_tokens) == (3, 13, 8)
+    # Totals over several ledgers' records, as the language server sums its jobs'.
+    other = UsageLedger()
+    other.record(Usage("a", "refine", 4, 0, 0.5))
+    session = UsageTotals.of(usage for each in (ledger, other) for usage in each.records)
+    assert session.calls == 4 and session.tokens == 25 and session.cost_usd == pytest.approx(0.53)
 
 
 FIRST_CALL = """

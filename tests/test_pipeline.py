@@ -10,9 +10,10 @@ import socket
 
 import pytest
 from perforch.orchestration.config import PipelineSettings
-from perforch.orchestration.memory import RankedModel, RankingMatrix
 from perforch.orchestration.models import ModelGateway, ModelSpec
 from perforch.orchestration.pipeline import Pipeline
+from perforch.orchestration.rankings.matrix import RankedModel, RankingMatrix
+from perforch.orchestration.rankings.router import Router
 from perforch.orchestration.task import Limits, Task
 from perforch.orchestration.validation import ProgramValidator
 from scripted_server import Reply
@@ -76,8 +77,8 @@ def _pipeline(server, order: list[str], **limits) -> tuple[Pipeline, list]:
     settings.update(limits)
     pipeline = Pipeline(
         _gateway(server),
-        RankingMatrix(),
-        PipelineSettings(models=tuple(order), **settings),
+        Router(RankingMatrix(), default_order=tuple(order)),
+        PipelineSettings(**settings),
         on_progress=events.append,
     )
     return pipeline, events
@@ -121,8 +122,8 @@ async def test_every_failure_is_recorded_and_the_next_model_runs(scripted_server
 
 async def test_debugger_fixes_a_failing_draft(scripted_server):
     pipeline, _ = _pipeline(scripted_server, ["wrong"])
-    pipeline.settings = PipelineSettings(generators=1, debuggers=1, debug_rounds=1, refiners=0, models=("wrong",))
-    pipeline.rankings.set("debug", "python", "*", [RankedModel("good", 1.0)])
+    pipeline.settings = PipelineSettings(generators=1, debuggers=1, debug_rounds=1, refiners=0)
+    pipeline.router.prior.set("debug", "python", "*", [RankedModel("good", 1.0)])
     result = await pipeline.run(TASK, _validator())
     assert result.passed
     assert result.models == {"categorize": "wrong", "debug": "good"}
@@ -154,8 +155,8 @@ async def test_refinement_keeps_only_faster_correct_code(scripted_server):
         "*",
         [RankedModel("wrong-refiner", 0.9), RankedModel("same-refiner", 0.8), RankedModel("fast-refiner", 0.7)],
     )
-    limits = PipelineSettings(generators=1, debuggers=0, refiners=3, refine_threshold=1.1, models=("slow-writer",))
-    pipeline = Pipeline(ModelGateway(specs), rankings, limits)
+    limits = PipelineSettings(generators=1, debuggers=0, refiners=3, refine_threshold=1.1)
+    pipeline = Pipeline(ModelGateway(specs), Router(rankings, default_order=("slow-writer",)), limits)
     validator = ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3)
     result = await pipeline.run(TASK, validator)
 
@@ -198,8 +199,8 @@ async def test_optimize_refines_a_finished_function_and_refuses_a_failing_one(sc
     )
     pipeline = Pipeline(
         ModelGateway([spec]),
-        RankingMatrix(),
-        PipelineSettings(refiners=1, refine_threshold=1.1, models=("fast-refiner",)),
+        Router(RankingMatrix(), default_order=("fast-refiner",)),
+        PipelineSettings(refiners=1, refine_threshold=1.1),
     )
     validator = ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3)
     slow_source = SLOW.split("\n", 1)[1].rsplit("```", 1)[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from perforch.orchestration.memory import ANY_CATEGORY, load_profile
+from perforch.orchestration.rankings.profiles import load_profile
+from perforch.orchestration.task import ANY_CATEGORY
 from perforch.profiles import build
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from humaneval_models import BENCHMARK, FIXER, WRITER_JCR, WRITER_PG, HumanEvalModels
-from perforch.orchestration.memory import load_profile
+from perforch.orchestration.rankings.profiles import load_profile
 
 LIMIT = "5"
 MODELS = (WRITER_PG, WRITER_JCR, FIXER)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from perforch.orchestration.outcomes import Outcome, OutcomeStore
+from perforch.orchestration.rankings.outcomes import ModelOutcome, OutcomeStore
 
 # Two published models whose order differs between the languages: DeepSeek leads Java, o3 leads Rust.
 TWO_MODELS = """
@@ -22,9 +22,15 @@ model = "openai/o3-2025-04-16"
 """
 
 
-def perforch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+# A user with a provider key and no [models]: a run routes by the configured (published) profile, over the
+# models that key reaches, rather than falling back to the bundled local model.
+A_PROVIDER_KEY = {"DEEPSEEK_API_KEY": "not-a-real-key"}
+
+
+def perforch(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "perforch.cli", "rankings", *args]
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    env = {**os.environ, **(env or {})}
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     return done
 
@@ -38,7 +44,7 @@ def _generate_row(shown: dict) -> dict:
     [("java", "deepseek/deepseek-chat", ["ds", "best"]), ("rust", "o3-2025-04-16", ["best", "ds"])],
 )
 def test_published_order_with_provenance_and_the_users_two_models_in_it(tmp_path, language, first, yours):
-    text = perforch("--language", language, cwd=tmp_path).stdout
+    text = perforch("--language", language, cwd=tmp_path, env=A_PROVIDER_KEY).stdout
     assert f"\n{language}\n" in text
     generate = text.split("  generate (all categories): ", 1)[1]
     assert generate.startswith("AutoCodeBench") and "Table 4" in generate and "2025-08" in generate
@@ -66,12 +72,24 @@ def test_your_order_ends_with_the_configured_models_the_ranking_does_not_know(tm
     assert categorize["ranking"] == [] and categorize["your_order"] == ["mine", "ds", "best"]
 
 
+def test_with_no_model_and_no_key_the_order_shown_is_the_local_fallback_a_run_uses(tmp_path):
+    from perforch.orchestration.config import load_config
+    from perforch.orchestration.rankings.router import Router
+
+    shown = json.loads(perforch("--language", "python", "--json", cwd=tmp_path).stdout)
+    router = Router.configured(load_config(tmp_path))  # what a run in this folder routes by
+    assert router.available == ("local/smollm2",), "the local extra is installed (.ci/install)"
+    assert shown["profile"] == router.profile == "local-smollm2"
+    row = _generate_row(shown)
+    assert row["your_order"] == router.order("generate", "python") == ["local/smollm2"]
+
+
 def _learned(data_dir: Path) -> None:
     """Outcomes that flip Rust generation (gpt-5 over o3) and fill one Python category cell."""
     runs = [("rust", "*", "gpt-5-2025-08-07", 9, 1), ("rust", "*", "o3-2025-04-16", 3, 7)]
     runs += [("python", "string", "o4-mini-2025-04-16", 8, 0)]
     outcomes = [
-        Outcome("generate", lang, cat, model, model, ok, 1, None, 100)
+        ModelOutcome("generate", lang, cat, model, model, ok, 1, None, 100)
         for lang, cat, model, passed, failed in runs
         for ok in [True] * passed + [False] * failed
     ]
@@ -80,7 +98,7 @@ def _learned(data_dir: Path) -> None:
 
 def test_explain_shows_prior_outcomes_and_order_and_learn_false_ignores_them(tmp_path, isolated_user_data):
     _learned(isolated_user_data)
-    explained = perforch("--language", "rust", "--explain", cwd=tmp_path).stdout
+    explained = perforch("--language", "rust", "--explain", cwd=tmp_path, env=A_PROVIDER_KEY).stdout
     assert "learning: on, 28 local outcomes" in explained
     assert "order: gpt-5-2025-08-07, o4-mini-2025-04-16," in explained  # o3 fell below untried models
     o3 = next(line for line in explained.splitlines() if line.strip().startswith("o3-2025-04-16"))
@@ -88,7 +106,7 @@ def test_explain_shows_prior_outcomes_and_order_and_learn_false_ignores_them(tmp
     assert "left out (69):" in explained and "refine: no per-language efficiency figures" in explained
 
     (tmp_path / "perforch.toml").write_text("[pipeline]\nlearn = false\n", encoding="utf-8")
-    off = perforch("--language", "rust", cwd=tmp_path).stdout
+    off = perforch("--language", "rust", cwd=tmp_path, env=A_PROVIDER_KEY).stdout
     assert "learning: off" in off and off.split("generate (all categories)")[1].split("\n")[1].split()[1] == (
         "o3-2025-04-16"
     )

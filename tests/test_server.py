@@ -472,12 +472,18 @@ async def test_an_exception_in_a_job_is_a_message_and_a_log_entry_and_the_server
     file = _workspace(tmp_path, "python", scripted_server, answer, profile="missing-profile.toml") / relative
     uri = _open(client, file)
     (action,) = await _actions(client, uri, _line_of(file, stub))
+    # A PerfOrchError (here the configured profile is missing) is the user's to fix: a warning naming the file.
     result = await _run(client, action)
-    assert result["status"] == "error" and "missing-profile.toml" in result["message"], result
-    assert any(m.type == types.MessageType.Error and "missing-profile" in m.message for m in client.messages)
+    assert result["status"] == "refused" and "missing-profile.toml: profile file not found" in result["message"]
+    assert any(m.type == types.MessageType.Warning and "missing-profile" in m.message for m in client.messages)
+    # Anything else is an error (here a profile file that is not text, which nothing in the engine expects).
+    (tmp_path / "python" / "missing-profile.toml").write_bytes(b"\xff\xfe\x00 not text")
+    result = await _run(client, action)
+    assert result["status"] == "error" and "UnicodeDecodeError" in result["message"], result
+    assert any(m.type == types.MessageType.Error and "UnicodeDecodeError" in m.message for m in client.messages)
     # The log names the exception in one line; its traceback stays in the server's own log (stderr).
     logged = [m.message for m in client.log_messages]
-    assert any(text.startswith("PerfOrch generate failed: ") and "missing-profile" in text for text in logged)
+    assert any(text.startswith("PerfOrch generate failed: ") and "UnicodeDecodeError" in text for text in logged)
     assert not any("Traceback" in text for text in logged)
     assert [a.title for a in await _actions(client, uri, _line_of(file, stub))] == ["Generate with PerfOrch"]
 

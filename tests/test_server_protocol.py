@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from perforch.orchestration.config import load_config
+from perforch.orchestration.rankings.router import Router
 
 SERVER = [sys.executable, "-m", "perforch.cli", "serve"]
 NO_ANSWER_YET = 60.0  # seconds before a missing answer fails the test rather than hanging it
@@ -271,7 +273,10 @@ async def test_status_and_rankings_without_params_use_the_defaults(raw, tmp_path
     assert (await raw.request(2, "perforch/status", None))["result"] == status
     rankings = (await raw.request(3, "perforch/rankings", with_params=False))["result"]
     assert rankings == (await raw.request(4, "perforch/rankings", {}))["result"]
-    assert rankings["profile"] == "default" and rankings["cells"], rankings
+    # The defaults are what a run in this folder routes by: no perforch.toml, so the configured profile, or with
+    # no provider key either the profile of the bundled local model that a run falls back to.
+    routed = Router.configured(load_config(tmp_path))
+    assert rankings["profile"] == routed.profile and rankings["cells"], rankings
 
 
 # -- internal errors -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// The ranking in force, as the server's perforch/rankings answers it (rankings_view.as_json), and the
+// The ranking in force, as the server's perforch/rankings answers it (rankings/view.py, as_json), and the
 // status-bar item: the top generator for the active editor's language (and the problem's category once a job
 // has found it), the top of each stage in its tooltip with the session's tokens and cost.
 import * as vscode from "vscode";

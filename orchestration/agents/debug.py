@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ..redaction import cap, excerpt
-from .answer import ANSWER_RULES, code_from_answer, fenced
-
-parse = code_from_answer
+from .answer import ANSWER_RULES, fenced
 
 _MAX_DIAGNOSTICS = 2000
 _MAX_CANDIDATE = 16_000  # characters of the version being repaired: a runaway answer is not sent back whole

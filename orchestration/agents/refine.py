@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .answer import ANSWER_RULES, code_from_answer, fenced
-
-parse = code_from_answer
+from .answer import ANSWER_RULES, fenced
 
 
 def build_messages(language: str, source: str, entry_point: str, candidate: str, cpu_seconds: float) -> list[dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from ..errors import PerfOrchError
 from . import cpp, go, java, python, rust
 from .base import LanguageSpec
 
@@ -22,7 +23,7 @@ _BY_ALIAS = {alias: spec for spec in SPECS.values() for alias in (spec.name, *sp
 _BY_SUFFIX = {suffix: spec for spec in SPECS.values() for suffix in spec.suffixes}
 
 
-class UnsupportedLanguage(ValueError):
+class UnsupportedLanguage(PerfOrchError):
     def __init__(self, language: str) -> None:
         super().__init__(f"unsupported language {language!r}: PerfOrch supports {', '.join(LANGUAGES)}")
         self.language = language

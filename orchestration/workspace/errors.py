@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import FailedError
 
-class WorkspaceError(RuntimeError):
+
+class WorkspaceError(FailedError):
     """The file is not in a workspace PerfOrch can test, or preparing it failed; the message says how to fix it."""

@@ -28,6 +28,9 @@ _WARM_LIMITS = Limits(wall_seconds=60, build_seconds=900, memory_mb=4096)
 
 
 class Workspace:
+    """A user's project as PerfOrch tests it: its shadow copy stays in the cache dir, warm for the next run, so
+    there is nothing to close."""
+
     def __init__(self, file: Path, root: Path, language: type[ProjectLanguage], config: Config) -> None:
         self.file = file  # absolute
         self.root = root
@@ -123,6 +126,3 @@ class Workspace:
             forget_fetch=self._forget_fetch,
             isolated=self.isolated,
         )
-
-    async def close(self) -> None:
-        """Nothing to stop: the shadow copy stays in the cache dir, warm for the next run."""

@@ -1,9 +1,7 @@
 """The ranking matrix: (stage, language, category) -> models ranked best first, with scores and samples.
 
-Profiles are TOML files with provenance: the matrix's own, and optionally one per cell (source, table,
-metric, date), as the shipped profile built from published results has. Shipped ones live in the
-`perforch.profiles` package; a user's own (from `perforch profile`) live in the platformdirs data dir and
-override shipped cells of the same name.
+A matrix reads and writes TOML with provenance: the matrix's own, and optionally one per cell (source, table,
+metric, date), as the shipped profile built from published results has. Where profiles live: profiles.py.
 
 Cells name models by litellm id or by a user's alias; `ranked` matches both against the models the user
 has, so a published id reaches the user under the alias that points at it.
@@ -11,25 +9,20 @@ has, so a published id reaches the user under the alias that points at it.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from importlib import resources
-from pathlib import Path
 
-import platformdirs
 import tomli_w
 
-from .languages import LANGUAGES
-from .task import STAGES
+from ..errors import PerfOrchError
+from ..languages import LANGUAGES
+from ..task import ANY_CATEGORY, STAGES
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-ANY_CATEGORY = "*"  # the language's overall row
 
 # Where a stage has no ranking of its own for a model, the order of another stage is the next best guess:
 # no per-language efficiency figures are published (so refine has no seed), and repair results cover
@@ -37,7 +30,7 @@ ANY_CATEGORY = "*"  # the language's overall row
 STAGE_FALLBACK: dict[str, str] = {"refine": "generate", "debug": "generate"}
 
 
-class ProfileError(ValueError):
+class ProfileError(PerfOrchError):
     """A profile that cannot be found or read; the message names the file and the problem."""
 
 
@@ -269,52 +262,3 @@ def _cell(cell: dict, where: str) -> tuple[str, str, str, list[RankedModel]]:
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{where}.ranking[{j}]: expected {{model, score, samples}}: {exc}") from exc
     return stage, language, str(cell.get("category", ANY_CATEGORY)), ranking
-
-
-def user_data_dir() -> Path:
-    """PerfOrch's per-user data: profiles and the outcome store (PERFORCH_DATA_DIR relocates it)."""
-    override = os.environ.get("PERFORCH_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("perforch"))
-
-
-def user_profiles_dir() -> Path:
-    return user_data_dir() / "profiles"
-
-
-def shipped_profile_names() -> list[str]:
-    return sorted(
-        p.name[: -len(".toml")] for p in resources.files("perforch.profiles").iterdir() if p.name.endswith(".toml")
-    )
-
-
-def load_profile(name_or_path: str | Path) -> RankingMatrix:
-    """A profile by file path, or by name: the user's profile of that name laid over the shipped one."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise ProfileError(f"{path}: profile file not found")
-        return RankingMatrix.from_toml(path.read_text(encoding="utf-8"), str(path))
-    name = str(name_or_path)
-    shipped_file = resources.files("perforch.profiles") / f"{name}.toml"
-    user_file = user_profiles_dir() / f"{name}.toml"
-    shipped = _read(shipped_file, name) if shipped_file.is_file() else None
-    user = _read(user_file, str(user_file)) if user_file.is_file() else None
-    if shipped is None and user is None:
-        known = ", ".join(shipped_profile_names()) or "none"
-        raise ProfileError(
-            f"profile {name!r} not found: not a file, not a shipped profile ({known}), not in {user_profiles_dir()}"
-        )
-    if shipped and user:
-        return user.merged_over(shipped)
-    return user or shipped
-
-
-def _read(file, origin: str) -> RankingMatrix:
-    return RankingMatrix.from_toml(file.read_text(encoding="utf-8"), origin)
-
-
-def save_user_profile(name: str, matrix: RankingMatrix) -> Path:
-    target = user_profiles_dir() / f"{name}.toml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(matrix.to_toml(), encoding="utf-8")
-    return target

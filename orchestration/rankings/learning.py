@@ -16,13 +16,11 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
-from .memory import ANY_CATEGORY, Cell, CellProvenance, RankedModel, RankingMatrix, canonical_model
-from .outcomes import OutcomeStore, Tally, TallyKey, outcomes_of
-
-if TYPE_CHECKING:
-    from .pipeline import Result
+from ..run import Result
+from ..task import ANY_CATEGORY
+from .matrix import Cell, CellProvenance, RankedModel, RankingMatrix, canonical_model
+from .outcomes import OutcomeStore, PassCount, PassCountKey, outcomes_of
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +56,7 @@ class Learner:
         self.store = store
         self.min_observations = min_observations
         self.prior_weight = prior_weight
-        self.tallies: dict[TallyKey, Tally] = self._load()
+        self.tallies: dict[PassCountKey, PassCount] = self._load()
         self._cache: tuple[RankingMatrix, tuple, RankingMatrix] | None = None  # (prior, ids, blend)
 
     @classmethod
@@ -66,7 +64,7 @@ class Learner:
         """The learner over the user's own store (platformdirs data dir, or PERFORCH_DATA_DIR)."""
         return cls(OutcomeStore.default())
 
-    def _load(self) -> dict[TallyKey, Tally]:
+    def _load(self) -> dict[PassCountKey, PassCount]:
         if self.store is None:
             return {}
         try:
@@ -84,7 +82,7 @@ class Learner:
         (locked, corrupt, read-only) costs a warning, and the outcomes still count in this process."""
         outcomes = outcomes_of(result, ids)
         for o in outcomes:
-            tally = self.tallies.setdefault((o.stage, o.language, o.category, o.model), Tally())
+            tally = self.tallies.setdefault((o.stage, o.language, o.category, o.model), PassCount())
             tally.trials, tally.passes = tally.trials + 1, tally.passes + int(o.passed)
         self._cache = None
         if self.store is None or not outcomes:
@@ -131,20 +129,20 @@ class Learner:
         cells |= {(s, lang, ANY_CATEGORY) for s, lang, _ in cells}
         return sorted(cells, key=lambda c: (c[2] != ANY_CATEGORY, c))
 
-    def _observed(self, stage: str, language: str, category: str) -> dict[str, Tally]:
+    def _observed(self, stage: str, language: str, category: str) -> dict[str, PassCount]:
         """Outcomes per model in a cell; the language row counts every category's outcomes."""
-        observed: dict[str, Tally] = defaultdict(Tally)
+        observed: dict[str, PassCount] = defaultdict(PassCount)
         for (s, lang, c, model), tally in self.tallies.items():
             if s == stage and lang == language and category in (c, ANY_CATEGORY):
                 observed[model].trials += tally.trials
                 observed[model].passes += tally.passes
         return observed
 
-    def _posterior(self, prior: list[RankedModel], observed: Mapping[str, Tally]) -> list[Explained]:
+    def _posterior(self, prior: list[RankedModel], observed: Mapping[str, PassCount]) -> list[Explained]:
         explained = []
         by_model = {r.model: r for r in prior}
         for model in [*by_model, *(m for m in observed if m not in by_model)]:
-            entry, tally = by_model.get(model), observed.get(model, Tally())
+            entry, tally = by_model.get(model), observed.get(model, PassCount())
             mean, weight = (entry.score, self._weight(entry)) if entry else _UNINFORMED
             moved = tally.trials >= self.min_observations
             if entry is None and not moved:

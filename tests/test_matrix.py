@@ -1,15 +1,8 @@
 """The ranking matrix: fallbacks, restriction to available models, TOML round trip, clear errors."""
 
 import pytest
-from perforch.orchestration.memory import (
-    CellProvenance,
-    ProfileError,
-    Provenance,
-    RankedModel,
-    RankingMatrix,
-    load_profile,
-    save_user_profile,
-)
+from perforch.orchestration.rankings.matrix import CellProvenance, ProfileError, Provenance, RankedModel, RankingMatrix
+from perforch.orchestration.rankings.profiles import load_profile, save_user_profile
 
 
 def _matrix() -> RankingMatrix:

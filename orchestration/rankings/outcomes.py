@@ -13,12 +13,10 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .memory import canonical_model, user_data_dir
-
-if TYPE_CHECKING:
-    from .pipeline import Attempt, Result
+from ..run import Attempt, Result
+from ..user_data import user_data_dir
+from .matrix import canonical_model
 
 STORE_FILE = "outcomes.sqlite3"
 
@@ -40,7 +38,9 @@ CREATE TABLE IF NOT EXISTS outcomes (
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ModelOutcome:
+    """What one model did in one stage of one run (a row of the store)."""
+
     stage: str
     language: str
     category: str
@@ -53,15 +53,17 @@ class Outcome:
 
 
 @dataclass
-class Tally:
+class PassCount:
+    """How often a model passed out of how many outcomes."""
+
     trials: int = 0
     passes: int = 0
 
 
-TallyKey = tuple[str, str, str, str]  # (stage, language, category, model)
+PassCountKey = tuple[str, str, str, str]  # (stage, language, category, model)
 
 
-def outcomes_of(result: Result, ids: Mapping[str, str]) -> list[Outcome]:
+def outcomes_of(result: Result, ids: Mapping[str, str]) -> list[ModelOutcome]:
     """The outcomes of one run: one per stage and model that answered at least once.
 
     A model that never answered (unreachable, no key, rate-limited) says nothing about the code it
@@ -71,7 +73,7 @@ def outcomes_of(result: Result, ids: Mapping[str, str]) -> list[Outcome]:
         if attempt.model:
             attempts.setdefault((attempt.stage, attempt.model), []).append(attempt)
     return [
-        Outcome(
+        ModelOutcome(
             stage=stage,
             language=result.language,
             category=result.category,
@@ -106,7 +108,7 @@ class OutcomeStore:
     def default(cls) -> OutcomeStore:
         return cls(user_data_dir() / STORE_FILE)
 
-    def add(self, outcomes: Iterable[Outcome]) -> None:
+    def add(self, outcomes: Iterable[ModelOutcome]) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         rows = [
             (now, o.stage, o.language, o.category, o.model, o.alias, int(o.passed), o.attempts, o.speedup, o.tokens)
@@ -122,7 +124,7 @@ class OutcomeStore:
             )
             db.commit()
 
-    def tallies(self) -> dict[TallyKey, Tally]:
+    def tallies(self) -> dict[PassCountKey, PassCount]:
         if not self.path.exists():
             return {}
         with self._connection() as db:
@@ -130,7 +132,7 @@ class OutcomeStore:
                 "SELECT stage, language, category, model, COUNT(*), SUM(passed) FROM outcomes"
                 " GROUP BY stage, language, category, model"
             ).fetchall()
-        return {(s, lang, c, m): Tally(int(n), int(p)) for s, lang, c, m, n, p in found}
+        return {(s, lang, c, m): PassCount(int(n), int(p)) for s, lang, c, m, n, p in found}
 
     def count(self) -> int:
         if not self.path.exists():

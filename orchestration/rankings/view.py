@@ -1,46 +1,48 @@
 """What `perforch rankings` shows: the ranking in force (the prior, blended with the user's outcomes when
-learning is on), where each cell comes from, and the order the user's own models get. Text and JSON here;
-the HTML page is rankings_html.py. The language server's rankings request can serve `as_json` as it is."""
+learning is on), where each cell comes from, and the order the user's own models get: the Router's, so the
+order shown is the order a run uses. Text and JSON here; the HTML page is html.py. The language server's
+rankings request can serve `as_json` as it is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config
-from .languages import LANGUAGES
+from ..languages import LANGUAGES
+from ..task import ANY_CATEGORY, STAGES
 from .learning import Explained, Learner
-from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
-from .outcomes import OutcomeStore
-from .routing import configured_route, ranked_models
-from .task import STAGES
+from .matrix import STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
+from .router import Router
 
 
 @dataclass
 class RankingsView:
-    name: str  # the profile as the user named it
-    prior: RankingMatrix
-    learner: Learner | None = None  # None: learning is off
-    store: Path | None = None
-    available: list[str] | None = None  # the user's reachable models in their order, None when the config names none
-    ids: dict[str, str] = field(default_factory=dict)  # alias -> litellm id
-    unreachable: tuple[str, ...] = ()  # why each configured model left out cannot be asked
+    router: Router  # with no `available` models (a freshly profiled matrix), no "your order" is shown
 
-    @classmethod
-    def configured(cls, config: Config, profile: str | None = None) -> RankingsView:
-        """What `perforch rankings` shows for a config: its profile (or `profile`), blended with the local
-        outcomes when learning is on, with the order the config's models get."""
-        route = configured_route(config, profile)  # the same models, in the same order, as a run gets
-        store = OutcomeStore.default()
-        learner = Learner(store) if config.pipeline.learn else None
-        available = list(route.models) if config.available_models() else None
-        name = profile or config.pipeline.profile
-        return cls(name, route.rankings, learner, store.path, available, route.ids, route.unreachable)
+    @property
+    def name(self) -> str:
+        return self.router.profile
+
+    @property
+    def prior(self) -> RankingMatrix:
+        return self.router.prior
+
+    @property
+    def learner(self) -> Learner | None:
+        return self.router.learner
+
+    @property
+    def available(self) -> tuple[str, ...] | None:
+        return self.router.available
+
+    @property
+    def ids(self) -> Mapping[str, str]:
+        return self.router.ids
 
     @property
     def matrix(self) -> RankingMatrix:
-        return self.learner.blended(self.prior, self.ids) if self.learner else self.prior
+        return self.router.matrix
 
     def languages(self, only: str | None = None) -> list[str]:
         if only:
@@ -56,9 +58,7 @@ class RankingsView:
 
     def your_order(self, stage: str, language: str, category: str = ANY_CATEGORY) -> list[str]:
         """The models the pipeline would try for the cell, as the user names them."""
-        if self.available is None:
-            return []
-        return ranked_models(self.matrix, stage, language, category, self.available, self.ids)
+        return [] if self.available is None else self.router.order(stage, language, category)
 
     def explain(self, cell: Cell) -> list[Explained]:
         learner = self.learner or Learner(None)
@@ -83,7 +83,8 @@ class RankingsView:
                 "dropped": list(p.dropped),
             },
             "learning": self._learning_json(),
-            "left_out": list(self.unreachable),
+            "left_out": list(self.router.left_out),
+            **({"no_model": self.router.unroutable} if self.router.unroutable else {}),
             "stage_fallback": dict(STAGE_FALLBACK),
             "cells": cells,
         }
@@ -110,7 +111,7 @@ class RankingsView:
             return {"enabled": False}
         return {
             "enabled": True,
-            "store": str(self.store) if self.store else None,
+            "store": str(self._store) if self._store else None,
             "observations": self.learner.observations,
             "min_observations": self.learner.min_observations,
             "prior_weight": self.learner.prior_weight,
@@ -124,7 +125,8 @@ class RankingsView:
             f"profile {self.name}: {p.benchmark or 'no benchmark named'} ({p.date or 'undated'})",
             *([f"metric: {p.metric}"] if p.metric else []),
             self.learning_line(),
-            *(f"left out: {reason}" for reason in self.unreachable),
+            *(f"left out: {reason}" for reason in self.router.left_out),
+            *([f"your models: {self.router.unroutable}"] if self.router.unroutable else []),
         ]
         for language in languages:
             lines.append(f"\n{language}")
@@ -139,10 +141,15 @@ class RankingsView:
         if self.learner is None:
             return "learning: off ([pipeline] learn = false); the profile alone ranks"
         return (
-            f"learning: on, {self.learner.observations} local outcomes in {self.store or 'memory'}; a score moves "
+            f"learning: on, {self.learner.observations} local outcomes in {self._store or 'memory'}; a score moves "
             f"after {self.learner.min_observations} outcomes in its cell, the prior counting as "
             f"{self.learner.prior_weight:g} observations"
         )
+
+    @property
+    def _store(self) -> Path | None:
+        store = self.learner.store if self.learner else None
+        return store.path if store else None
 
     def _cell_text(self, cell: Cell, explain: bool) -> list[str]:
         stage, language, category = cell

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from html import escape
 
-from .languages import LANGUAGES
+from ..languages import LANGUAGES
+from ..task import ANY_CATEGORY, STAGES
 from .learning import Explained
-from .memory import ANY_CATEGORY, STAGE_FALLBACK, Cell, RankedModel, RankingMatrix, canonical_model
-from .rankings_view import RankingsView
-from .task import STAGES
+from .matrix import STAGE_FALLBACK, Cell, RankedModel, RankingMatrix, canonical_model
+from .view import RankingsView
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2330; margin: 24px auto;
