@@ -34,7 +34,7 @@ from pathlib import Path
 from ..checking.cache import cache_root
 from ..checking.sandbox import Sandbox
 from ..config import user_config_path
-from ..memory import user_data_dir
+from ..user_data import user_data_dir
 from .project import Command, ProjectLanguage
 
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
