@@ -343,48 +343,37 @@ def _check_top_level(merged: _Merged) -> None:
 
 
 def _pipeline(merged: _Merged, table: dict[str, Any]) -> PipelineSettings:
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"pipeline.{key}"
-        if key not in _PIPELINE_CHECKS:
-            hint = _did_you_mean(key, list(_PIPELINE_CHECKS))
-            raise merged.error(dotted, f"unknown key{hint}")
-        values[key] = _checked(merged, dotted, value, _PIPELINE_CHECKS[key])
+    values = _checked_table(merged, "pipeline", table, _PIPELINE_CHECKS)
     if "profile" in values:
         values["profile"] = _profile_location(values["profile"], merged.origin("pipeline.profile"))
     return PipelineSettings(**values)
 
 
 def _command_table(merged: _Merged, name: str) -> CommandSettings:
-    values: dict[str, Any] = {}
-    for key, value in merged.data.get(name, {}).items():
-        dotted = f"{name}.{key}"
-        if key not in _COMMAND_CHECKS:
-            raise merged.error(
-                dotted, f"unknown key{_did_you_mean(key, list(_COMMAND_CHECKS))}; [{name}] has `command`"
-            )
-        values[key] = _checked(merged, dotted, value, _COMMAND_CHECKS[key])
-    return CommandSettings(**values)
+    return CommandSettings(**_checked_table(merged, name, merged.data.get(name, {}), _COMMAND_CHECKS, "command"))
 
 
 def _sandbox(merged: _Merged, table: dict[str, Any]) -> SandboxSettings:
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"sandbox.{key}"
-        if key not in _SANDBOX_CHECKS:
-            raise merged.error(dotted, f"unknown key{_did_you_mean(key, list(_SANDBOX_CHECKS))}; [sandbox] has `mode`")
-        values[key] = _checked(merged, dotted, value, _SANDBOX_CHECKS[key])
-    return SandboxSettings(**values)
+    return SandboxSettings(**_checked_table(merged, "sandbox", table, _SANDBOX_CHECKS, "mode"))
 
 
 def _local(merged: _Merged, table: dict[str, Any]) -> ServerSettings:
+    return ServerSettings(**_checked_table(merged, "local", table, _LOCAL_CHECKS))
+
+
+def _checked_table(
+    merged: _Merged, name: str, table: dict[str, Any], checks: dict[str, Any], only_key: str = ""
+) -> dict[str, Any]:
+    """A table's values, each checked; an unknown key is an error that names the close match (and, for a
+    table of one key, that key)."""
     values: dict[str, Any] = {}
     for key, value in table.items():
-        dotted = f"local.{key}"
-        if key not in _LOCAL_CHECKS:
-            raise merged.error(dotted, f"unknown key{_did_you_mean(key, list(_LOCAL_CHECKS))}")
-        values[key] = _checked(merged, dotted, value, _LOCAL_CHECKS[key])
-    return ServerSettings(**values)
+        dotted = f"{name}.{key}"
+        if key not in checks:
+            has = f"; [{name}] has `{only_key}`" if only_key else ""
+            raise merged.error(dotted, f"unknown key{_did_you_mean(key, list(checks))}{has}")
+        values[key] = _checked(merged, dotted, value, checks[key])
+    return values
 
 
 def _profile_location(profile: str, origin: _Origin) -> str:
