@@ -110,7 +110,7 @@ def _configured(root: Path, language: str, server, answers: dict[str, str]) -> P
         for name in answers
     ]
     pipeline = (
-        f"[pipeline]\nmodels = {json.dumps(list(answers))}\nrefiners = 1\nrefine_runs = 3\ntest_timeout = 120.0\n"
+        f"[pipeline]\nmodels = {json.dumps(list(answers))}\nrefiners = 1\nrefine_runs = 7\ntest_timeout = 120.0\n"
     )
     (root / "perforch.toml").write_text("\n".join([*tables, pipeline]))
 

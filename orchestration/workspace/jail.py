@@ -41,7 +41,7 @@ _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _SHELL = "/bin/sh"
 TMP_BYTES = 512 * 1024 * 1024  # the private /tmp (a tmpfs, so it is memory): compilers' temporary files fit
 # Passed through from PerfOrch's environment; anything else (API keys above all) is not.
-_PASSED = frozenset(
+PASSED_ENVIRONMENT = frozenset(
     {
         "LANG",
         "LANGUAGE",
@@ -187,8 +187,9 @@ class Jail:
             walls += [*size, "--tmpfs", str(directory)]
         box = self.scratch.parent  # private: a program built into scratch must not bring it in as its "prefix"
         wanted = [path for path in _readable(command, hidden) if path != box and box not in path.parents]
-        readable = _outermost([self.shadow, *wanted])
         builds = command.phase == "build"
+        # The build outputs kept across candidates: written by build steps, read-only to the others.
+        readable = _outermost([self.shadow, *wanted, *([] if builds else self.outputs)])
         writable = {path: path for path in self.outputs} if builds else dict(self.copies)
         # Dirs bwrap makes in the tmpfs for the mount points: traversable by the uid (bwrap may make them
         # 0700); the scratch dir's parents writable too, as in /tmp, or mkdir -p of it fails with EACCES.
@@ -218,7 +219,9 @@ class Jail:
 
     def environment(self, command: Command) -> dict[str, str]:
         """The allow-list: locale, toolchain variables, PATH, a scratch HOME and /tmp; then the command's own."""
-        passed = {name: value for name, value in os.environ.items() if name in _PASSED or name.startswith("LC_")}
+        passed = {
+            name: value for name, value in os.environ.items() if name in PASSED_ENVIRONMENT or name.startswith("LC_")
+        }
         home = str(self.scratch / "home")
         environment = {
             **passed,
