@@ -2,8 +2,10 @@
 
 Starts the scripted OpenAI-compatible server on 127.0.0.1 (tests/scripted_server.py), writes a perforch.toml
 for it in a scratch directory, then runs the real CLI: `perforch profile`, `perforch eval --profile`, and
-`perforch eval --single-model` for each model. Prints pass@1 per language, wall seconds and peak memory of
-each eval (ru_maxrss of the child). Run from the repository root:
+`perforch eval --single-model` for each model, on the routed run's budget and with `--one-attempt`. The routed
+eval runs with each `[pipeline] fallback` ("breadth-first" and the paper's "per-generator"). Prints pass@1 per
+language, tokens, wall seconds and peak memory of each eval (ru_maxrss of the child). Run from the repository
+root:
 
     python3 benchmarks/complementary.py [--limit N] [--languages python,rust]
 """
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from humaneval_models import BENCHMARK, HumanEvalModels  # noqa: E402
+from perforch.orchestration.config import FALLBACKS  # noqa: E402
 from scripted_server import start_scripted_server  # noqa: E402
 from test_profile_eval import MODELS, perforch, write_config  # noqa: E402
 
@@ -59,17 +62,19 @@ def main() -> None:
         profile = cwd / "profile.toml"
         run = _timed("profile", "profile", *common, "--models", ",".join(MODELS), "--out", str(profile), cwd=cwd)
         print(run.stdout)
-        report = json.loads(
-            _timed("eval --profile", "eval", *common, "--profile", str(profile), "--json", cwd=cwd).stdout
-        )
-        print(f"  routed: {_pass_rates(report)}")
+        for fallback in FALLBACKS:
+            config = cwd / f"{fallback}.toml"
+            config.write_text((cwd / "perforch.toml").read_text() + f'fallback = "{fallback}"\n')
+            routed = ["eval", *common, "--profile", str(profile), "--config", str(config), "--json"]
+            report = json.loads(_timed(f"eval --profile, fallback {fallback}", *routed, cwd=cwd).stdout)
+            print(f"  routed, {fallback}: {_pass_rates(report)}; {report['tokens']} tokens")
         for model in MODELS:
-            single = json.loads(
-                _timed(
-                    f"eval --single-model {model}", "eval", *common, "--single-model", model, "--json", cwd=cwd
-                ).stdout
-            )
-            print(f"  {model}: {_pass_rates(single)}")
+            for budget in ([], ["--one-attempt"]):
+                label = f"eval --single-model {model} {' '.join(budget)}".rstrip()
+                single = json.loads(
+                    _timed(label, "eval", *common, "--single-model", model, *budget, "--json", cwd=cwd).stdout
+                )
+                print(f"  {single['mode']}: {_pass_rates(single)}; {single['tokens']} tokens")
 
 
 if __name__ == "__main__":

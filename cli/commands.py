@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from perforch.orchestration.benchmark import load_benchmark
-from perforch.orchestration.config import ConfigError, load_config
+from perforch.orchestration.config import ConfigError, PipelineSettings, load_config
 from perforch.orchestration.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
 from perforch.orchestration.languages import LANGUAGES, check_language
 from perforch.orchestration.rankings.matrix import Provenance, RankingMatrix
@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     _benchmark_args(evaluate)
     which = evaluate.add_mutually_exclusive_group(required=True)
     which.add_argument("--profile", help="ranking matrix to route by (name or TOML file)")
-    which.add_argument("--single-model", help="one model for every stage (the baseline)")
+    which.add_argument(
+        "--single-model", help="one model in every slot of every stage: the baseline, on the routed run's budget"
+    )
+    evaluate.add_argument(
+        "--one-attempt", action="store_true", help="with --single-model: one attempt per stage (PerfCodeGen-style)"
+    )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_eval)
 
@@ -297,14 +302,17 @@ def _eval(args: argparse.Namespace) -> int:
     from perforch.orchestration.rankings.router import Router
 
     config = load_config(Path.cwd(), args.config)
+    if args.one_attempt and not args.single_model:
+        raise ConfigError("--one-attempt goes with --single-model (a routed run's budget is its [pipeline])")
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
-    mode = f"profile {args.profile}" if args.profile else f"single model {args.single_model}"
+    settings = _one_attempt(config.pipeline) if args.one_attempt else config.pipeline
+    mode = f"profile {args.profile}" if args.profile else _single_mode(args.single_model, settings)
     # A benchmark neither learns from nor routes by the user's own outcomes.
     router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
     router.check()
 
     async def run():
-        pipeline = Pipeline(config.gateway(), router, config.pipeline)
+        pipeline = Pipeline(config.gateway(), router, settings)
         try:
             return await evaluate(problems, pipeline, config.limits(), mode, _progress("eval"))
         finally:
@@ -316,6 +324,15 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         print(_eval_text(report.as_dict()))
     return EXIT_OK
+
+
+def _one_attempt(settings: PipelineSettings) -> PipelineSettings:
+    return replace(settings, generators=1, debuggers=min(settings.debuggers, 1), debug_rounds=1, refiners=1)
+
+
+def _single_mode(model: str, s: PipelineSettings) -> str:
+    budget = f"{s.generators} generate, {s.debuggers}x{s.debug_rounds} debug, {s.refiners} refine attempts"
+    return f"single model {model} ({budget})"
 
 
 def _eval_text(report: dict) -> str:

@@ -54,6 +54,15 @@ def names(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def one_of(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise Invalid(" or ".join(f'"{choice}"' for choice in choices))
+        return str(value)
+
+    return check
+
+
 positive_int = integer(1, "a positive integer")
 count = integer(0, "a non-negative integer")
 

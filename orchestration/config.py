@@ -20,6 +20,9 @@ test_timeout = 10.0
 memory_mb = 1024
 refine_threshold = 1.10            # keep a refinement only if >= 10% faster and beyond noise
 refine_runs = 5
+min_samples = 5                    # a profiled category cell's model counts from this many samples
+fallback = "breadth-first"         # or "per-generator": debug each draft before asking the next generator
+refine = "ranked"                  # or "exhaustive": every model refines the same version, the fastest is kept
 token_budget = 0                   # 0 = unlimited
 learn = true                       # record outcomes locally and let them move the rankings
 
@@ -56,7 +59,7 @@ from typing import Any
 
 import platformdirs
 
-from .checks import Invalid, boolean, count, names, number, positive_int, text
+from .checks import Invalid, boolean, count, names, number, one_of, positive_int, text
 from .errors import PerfOrchError
 from .local_models import is_local
 from .local_server import SETTING_KEYS, ServerSettings
@@ -76,6 +79,15 @@ class ConfigError(PerfOrchError):
     """A configuration file (or option) PerfOrch cannot use; the message says where and why."""
 
 
+# When generate and debug move to the next model. "breadth-first": every generator drafts, then the debuggers
+# work on the draft closest to passing; "per-generator" (the paper's): each generator's draft goes to every
+# debugger before the next generator is asked.
+FALLBACKS = ("breadth-first", "per-generator")
+# "ranked": down the ranking, `refiners` models, each refining the fastest version so far; "exhaustive": every
+# model the user has refines the same passing version, and the fastest correct one is kept (the paper's baseline).
+REFINE_MODES = ("ranked", "exhaustive")
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     profile: str = "default"
@@ -89,6 +101,9 @@ class PipelineSettings:
     memory_mb: int = 1024
     refine_threshold: float = 1.10
     refine_runs: int = 5
+    min_samples: int = 5  # a category cell's entry with fewer samples leaves the model to the language row
+    fallback: str = "breadth-first"  # see FALLBACKS
+    refine: str = "ranked"  # see REFINE_MODES
     token_budget: int = 0
     learn: bool = True  # record each run's outcomes in the local store and blend them into the rankings
 
@@ -269,6 +284,9 @@ _PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
     "memory_mb": positive_int,
     "refine_threshold": number(1.0, "a number >= 1.0 (a speed-up ratio)", inclusive=True),
     "refine_runs": positive_int,
+    "min_samples": positive_int,
+    "fallback": one_of(*FALLBACKS),
+    "refine": one_of(*REFINE_MODES),
     "token_budget": count,
     "learn": boolean,
 }
@@ -278,13 +296,7 @@ _COMMAND_CHECKS: dict[str, Callable[[Any], Any]] = {"command": text}
 assert set(_COMMAND_CHECKS) == {f.name for f in fields(CommandSettings)}
 
 
-def _sandbox_mode(value: Any) -> str:
-    if value not in SANDBOX_MODES:
-        raise Invalid(" or ".join(f'"{mode}"' for mode in SANDBOX_MODES))
-    return str(value)
-
-
-_SANDBOX_CHECKS: dict[str, Callable[[Any], Any]] = {"mode": _sandbox_mode}
+_SANDBOX_CHECKS: dict[str, Callable[[Any], Any]] = {"mode": one_of(*SANDBOX_MODES)}
 assert set(_SANDBOX_CHECKS) == {f.name for f in fields(SandboxSettings)}
 
 _LOCAL_CHECKS: dict[str, Callable[[Any], Any]] = {

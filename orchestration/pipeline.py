@@ -19,7 +19,7 @@ from .rankings.router import Router
 from .redaction import excerpt
 from .run import Attempt, FinishedCallback, ProgressCallback, ProgressEvent, Result
 from .stubs import find_function
-from .task import ANY_CATEGORY, Outcome, Task
+from .task import ANY_CATEGORY, Outcome, Task, Timing
 from .validation import Validator, speedup
 
 log = logging.getLogger(__name__)
@@ -93,17 +93,38 @@ class Pipeline:
         result.category = categorize.classify_by_keywords(task.source)
 
     async def _generate_and_debug(self, task: Task, validator: Validator, result: Result) -> Candidate | None:
+        if self.settings.fallback == "per-generator":
+            return await self._per_generator(task, validator, result)
+        return await self._breadth_first(task, validator, result)
+
+    async def _breadth_first(self, task: Task, validator: Validator, result: Result) -> Candidate | None:
+        """Every generator drafts; then the debuggers, in turn, work on the draft closest to passing."""
         drafts: list[Candidate] = []
-        messages = generate.build_messages(task.language, task.source, task.entry_point)
         for n, model in enumerate(self._models("generate", task.language, result.category, self.settings.generators)):
-            candidate = await self._candidate("generate", model, n + 1, messages, task, validator, result)
+            candidate = await self._generate(task, validator, result, model, n + 1)
             if candidate and candidate.verdict.passed:
                 return self._keep(result, "generate", candidate)
             if candidate:
                 drafts.append(candidate)
         draft = _closest_to_passing(drafts)
-        if draft is None:
-            return None
+        return await self._debugged(draft, task, validator, result) if draft else None
+
+    async def _per_generator(self, task: Task, validator: Validator, result: Result) -> Candidate | None:
+        """The paper's order: each generator's draft goes to every debugger before the next generator is asked."""
+        for n, model in enumerate(self._models("generate", task.language, result.category, self.settings.generators)):
+            candidate = await self._generate(task, validator, result, model, n + 1)
+            if candidate and candidate.verdict.passed:
+                return self._keep(result, "generate", candidate)
+            fixed = await self._debugged(candidate, task, validator, result) if candidate else None
+            if fixed:
+                return fixed
+        return None
+
+    async def _generate(self, task: Task, validator: Validator, result: Result, model: str, n: int) -> Candidate | None:
+        messages = generate.build_messages(task.language, task.source, task.entry_point)
+        return await self._candidate("generate", model, n, messages, task, validator, result)
+
+    async def _debugged(self, draft: Candidate, task: Task, validator: Validator, result: Result) -> Candidate | None:
         for model in self._models("debug", task.language, result.category, self.settings.debuggers):
             fixed = await self._debug_with(model, draft, task, validator, result)
             if fixed:
@@ -135,21 +156,48 @@ class Pipeline:
         if self.settings.refiners <= 0:
             return
         baseline = await validator.measure(passing.source)
+        if self.settings.refine == "exhaustive":
+            best, best_timing = await self._refine_exhaustively(task, validator, result, passing, baseline)
+        else:
+            best, best_timing = await self._refine_ranked(task, validator, result, passing, baseline)
+        if best is not passing:
+            self._keep(result, "refine", best)
+        result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
+
+    async def _refine_ranked(
+        self, task: Task, validator: Validator, result: Result, passing: Candidate, baseline: Timing
+    ) -> tuple[Candidate, Timing]:
+        """Down the ranking, `refiners` models, each refining the fastest version so far."""
         best, best_timing = passing, baseline
         for n, model in enumerate(self._models("refine", task.language, result.category, self.settings.refiners), 1):
-            messages = refine.build_messages(
-                task.language, task.source, task.entry_point, best.code, best_timing.median
-            )
-            candidate = await self._candidate("refine", model, n, messages, task, validator, result)
-            if not (candidate and candidate.verdict.passed):
-                continue
-            refinement = await judged(best, best_timing, candidate, validator, self.settings.refine_threshold)
-            status = "faster" if refinement.kept else "not_faster"
-            self._note("refine", model, n, status, refinement.detail, result, speedup=refinement.speedup)
-            if refinement.kept:
-                best, best_timing = candidate, refinement.timing
-                self._keep(result, "refine", candidate)
-        result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
+            faster = await self._refined(task, validator, result, model, n, best, best_timing)
+            if faster is not None:
+                best, best_timing = faster
+        return best, best_timing
+
+    async def _refine_exhaustively(
+        self, task: Task, validator: Validator, result: Result, passing: Candidate, baseline: Timing
+    ) -> tuple[Candidate, Timing]:
+        """Every refiner the user has, each from the same passing version; the fastest kept one wins."""
+        kept = []
+        for n, model in enumerate(self.router.order("refine", task.language, result.category), 1):
+            faster = await self._refined(task, validator, result, model, n, passing, baseline)
+            if faster is not None:
+                kept.append(faster)
+        return max(kept, key=lambda pair: speedup(baseline, pair[1]), default=(passing, baseline))
+
+    async def _refined(
+        self, task: Task, validator: Validator, result: Result, model: str, n: int, start: Candidate, timing: Timing
+    ) -> tuple[Candidate, Timing] | None:
+        """`model`'s refinement of `start` with its timing, when it passes and is measurably faster."""
+        messages = refine.build_messages(task.language, task.source, task.entry_point, start.code, timing.median)
+        candidate = await self._candidate("refine", model, n, messages, task, validator, result)
+        if not (candidate and candidate.verdict.passed):
+            return None
+        refinement = await judged(start, timing, candidate, validator, self.settings.refine_threshold)
+        status = "faster" if refinement.kept else "not_faster"
+        self._note("refine", model, n, status, refinement.detail, result, speedup=refinement.speedup)
+        return (candidate, refinement.timing) if refinement.kept and refinement.timing else None
 
     # -- one model call turned into a checked candidate ---------------------------------------------
 
@@ -194,7 +242,10 @@ class Pipeline:
     # -- bookkeeping --------------------------------------------------------------------------------
 
     def _models(self, stage: str, language: str, category: str, count: int) -> list[str]:
-        return self.router.order(stage, language, category)[:count]
+        order = self.router.order(stage, language, category)
+        if self.router.fills_slots and order:  # a single-model baseline: the routed run's budget, one model
+            return [order[0]] * count
+        return order[:count]
 
     async def _finished(self, result: Result) -> None:
         if self.on_finished is None:

@@ -148,10 +148,9 @@ class SuccessCounts:
     def matrix(self, provenance: Provenance) -> RankingMatrix:
         matrix = RankingMatrix(provenance=provenance)
         cells: dict[tuple[str, str, str], list[RankedModel]] = defaultdict(list)
-        for (stage, language, cat, model), n in self.samples.items():
-            cells[(stage, language, cat)].append(
-                RankedModel(model, round(self.hits[(stage, language, cat, model)] / n, 4), n)
-            )
+        for key, n in self.samples.items():
+            stage, language, cat, model = key
+            cells[(stage, language, cat)].append(RankedModel.profiled(model, self.hits[key], n))
         for (stage, language, cat), ranking in cells.items():
             matrix.set(stage, language, cat, ranking)
         return matrix
@@ -173,7 +172,8 @@ class Profiler:
             metric=(
                 "categorize: agreement with the models' plurality category; generate: pass rate on hidden tests; "
                 "debug: share of failing programs (buggy_solution, failed drafts) fixed, judged on hidden tests; "
-                "refine: share of passing programs made measurably faster and still correct"
+                "refine: share of passing programs made measurably faster and still correct; "
+                "each score is the lower end of the rate's 95% Wilson interval (rate: the observed share)"
             ),
         )
         return self.counts.matrix(provenance)

@@ -8,7 +8,7 @@ from perforch.orchestration.rankings.profiles import load_profile, save_user_pro
 def _matrix() -> RankingMatrix:
     m = RankingMatrix(provenance=Provenance(benchmark="humanevalpack", date="2026-11-24", models=("a", "b", "c")))
     m.set("generate", "rust", "*", [RankedModel("a", 0.5, 10), RankedModel("b", 0.9, 10)])
-    m.set("generate", "rust", "string", [RankedModel("c", 1.0, 3)])
+    m.set("generate", "rust", "string", [RankedModel("c", 1.0, 5)])
     return m
 
 
@@ -21,6 +21,37 @@ def test_category_cell_then_language_row_then_default_order():
     assert m.ranked("generate", "rust", "string", default_order=["d", "a"]) == ["c", "b", "a", "d"]
     assert m.ranked("generate", "rust", "graph", default_order=["d"]) == ["b", "a", "d"]
     assert m.ranked("categorize", "rust", "graph", default_order=["d", "e"]) == ["d", "e"]
+
+
+def test_a_rate_from_few_samples_ranks_below_one_from_many():
+    m = RankingMatrix()
+    m.set("generate", "go", "*", [RankedModel.profiled("lucky", 1, 1), RankedModel.profiled("steady", 80, 100)])
+    assert m.ranked("generate", "go") == ["steady", "lucky"]
+    lucky, steady = sorted(m.cell("generate", "go"), key=lambda r: r.model)
+    assert 0.15 < lucky.score < 0.25 and 0.7 < steady.score < 0.8  # the Wilson lower bounds, 95%
+    assert (lucky.rate, lucky.samples, steady.rate) == (1.0, 1, 0.8)
+    again = RankingMatrix.from_toml(m.to_toml()).cell("generate", "go")
+    assert again == m.cell("generate", "go")  # rate and samples survive the file
+
+
+def test_one_sample_category_cells_leave_the_order_to_the_language_row():
+    """A profile whose category cells rest on one problem each: they must not reorder anything."""
+    m = RankingMatrix()
+    m.set("generate", "java", "*", [RankedModel("strong", 0.9, 40), RankedModel("weak", 0.4, 40)])
+    m.set("generate", "java", "math", [RankedModel("weak", 1.0, 1), RankedModel("strong", 0.0, 1)])
+    assert m.ranked("generate", "java", "math", default_order=["weak", "strong"]) == ["strong", "weak"]
+    assert m.ranked("generate", "java", "math", min_samples=1, default_order=["weak", "strong"]) == ["weak", "strong"]
+
+
+def test_ties_follow_the_language_row_then_the_generate_order_never_the_alphabet():
+    m = RankingMatrix()
+    m.set("generate", "rust", "*", [RankedModel("zeta", 0.8, 20), RankedModel("alpha", 0.3, 20)])
+    m.set("refine", "rust", "*", [RankedModel("alpha", 0.0, 20), RankedModel("zeta", 0.0, 20)])
+    assert m.ranked("refine", "rust", default_order=["alpha", "zeta"]) == ["zeta", "alpha"]
+    m.set("generate", "rust", "sorting", [RankedModel("alpha", 0.5, 10), RankedModel("zeta", 0.5, 10)])
+    assert m.ranked("generate", "rust", "sorting") == ["zeta", "alpha"]  # the row breaks the category's tie
+    m.set("debug", "rust", "*", [RankedModel("b", 0.0, 9), RankedModel("a", 0.0, 9)])
+    assert m.ranked("debug", "rust", default_order=["a", "b"])[:2] == ["a", "b"]  # the user's order last
 
 
 def test_refine_and_debug_fall_back_to_the_generate_order():

@@ -134,6 +134,35 @@ async def test_debugger_fixes_a_failing_draft(scripted_server):
     assert "AssertionError" in debug_prompt[-1]["content"] or "assert" in debug_prompt[-1]["content"]
 
 
+def _asked(server, stage_word: str) -> list[str]:
+    """The models asked, in order, by requests whose system prompt has `stage_word`."""
+    return [r.model for r in server.requests if stage_word in r.messages[0]["content"]]
+
+
+@pytest.mark.parametrize(
+    ("fallback", "generators_asked"), [("breadth-first", ["wrong", "prose"]), ("per-generator", ["wrong"])]
+)
+async def test_fallback_order_decides_when_the_next_generator_is_asked(scripted_server, fallback, generators_asked):
+    """Breadth-first drafts with every generator before debugging; per-generator (the paper's) debugs the first
+    draft before asking the next generator, so here it never does."""
+    pipeline, _ = _pipeline(scripted_server, ["wrong", "prose"], fallback=fallback)
+    pipeline.router.prior.set("debug", "python", "*", [RankedModel("good", 1.0)])
+    result = await pipeline.run(TASK, _validator())
+    assert result.passed and result.models["debug"] == "good"
+    assert [a.model for a in result.trace if a.stage == "generate" and a.status != "answered"] == generators_asked
+
+
+async def test_a_single_model_baseline_gets_the_routed_runs_budget(scripted_server):
+    """`--single-model` fills every slot: three generate attempts and two debuggers, as a routed run has."""
+    settings = PipelineSettings(generators=3, debuggers=2, debug_rounds=1, refiners=0, model_timeout=3.0)
+    scripted_server.set_policy(lambda model, messages: "math" if "classify" in messages[0]["content"] else WRONG)
+    pipeline = Pipeline(_gateway(scripted_server), Router.single("wrong"), settings)
+    result = await pipeline.run(TASK, _validator())
+    assert not result.passed
+    tried = [(a.stage, a.model) for a in result.trace if a.status != "answered"]
+    assert tried.count(("generate", "wrong")) == 3 and tried.count(("debug", "wrong")) == 2
+
+
 SLOW = (
     "```python\ndef total(values: list[int]) -> int:\n    s = 0\n    for i in range(len(values)):\n"
     "        s += sum(values[i:i + 1]) + 0 * sum(values[:i])\n    return s\n```"
@@ -141,13 +170,32 @@ SLOW = (
 HEAVY_TEST = "assert total(list(range(6000))) == sum(range(6000))\n" + VISIBLE_TEST
 
 
+REFINERS = {"slow-writer": SLOW, "wrong-refiner": WRONG, "same-refiner": SLOW, "fast-refiner": GOOD}
+
+
+def _refiner_specs(server) -> list[ModelSpec]:
+    server.set_policy(lambda model, messages: REFINERS.get(model, "math"))
+    api = {"api_base": server.base_url}
+    return [ModelSpec(n, f"openai/{n}", api, api_key_env="PERFORCH_TEST_KEY") for n in REFINERS]
+
+
+async def test_exhaustive_refinement_asks_every_model_from_the_same_version(scripted_server):
+    rankings = RankingMatrix()
+    rankings.set("refine", "python", "*", [RankedModel("wrong-refiner", 0.9), RankedModel("same-refiner", 0.8)])
+    settings = PipelineSettings(generators=1, debuggers=0, refiners=1, refine="exhaustive")
+    router = Router(rankings, available=tuple(REFINERS), default_order=tuple(REFINERS))
+    pipeline = Pipeline(ModelGateway(_refiner_specs(scripted_server)), router, settings)
+    result = await pipeline.run(TASK, ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3))
+
+    asked = [a.model for a in result.trace if a.stage == "refine" and a.status == "answered"]
+    assert asked == ["wrong-refiner", "same-refiner", "slow-writer", "fast-refiner"]  # all, not `refiners`
+    prompts = [r.messages[-1]["content"] for r in scripted_server.requests if "performance" in r.messages[0]["content"]]
+    assert len(prompts) == 4 and all("sum(values[i:i + 1])" in prompt for prompt in prompts)  # one start for all
+    assert result.models["refine"] == "fast-refiner" and "sum(values)" in result.source
+
+
 async def test_refinement_keeps_only_faster_correct_code(scripted_server):
-    answers = {"slow-writer": SLOW, "wrong-refiner": WRONG, "same-refiner": SLOW, "fast-refiner": GOOD}
-    scripted_server.set_policy(lambda model, messages: answers.get(model, "math"))
-    specs = [
-        ModelSpec(n, f"openai/{n}", {"api_base": scripted_server.base_url}, api_key_env="PERFORCH_TEST_KEY")
-        for n in answers
-    ]
+    specs = _refiner_specs(scripted_server)
     rankings = RankingMatrix()
     rankings.set(
         "refine",

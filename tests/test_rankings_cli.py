@@ -101,7 +101,9 @@ def test_explain_shows_prior_outcomes_and_order_and_learn_false_ignores_them(tmp
     explained = perforch("--language", "rust", "--explain", cwd=tmp_path, env=A_PROVIDER_KEY).stdout
     assert "learning: on, 28 local outcomes" in explained
     assert "order: gpt-5-2025-08-07, o4-mini-2025-04-16," in explained  # o3 fell below untried models
-    o3 = next(line for line in explained.splitlines() if line.strip().startswith("o3-2025-04-16"))
+    o3_lines = [line for line in explained.splitlines() if line.strip().startswith("o3-2025-04-16")]
+    assert o3_lines[0].split()[1:4] == ["0.361", "-", "209"]  # the blended score, no profiled rate, samples
+    o3 = o3_lines[1]
     assert o3.split()[1:5] == ["0.422", "10", "3/10", f"{(4.22 + 3) / 20:.3f}"] and o3.endswith("moved")
     assert "left out (69):" in explained and "refine: no per-language efficiency figures" in explained
 

@@ -9,6 +9,7 @@ has, so a published id reaches the user under the alias that points at it.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -29,6 +30,12 @@ else:  # pragma: no cover
 # fewer models than generation results. A model that writes the language well is the better bet.
 STAGE_FALLBACK: dict[str, str] = {"refine": "generate", "debug": "generate"}
 
+# A category cell's entry counts only with this many samples; below it the language row decides ([pipeline]).
+MIN_SAMPLES = 5
+# The Wilson interval's z: a profiled rate is scored by the lower end of its 95% interval, so 1 pass in 1
+# sample (0.21) ranks below 80 in 100 (0.71).
+_WILSON_Z = 1.96
+
 
 class ProfileError(PerfOrchError):
     """A profile that cannot be found or read; the message names the file and the problem."""
@@ -40,6 +47,22 @@ class RankedModel:
     score: float
     samples: int = 0
     source_name: str = ""  # the model's name as a published source prints it, when it came from one
+    rate: float | None = None  # a profiled score's observed success rate (the score is its smoothed form)
+
+    @classmethod
+    def profiled(cls, model: str, hits: int, samples: int) -> RankedModel:
+        """A measured rate, scored by its Wilson lower bound so that few samples cannot outrank many."""
+        rate = hits / samples if samples else 0.0
+        return cls(model, round(wilson_lower_bound(rate, samples), 4), samples, rate=round(rate, 4))
+
+
+def wilson_lower_bound(rate: float, samples: int, z: float = _WILSON_Z) -> float:
+    """The lower end of the Wilson score interval of a success rate observed over `samples` trials."""
+    if samples <= 0:
+        return 0.0
+    rate = min(max(rate, 0.0), 1.0)
+    spread = z * math.sqrt(rate * (1 - rate) / samples + z * z / (4 * samples * samples))
+    return max(0.0, (rate + z * z / (2 * samples) - spread) / (1 + z * z / samples))
 
 
 @dataclass(frozen=True)
@@ -88,7 +111,8 @@ class RankingMatrix:
         ranking: list[RankedModel],
         provenance: CellProvenance | None = None,
     ) -> None:
-        ordered = sorted(ranking, key=lambda r: (-r.score, -r.samples, r.model))
+        # Stable: a tie keeps the order written; `ranked` breaks it by the language row and the fallbacks.
+        ordered = sorted(ranking, key=lambda r: -r.score)
         key = (stage, language, category or ANY_CATEGORY)
         self.cells[key] = ordered
         if provenance is not None:
@@ -113,28 +137,42 @@ class RankingMatrix:
         default_order: Iterable[str] = (),
         available: Iterable[str] | None = None,
         ids: Mapping[str, str] | None = None,
+        min_samples: int = MIN_SAMPLES,
     ) -> list[str]:
         """Models to try, best first: the category cell, the language row, the same two of the stage's
         fallback stage (STAGE_FALLBACK), then the default order.
 
         Later sources only append models not yet listed, so a thin cell still falls back down a full ranking.
+        Within a source models go by score; a tie goes to the order of the sources after it
+        (the language row, the fallback stage, the default order), never to the alphabet. A category cell's
+        entry with fewer than `min_samples` samples is not used: the language row places that model.
         `available` restricts the result to the models the user can reach, named as the user names them:
         `ids` maps the user's aliases to litellm ids, so a cell's `gpt-4o` comes out as the alias `fast`
         whose model is `openai/gpt-4o`.
         """
-        order: list[str] = []
-        stages = [stage, STAGE_FALLBACK[stage]] if stage in STAGE_FALLBACK else [stage]
-        for stage_ in stages:
-            for category_ in (category, ANY_CATEGORY):
-                order.extend(r.model for r in self.cell(stage_, language, category_))
         default_order = list(default_order)
-        order.extend(default_order)
+        order = _merged(self.sources_of(stage, language, category, min_samples), default_order)
         if available is None:
-            return list(dict.fromkeys(order))
+            return order
         available = set(available)
         # The user's names in the user's order, so two aliases of one litellm id come out as configured.
         names = [n for n in default_order if n in available] + sorted(available - set(default_order))
         return _as_available(order, names, ids)
+
+    def sources_of(
+        self, stage: str, language: str, category: str = ANY_CATEGORY, min_samples: int = MIN_SAMPLES
+    ) -> list[tuple[Cell, list[RankedModel]]]:
+        """The cells `ranked` reads for a cell, in order, each with the entries it uses."""
+        stages = [stage, STAGE_FALLBACK[stage]] if stage in STAGE_FALLBACK else [stage]
+        categories = [category, ANY_CATEGORY] if category and category != ANY_CATEGORY else [ANY_CATEGORY]
+        sources = []
+        for stage_ in stages:
+            for category_ in categories:
+                entries = self.cell(stage_, language, category_)
+                if category_ != ANY_CATEGORY:
+                    entries = [r for r in entries if r.samples == 0 or r.samples >= min_samples]
+                sources.append(((stage_, language, category_), entries))
+        return sources
 
     def merged_over(self, base: RankingMatrix) -> RankingMatrix:
         """This matrix's cells over `base`'s: used to lay a user's profile over a shipped one.
@@ -197,10 +235,23 @@ class RankingMatrix:
         return matrix
 
 
+def _merged(sources: list[tuple[Cell, list[RankedModel]]], default_order: list[str]) -> list[str]:
+    """The first source's models by confidence, a tie broken by the order of the sources after it; then those."""
+    if not sources:
+        return list(dict.fromkeys(default_order))
+    rest = _merged(sources[1:], default_order)
+    place = {model: n for n, model in enumerate(rest)}
+    written = sources[0][1]
+    head = sorted(written, key=lambda r: (-r.score, place.get(r.model, len(rest)), written.index(r)))
+    return list(dict.fromkeys([r.model for r in head] + rest))
+
+
 def _entry_table(r: RankedModel) -> dict:
     entry: dict = {"model": r.model, "score": r.score, "samples": r.samples}
     if r.source_name:
         entry["source_name"] = r.source_name
+    if r.rate is not None:
+        entry["rate"] = r.rate
     return entry
 
 
@@ -258,7 +309,8 @@ def _cell(cell: dict, where: str) -> tuple[str, str, str, list[RankedModel]]:
         try:
             model, score = str(entry["model"]), float(entry["score"])
             samples, source_name = int(entry.get("samples", 0)), str(entry.get("source_name", ""))
-            ranking.append(RankedModel(model, score, samples, source_name))
+            rate = float(entry["rate"]) if "rate" in entry else None
+            ranking.append(RankedModel(model, score, samples, source_name, rate))
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{where}.ranking[{j}]: expected {{model, score, samples}}: {exc}") from exc
     return stage, language, str(cell.get("category", ANY_CATEGORY)), ranking

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import local_server
 from ..config import Config, PipelineSettings
@@ -23,7 +23,7 @@ from ..models import with_keys_in_environment
 from ..run import Result
 from ..task import ANY_CATEGORY
 from .learning import Learner
-from .matrix import RankingMatrix
+from .matrix import MIN_SAMPLES, RankingMatrix
 from .profiles import load_profile
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,17 @@ class Router:
     learner: Learner | None = None  # None: the prior alone ranks
     left_out: tuple[str, ...] = ()  # why each configured model left out cannot be asked
     unroutable: str = ""  # why no model can be asked, when none can
+    min_samples: int = MIN_SAMPLES  # [pipeline] min_samples: see RankingMatrix.ranked
+    fills_slots: bool = False  # every slot of a stage asks the first model (a same-budget single-model baseline)
 
     @classmethod
     def configured(cls, config: Config, profile: str | None = None, *, learn: bool = True) -> Router:
         """The route for `config` (see the module's docstring): its profile (or `profile`), blended with the
         user's outcomes when the config learns (and `learn`)."""
+        return replace(cls._configured(config, profile, learn=learn), min_samples=config.pipeline.min_samples)
+
+    @classmethod
+    def _configured(cls, config: Config, profile: str | None, *, learn: bool) -> Router:
         name = profile or config.pipeline.profile
         prior = load_profile(name)
         learner = Learner.open() if learn and config.pipeline.learn else None
@@ -75,8 +81,8 @@ class Router:
 
     @classmethod
     def single(cls, model: str) -> Router:
-        """Every stage asks `model` alone (a baseline)."""
-        return cls(RankingMatrix(), default_order=(model,))
+        """Every stage asks `model` alone, in as many slots as a routed run has (a baseline on the same budget)."""
+        return cls(RankingMatrix(), default_order=(model,), fills_slots=True)
 
     @property
     def matrix(self) -> RankingMatrix:
@@ -87,9 +93,18 @@ class Router:
         """The models to try for the cell, best first, as the user names them: the cell's ranking restricted to
         the user's models, each model the ranking does not place following in the user's order."""
         if self.available is None:
-            return self.matrix.ranked(stage, language, category, default_order=self.default_order, ids=self.ids)
-        models = self.available
-        return self.matrix.ranked(stage, language, category, default_order=models, available=models, ids=self.ids)
+            default_order, available = self.default_order, None
+        else:
+            default_order, available = self.available, self.available
+        return self.matrix.ranked(
+            stage,
+            language,
+            category,
+            default_order=default_order,
+            available=available,
+            ids=self.ids,
+            min_samples=self.min_samples,
+        )
 
     def check(self) -> None:
         """Before a run: NoModelToAsk, saying why and how to fix it, when no model can be asked at all; a

@@ -104,6 +104,7 @@ class RankingsView:
             entry["your_order"] = self.your_order(*cell)
         if explain:
             entry["explain"] = [vars(e) for e in self.explain(cell)]
+            entry["min_samples"] = self.router.min_samples
         return entry
 
     def _learning_json(self) -> dict:
@@ -160,13 +161,25 @@ class RankingsView:
         else:
             lines = [f"  {stage} ({where}): {self._cell_source(cell)}"]
             if explain:
-                lines += _explain_text(self.explain(cell))
+                lines += self._samples_text(cell) + _explain_text(self.explain(cell))
             else:
                 for n, r in enumerate(ranking, 1):
                     named = f"  {r.source_name}" if r.source_name else ""
                     lines.append(f"    {n:>2}. {r.model:<32} {r.score:6.3f}  n={r.samples:<4}{named}")
         if self.available is not None:
             lines.append(f"    your models, in this order: {', '.join(self.your_order(*cell)) or '(none)'}")
+        return lines
+
+    def _samples_text(self, cell: Cell) -> list[str]:
+        """Each entry's score (a profiled one: its rate's Wilson lower bound), rate and samples; an entry too
+        thin to count in a category cell."""
+        min_samples = self.router.min_samples
+        lines = [f"    {'model':<34} {'score':>6} {'rate':>6} {'n':>5}  (ties: the language row, then fallbacks)"]
+        for r in self.matrix.cells.get(cell, []):
+            rate = f"{r.rate:6.3f}" if r.rate is not None else "     -"
+            thin = cell[2] != ANY_CATEGORY and 0 < r.samples < min_samples
+            note = f"  not used: fewer than {min_samples} samples, the language row places it" if thin else ""
+            lines.append(f"    {r.model:<34} {r.score:6.3f} {rate} {r.samples:>5}{note}")
         return lines
 
     def _cell_source(self, cell: Cell) -> str:
