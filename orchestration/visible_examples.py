@@ -106,9 +106,16 @@ def visible_test(language: str, row: Mapping[str, str], python_example_test: str
     return values.visible_test(signature, examples)
 
 
-def visible_test_or_none(language: str, row: Mapping[str, str], python_example_test: str) -> str | None:
-    try:
-        return visible_test(language, row, python_example_test)
-    except Unrenderable as exc:
-        log.info("%s: no visible test from the Python examples: %s", row.get("task_id"), exc)
-        return None
+def generated_visible_test(language: str, row: Mapping[str, str], python_example_test: str) -> tuple[str, str]:
+    """(the visible test, "") or ("", the reason none could be made), the reason also logged."""
+    if not python_example_test.strip():
+        reason = "the Python problem has no example test either"
+    else:
+        try:
+            return visible_test(language, row, python_example_test), ""
+        except ModuleNotFoundError:
+            reason = f"{language} has no typed values module"
+        except Unrenderable as exc:
+            reason = str(exc)
+    log.info("%s: the build-only substitute stands in for a visible test: %s", row.get("task_id"), reason)
+    return "", reason

@@ -7,8 +7,8 @@ literals, readers and writers from it; this module only encodes and decodes on t
 
 `Any` (Java `Object`, Go `interface{}`, C++ `boost::any`, Rust `Box<dyn Any>`) carries its runtime type in
 the stream as efficiency/tagged.py writes Python values: a letter glued to the token (`n`, `b1`, `i5`,
-`f1.5`, `s3:abc`, `l2 ...`, `t2 ...`, `d1 ...`). This extends the protocol's plain `0`/`1` optional for Go
-`interface{}`, which cannot say what the value is.
+`f1.5`, `s3:abc`, `l2 ...`, `t2 ...`, `S2 ...` (set), `d1 ...`); readers take a set as a list. This
+extends the protocol's plain `0`/`1` optional for Go `interface{}`, which cannot say what the value is.
 """
 
 from __future__ import annotations
@@ -175,6 +175,10 @@ def _any_tokens(value: object) -> Iterator[bytes]:
         yield (b"l" if isinstance(value, list) else b"t") + b"%d" % len(value)
         for item in value:
             yield from _any_tokens(item)
+    elif isinstance(value, set | frozenset):
+        yield b"S%d" % len(value)
+        for item in sorted(value, key=repr):
+            yield from _any_tokens(item)
     elif isinstance(value, dict):
         yield b"d%d" % len(value)
         for key, item in value.items():
@@ -284,9 +288,9 @@ def _decode_any(stream: _Stream) -> object:
         return float(rest)
     if tag == b"s":
         return stream.string_body(int(rest))
-    if tag in (b"l", b"t"):
+    if tag in (b"l", b"t", b"S"):
         items = [_decode_any(stream) for _ in range(int(rest))]
-        return items if tag == b"l" else tuple(items)
+        return items if tag == b"l" else tuple(items) if tag == b"t" else set(items)
     if tag == b"d":
         return {_decode_any(stream): _decode_any(stream) for _ in range(int(rest))}
     raise ValueError(f"unknown dynamic tag {tag!r} at byte {stream.pos}")

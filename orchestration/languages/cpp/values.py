@@ -188,7 +188,9 @@ def _items(value: object) -> list[object] | tuple[object, ...]:
 
 # -- visible tests -------------------------------------------------------------------------------------
 
-_CLOSE = """template <class T> bool perforch_close(T a, T b) { return fabs((double)a - (double)b) <= 1e-4 * fmax(1.0, fabs((double)b)); }
+_CLOSE = """template <class T> bool perforch_close(T a, T b) {
+    return fabs((double)a - (double)b) <= 1e-4 * fmax(1.0, fabs((double)b));
+}
 template <class T> bool perforch_close(const vector<T>& a, const vector<T>& b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); i++) if (!perforch_close(a[i], b[i])) return false;
@@ -232,7 +234,7 @@ inline void take(Input& in, boost::any& v) {
     else if (tag == 'b') v = rest == "1";
     else if (tag == 's') v = in.text(std::stoull(rest));
     else if (tag == 'n') v = boost::any();
-    else if (tag == 'l' || tag == 't') {
+    else if (tag == 'l' || tag == 't' || tag == 'S') {
         std::list<boost::any> items(std::stoull(rest));
         for (auto& item : items) take(in, item);
         v = items;

@@ -255,7 +255,9 @@ def _reader(kind: Type) -> str:
             return f"{go_type(kind)}{{" + ", ".join(_reader(item) for item in kind.items) + "}"
         case Map():
             key, value = go_type(kind.key), go_type(kind.value)
-            readers = f"func() {key} {{ return {_reader(kind.key)} }}, func() {value} {{ return {_reader(kind.value)} }}"
+            readers = (
+                f"func() {key} {{ return {_reader(kind.key)} }}, func() {value} {{ return {_reader(kind.value)} }}"
+            )
             return f"perforchMap(in, {readers})"
     return "in.Any()"
 

@@ -44,7 +44,14 @@ _SCALARS: dict[str, Type] = {
     "String": Str(),
     "Object": Any(),
 }
-_BOXED = {"int": "Integer", "long": "Long", "double": "Double", "float": "Float", "boolean": "Boolean", "char": "Character"}
+_BOXED = {
+    "int": "Integer",
+    "long": "Long",
+    "double": "Double",
+    "float": "Float",
+    "boolean": "Boolean",
+    "char": "Character",
+}
 _LISTS = ("List", "ArrayList", "LinkedList", "Collection")
 _MAPS = ("Map", "HashMap", "TreeMap")
 _MODIFIERS = re.compile(r"^\s*((public|private|protected|static|final|synchronized)\s+)*")
@@ -212,7 +219,8 @@ def visible_test(signature: Signature, examples: list[tuple[tuple[object, ...], 
     if not checks:
         raise Unrenderable("no example renders: " + "; ".join(reasons or ["the problem has no examples"]))
     body = "".join(checks)
-    main = f"    public static void main(String[] args) throws Exception {{\n        Solution s = new Solution();\n{body}    }}\n"
+    head = "    public static void main(String[] args) throws Exception {\n        Solution s = new Solution();\n"
+    main = f"{head}{body}    }}\n"
     return f"public class Main {{\n{_CLOSE}{main}}}\n"
 
 
@@ -223,7 +231,9 @@ def _example(signature: Signature, args: tuple[object, ...], expected: object, n
     call = f"s.{signature.name}({rendered})"
     want = literal(signature.return_text, expected)
     same = "perforchClose" if _has_float(signature.returns) else "Objects.equals"
-    message = f'"example {number}: {signature.name}(" + {_java_string(rendered)} + ") returned " + got + ", expected " + want'
+    message = (
+        f'"example {number}: {signature.name}(" + {_java_string(rendered)} + ") returned " + got + ", expected " + want'
+    )
     return (
         f"        {{\n            Object got = {call};\n            Object want = {want};\n"
         f"            if (!{same}(got, want)) throw new AssertionError({message});\n        }}\n"
@@ -273,7 +283,7 @@ def harness_source(signature: Signature, source: str) -> str:
 
 def _call_method(signature: Signature) -> str:
     takes = [
-        f"        {p.text} a{n} = ({boxed(p.text)}) in.read(\"{descriptor(p.kind)}\");"
+        f'        {p.text} a{n} = ({boxed(p.text)}) in.read("{descriptor(p.kind)}");'
         for n, p in enumerate(signature.params)
     ]
     args = ", ".join(f"a{n}" for n in range(len(signature.params)))

@@ -73,7 +73,7 @@ mod perforch_pvs {
                 "b" => Box::new(rest == "1"),
                 "s" => Box::new(i.string_of(rest.parse().unwrap())),
                 "n" => Box::new(()),
-                "l" | "t" => {
+                "l" | "t" | "S" => {
                     let n: usize = rest.parse().unwrap();
                     let items: Vec<Box<dyn std::any::Any>> = (0..n).map(|_| Self::take(i)).collect();
                     Box::new(items)

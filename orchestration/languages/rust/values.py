@@ -23,8 +23,8 @@ from ...efficiency.values import (
     Tuple,
     Type,
     Unrenderable,
-    escaped,
     bool_as_text,
+    escaped,
     generic,
     integral,
     parenthesized,
@@ -220,7 +220,8 @@ def _example(signature: Signature, args: tuple[object, ...], expected: object, n
 
 def _check(kind: Type, want: str) -> str:
     if isinstance(kind, Float):
-        return f'let want = {want};\n        assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0), "got {{:?}}, want {{:?}}", got, want);'
+        close = "(got - want).abs() <= 1e-4 * want.abs().max(1.0)"
+        return f'let want = {want};\n        assert!({close}, "got {{:?}}, want {{:?}}", got, want);'
     if isinstance(kind, List) and isinstance(kind.item, Float):
         close = "(g - w).abs() <= 1e-4 * w.abs().max(1.0)"
         return (
@@ -244,7 +245,9 @@ def harness_source(signature: Signature, source: str) -> str:
 
 
 def _call_function(signature: Signature) -> str:
-    takes = [f"    let a{n}: {owned_type(p.text)} = perforch_pvs::Take::take(input);" for n, p in enumerate(signature.params)]
+    takes = [
+        f"    let a{n}: {owned_type(p.text)} = perforch_pvs::Take::take(input);" for n, p in enumerate(signature.params)
+    ]
     views = [f"    let v{n} = {_view(p.text, f'a{n}')};" for n, p in enumerate(signature.params)]
     args = ", ".join(f"std::hint::black_box(v{n})" for n in range(len(signature.params)))
     return "\n".join(
