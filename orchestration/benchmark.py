@@ -15,6 +15,9 @@ from .visible_examples import generated_visible_test
 
 # Canonical solutions that fail by chance (map order, random inputs); scored but listed apart.
 KNOWN_FLAKY = frozenset({"Go/95", "Rust/32"})
+# Problems whose canonical solution disagrees with the Python example its visible test would be made from
+# (found by benchmarks/visible_examples.py): the build-only substitute stands in, with this reason.
+EXAMPLES_DISAGREE = frozenset({"Rust/87"})
 
 
 class BenchmarkError(PerfOrchError):
@@ -85,7 +88,9 @@ def _problem(language: str, row: dict, where: str, python_examples: dict[str, st
     stub = head + prompt + spec.stub_closer
     example = row.get("example_test") or ""
     substitute, reason = example.strip() in ("", "None"), ""
-    if substitute:
+    if substitute and row["task_id"] in EXAMPLES_DISAGREE:
+        reason = "the canonical solution disagrees with the Python example (benchmarks/visible_examples.py)"
+    elif substitute:
         python_example = python_examples.get(row["task_id"].split("/")[-1], "")
         generated, reason = generated_visible_test(language, row, python_example)
         example, substitute = (generated, False) if generated else (example, True)

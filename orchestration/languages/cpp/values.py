@@ -209,7 +209,7 @@ def visible_test(signature: Signature, examples: list[tuple[tuple[object, ...], 
             reasons.append(str(exc))
     if not lines:
         raise Unrenderable("no example renders: " + "; ".join(reasons or ["the problem has no examples"]))
-    body = "".join(f"    assert ({line});\n" for line in lines)
+    body = "".join(f"    assert (({line}));\n" for line in lines)
     return f"#undef NDEBUG\n#include<assert.h>\n#include<math.h>\n{_CLOSE}int main(){{\n{body}}}\n"
 
 

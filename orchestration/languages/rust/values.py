@@ -127,7 +127,10 @@ def _composite(text: str, kind: Type, value: object) -> str:
             return "None" if value is None else f"Some({literal(inner, value)})"
         case List():
             inner = generic(text)[1][0]
-            return "vec![" + ", ".join(literal(inner, item) for item in _items(value)) + "]"
+            items = _items(value)
+            if not items:  # `vec![]` alone leaves its type to inference, which an assert_eq! cannot give
+                return f"Vec::<{inner}>::new()"
+            return "vec![" + ", ".join(literal(inner, item) for item in items) + "]"
         case Tuple():
             texts = split_top_level(text[1:-1])
             items = _items(value)
