@@ -17,7 +17,7 @@ from .visible_examples import generated_visible_test
 KNOWN_FLAKY = frozenset({"Go/95", "Rust/32"})
 # Problems whose canonical solution disagrees with the Python example its visible test would be made from
 # (found by benchmarks/visible_examples.py): the build-only substitute stands in, with this reason.
-EXAMPLES_DISAGREE = frozenset({"Rust/87"})
+EXAMPLES_DISAGREE = frozenset({"Rust/33", "Rust/87", "Rust/103", "CPP/103", "Go/103", "Java/103"})
 
 
 class BenchmarkError(PerfOrchError):

@@ -130,7 +130,7 @@ def test_every_rust_problem_with_python_examples_gets_a_visible_test():
     problems = load_benchmark(BENCHMARK, ["rust"])
     substitutes = {p.task_id: p.substitute_reason for p in problems if p.visible_is_substitute}
     print(substitutes)
-    assert len(substitutes) <= 10
+    assert len(substitutes) <= 12  # no Python example (7), a type that does not render (2), disagreement (3)
     assert all(substitutes.values())
     generated = next(p for p in problems if p.task_id == "Rust/0")
     assert "#[test]" in generated.visible_test and "has_close_elements(vec![" in generated.visible_test

@@ -217,8 +217,10 @@ def _example(signature: Signature, args: tuple[object, ...], expected: object) -
     if len(args) != len(signature.params):
         raise Unrenderable(f"an example passes {len(args)} arguments, the function takes {len(signature.params)}")
     call = f"{signature.name}({', '.join(literal(p.text, a) for p, a in zip(signature.params, args, strict=True))})"
-    want = literal(signature.return_text, expected)
     kind = signature.returns
+    if isinstance(kind, Any):
+        raise Unrenderable("a boost::any result has no == to compare it with")
+    want = literal(signature.return_text, expected)
     if isinstance(kind, Float) or (isinstance(kind, List) and isinstance(kind.item, Float)):
         return f"perforch_close({call}, {want})"
     return f"{call} == {want}"

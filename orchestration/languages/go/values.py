@@ -179,6 +179,10 @@ def _any(value: object) -> str:
     if isinstance(value, str):
         return _literal(Str(), value)
     if isinstance(value, list | tuple):
+        for python_type, kind in ((str, Str()), (int, Int(64)), (float, Float(64))):
+            # A function returning interface{} builds a typed slice ([]string): equal only to one of those.
+            if value and all(type(v) is python_type for v in value):
+                return _literal(List(kind), value)
         return "[]interface{}{" + ", ".join(_any(v) for v in value) + "}"
     if isinstance(value, dict):
         return "map[interface{}]interface{}{" + ", ".join(f"{_any(k)}: {_any(v)}" for k, v in value.items()) + "}"
@@ -221,7 +225,8 @@ def _example(signature: Signature, args: tuple[object, ...], expected: object) -
     if isinstance(signature.returns, Float):
         return f"assert.InDelta({want}, {call}, 1e-4)"
     if isinstance(signature.returns, List | Tuple) and go_type(signature.returns).endswith("float64"):
-        return f"assert.InDeltaSlice({want}, {call}, 1e-4)"
+        # Arrays ([2]float64) are sliced, which needs them in variables.
+        return f"if got, want := {call}, {want}; true {{ assert.InDeltaSlice(want[:], got[:], 1e-4) }}"
     return f"assert.Equal({want}, {call})"
 
 
