@@ -10,7 +10,7 @@ import json
 
 import pytest
 from humaneval_models import BENCHMARK, _current_implementation, _fenced
-from perforch.orchestration.benchmark import load_benchmark
+from perforch.orchestration.benchmark import KNOWN_FLAKY, load_benchmark
 from perforch.orchestration.checking import close_all, get_toolchain
 from perforch.orchestration.task import Limits, Outcome, Program
 from perforch.orchestration.visible_examples import visible_test
@@ -41,6 +41,8 @@ async def test_canonical_solutions_pass_the_generated_tests_and_buggy_ones_fail(
     toolchain = get_toolchain(language)
     for number in SAMPLE:
         row = typed[number]
+        if row["task_id"] in KNOWN_FLAKY:  # Go/95's canonical solution depends on map order
+            continue
         problem = problems[row["task_id"]]
         test = visible_test(language, row, python[number]["example_test"])
         for source, should_pass in ((problem.reference_source, True), (problem.buggy_source, False)):
