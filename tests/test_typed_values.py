@@ -134,3 +134,16 @@ def test_every_rust_problem_with_python_examples_gets_a_visible_test():
     assert all(substitutes.values())
     generated = next(p for p in problems if p.task_id == "Rust/0")
     assert "#[test]" in generated.visible_test and "has_close_elements(vec![" in generated.visible_test
+
+
+@pytest.mark.parametrize("language", TYPED)
+def test_the_candidates_own_declaration_gives_the_same_types_as_the_dataset(language):
+    from perforch.orchestration.efficiency.typed_harness import signature_in
+
+    values = language_spec(language).values()
+    for row, problem in list(zip(rows(language), load_benchmark(BENCHMARK, [language]), strict=True))[:40]:
+        declared = signature_in(language, problem.reference_source, problem.entry_point)
+        dataset = values.parse_signature(row["signature"])
+        assert (declared.param_types, declared.returns) == (dataset.param_types, dataset.returns), row["task_id"]
+    with pytest.raises(Unrenderable, match="no function"):
+        signature_in(language, problem.reference_source, "perforch_missing")

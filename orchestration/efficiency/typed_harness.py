@@ -3,14 +3,16 @@ module writes the program around the candidate, its toolchain builds it as a rel
 sandbox runs it on an input file; the harness's own output gives each case's times and the peak RSS.
 
 `run_harness` is keyed by language; a language whose harness is built elsewhere (Python's) registers its
-runner in HARNESS_RUNNERS.
+runner in HARNESS_RUNNERS. `run` is the entry the ENAMEL side calls (efficiency/harness.py): cases in,
+its HarnessRun and the decoded results out, the function's types read from the candidate's own declaration.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..checking import get_toolchain
 from ..checking.buildrun import BuildRunToolchain
@@ -18,8 +20,9 @@ from ..checking.diagnostics import with_output
 from ..checking.sandbox import Completed, Sandbox, open_sandbox
 from ..checking.toolchain import ToolchainUnavailable
 from ..languages import language_spec
+from ..stubs import FunctionNotFound, find_function
 from ..task import Limits, Outcome, Verdict
-from .values import Signature
+from .values import Signature, Unrenderable, decode_results, encode_cases, shaped_like
 
 _TIMES = re.compile(r"^TIMES (\d+)((?: \d+)*)\s*$", re.MULTILINE)
 _PEAK = re.compile(r"^PEAK_RSS_KB (\d+)\s*$", re.MULTILINE)
@@ -96,3 +99,37 @@ def _incomplete(times: tuple[tuple[int, ...], ...], peak: re.Match[str] | None, 
         return "the harness exited 0 without its report (PEAK_RSS_KB line and result file)"
     short = [case for case, timed in enumerate(times) if len(timed) != runs]
     return f"the harness reported the wrong number of timed calls for case(s) {short}" if short else ""
+
+
+def signature_in(language: str, source: str, entry_point: str) -> Signature:
+    """The typed signature of `entry_point` as `source` declares it; Unrenderable when absent or untyped."""
+    try:
+        declared = find_function(source, language, name=entry_point).signature
+    except FunctionNotFound as exc:
+        raise Unrenderable(f"no function {entry_point} to time: {exc}") from exc
+    return language_spec(language).values().parse_signature(declared)
+
+
+async def run(
+    language: str, source: str, entry_point: str, cases: Sequence[Any], warmups: int, runs: int, limits: Limits
+) -> tuple[Any, list[object]]:
+    """For efficiency/harness.py: time `entry_point` on `cases` (each with `.args` and `.expected`) and
+    return (its HarnessRun, the first result of each case as a Python value shaped like `.expected`).
+    HarnessUnavailable when the types or an input cannot be carried, with the reason."""
+    from .harness import HarnessRun as JudgedRun  # that module imports this one lazily
+    from .harness import HarnessUnavailable
+
+    try:
+        signature = signature_in(language, source, entry_point)
+        inputs = encode_cases(signature.param_types, [case.args for case in cases])
+    except Unrenderable as exc:
+        raise HarnessUnavailable(f"{language}: {exc}") from exc
+    timed = await run_harness(language, source, signature, inputs, warmups, runs, limits)
+    if not timed.verdict.passed:
+        return JudgedRun(timed.verdict.outcome, timed.times_ns, timed.peak_rss_kb, timed.verdict.diagnostics), []
+    try:
+        results = decode_results(signature.returns, timed.results, len(cases))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return JudgedRun(Outcome.TEST_FAILED, timed.times_ns, timed.peak_rss_kb, f"unreadable results: {exc}"), []
+    shaped = [shaped_like(result, case.expected) for result, case in zip(results, cases, strict=True)]
+    return JudgedRun(Outcome.PASSED, timed.times_ns, timed.peak_rss_kb), shaped
