@@ -27,7 +27,8 @@ from .task import ANY_CATEGORY, Limits, Verdict
 from .validation import ProgramValidator
 
 HONESTY_NOTE = (
-    "models saw only the visible tests (example_test, or a build-only check where the dataset has none); "
+    "models saw only the visible tests (example_test; where the dataset has none, one made from the Python "
+    "examples, else a build-only check); "
     "pass@1 is scored on the hidden tests"
 )
 

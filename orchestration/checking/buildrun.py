@@ -19,7 +19,7 @@ from dataclasses import replace
 from ..task import Limits, Outcome, Program, Timing, Verdict
 from .diagnostics import compiler_excerpt, failure_excerpt, out_of_memory_reason, with_output
 from .sandbox import ADDRESS_SPACE, Completed, Sandbox, open_sandbox
-from .toolchain import Toolchain
+from .toolchain import Toolchain, ToolchainUnavailable
 
 # errno texts that a runtime prints when a limit we set bites (EFBIG, EAGAIN from fork, ENOMEM),
 # lower-cased: libc capitalises them, Go does not.
@@ -57,6 +57,14 @@ class BuildRunToolchain(Toolchain):
 
     def test_env(self, box: Sandbox) -> Mapping[str, str]:
         return {}
+
+    async def build_harness(self, source: str, box: Sandbox, limits: Limits) -> Verdict | None:
+        """Compile a timing harness (languages/<lang>/values.py made `source`) as a release build."""
+        raise ToolchainUnavailable(f"{self.spec.display_name} has no timing harness")
+
+    def harness_command(self, box: Sandbox, limits: Limits) -> list[str]:
+        """The built harness's command, before its four arguments (EFFICIENCY_PROTOCOL)."""
+        raise ToolchainUnavailable(f"{self.spec.display_name} has no timing harness")
 
     def missing_tests(self, run: Completed) -> str | None:
         """Why a run that exited 0 still proves nothing (no test ran), or None."""

@@ -6,6 +6,8 @@ and three modules hold its code, each exporting one name the spec loads on first
     syntax.py     SYNTAX     tree-sitter vocabulary and stub markers (a stubs.syntax.Syntax)
     benchmark.py  TOOLCHAIN  how a benchmark Program is assembled, built and judged (a checking Toolchain)
     project.py    PROJECT    how a project's tests are found, selected and run (a workspace ProjectLanguage)
+    values.py     (module)   typed values: declarations parsed, literals, visible tests, the timing harness
+                             (Java, C++, Go, Rust; see efficiency/values.py)
 
 Loading them lazily keeps a Python-only run from importing four grammars and four toolchains.
 """
@@ -66,6 +68,11 @@ class LanguageSpec:
     def project(self) -> type[ProjectLanguage]:
         """The class of its workspace projects (ProjectLanguage.for_root picks a variant)."""
         return _load(self.package, "project", "PROJECT")
+
+    def values(self) -> Any:
+        """Its typed-values module (languages/<lang>/values.py): parse_signature, literal, visible_test,
+        harness_source; ModuleNotFoundError for a language without one (Python: values are native)."""
+        return import_module(f"{self.package}.values")
 
     @property
     def described(self) -> str:

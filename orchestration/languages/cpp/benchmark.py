@@ -56,6 +56,14 @@ class CppToolchain(BuildRunToolchain):
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
         return [str(box.build_dir / "main")]
 
+    async def build_harness(self, source: str, box: Sandbox, limits: Limits) -> Verdict | None:
+        box.write("harness.cpp", source)  # -O2 as every build here (_FLAGS)
+        argv = [self.compiler, *_FLAGS, *_QUIET, "-include", str(self.prelude), "harness.cpp", "-o", "harness"]
+        return await self.compile(box, [*argv, "-lcrypto"], limits)
+
+    def harness_command(self, box: Sandbox, limits: Limits) -> list[str]:
+        return [str(box.build_dir / "harness")]
+
 
 def _precompiled_prelude(compiler: str) -> Path:
     def precompile(directory: Path) -> None:

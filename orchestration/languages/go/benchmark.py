@@ -108,6 +108,18 @@ class GoToolchain(BuildRunToolchain):
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
         return [str(box.build_dir / "main.test")]
 
+    async def build_harness(self, source: str, box: Sandbox, limits: Limits) -> Verdict | None:
+        for name, content in self.module_files.items():
+            (box.build_dir / name).write_bytes(content)
+        box.write("main.go", source)
+        fixed = await self.compile(box, [self.goimports, "-w", "main.go"], limits, env=self.env)
+        if fixed is not None:
+            return fixed
+        return await self.compile(box, [self.go, "build", "-o", "harness", "."], limits, env=self.env)
+
+    def harness_command(self, box: Sandbox, limits: Limits) -> list[str]:
+        return [str(box.build_dir / "harness")]
+
     def test_env(self, box: Sandbox) -> Mapping[str, str]:
         return {"GOTRACEBACK": "single"}
 

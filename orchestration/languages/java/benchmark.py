@@ -67,6 +67,13 @@ class JavaToolchain(BuildRunToolchain):
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
         return [self.java, f"-Xmx{limits.memory_mb}m", *_TEST_JVM_FLAGS, "-cp", str(box.build_dir), "Main"]
 
+    async def build_harness(self, source: str, box: Sandbox, limits: Limits) -> Verdict | None:
+        return await self.build(Program(language="java", source=source, test=""), box, limits, optimized=True)
+
+    def harness_command(self, box: Sandbox, limits: Limits) -> list[str]:
+        # The JVM's defaults (tiered JIT, its own GC choice), as a user's run would have them.
+        return [self.java, f"-Xmx{limits.memory_mb}m", "-cp", str(box.build_dir), "Main"]
+
     async def aclose(self) -> None:
         if self._server is not None:
             self._server.close()

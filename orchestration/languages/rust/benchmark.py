@@ -49,6 +49,15 @@ class RustToolchain(BuildRunToolchain):
     def test_command(self, box: Sandbox, limits: Limits) -> list[str]:
         return [str(box.build_dir / "main"), "--test-threads=1"]
 
+    async def build_harness(self, source: str, box: Sandbox, limits: Limits) -> Verdict | None:
+        box.write("harness.rs", source)
+        # cargo's release profile: opt-level 3, no debug assertions, no overflow checks.
+        argv = [self.rustc, "--edition", "2021", "-C", "opt-level=3", "-A", "warnings", *self.crate_flags]
+        return await self.compile(box, [*argv, "harness.rs", "-o", "harness"], limits)
+
+    def harness_command(self, box: Sandbox, limits: Limits) -> list[str]:
+        return [str(box.build_dir / "harness")]
+
     def missing_tests(self, run: Completed) -> str | None:
         if any(int(count) > 0 for count in _TESTS_RUN.findall(run.stdout)):
             return None

@@ -1,0 +1,135 @@
+"""Running a timing harness (EFFICIENCY_PROTOCOL.md) for the typed languages: the language's `values`
+module writes the program around the candidate, its toolchain builds it as a release build, and the
+sandbox runs it on an input file; the harness's own output gives each case's times and the peak RSS.
+
+`run_harness` is keyed by language; a language whose harness is built elsewhere (Python's) registers its
+runner in HARNESS_RUNNERS. `run` is the entry the ENAMEL side calls (efficiency/harness.py): cases in,
+its HarnessRun and the decoded results out, the function's types read from the candidate's own declaration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checking import get_toolchain
+from ..checking.buildrun import BuildRunToolchain
+from ..checking.diagnostics import with_output
+from ..checking.sandbox import Completed, Sandbox, open_sandbox
+from ..checking.toolchain import ToolchainUnavailable
+from ..languages import language_spec
+from ..stubs import FunctionNotFound, find_function
+from ..task import Limits, Outcome, Verdict
+from .values import Signature, Unrenderable, decode_results, encode_cases, shaped_like
+
+_TIMES = re.compile(r"^TIMES (\d+)((?: \d+)*)\s*$", re.MULTILINE)
+_PEAK = re.compile(r"^PEAK_RSS_KB (\d+)\s*$", re.MULTILINE)
+RESULT_FILE = "results.pvs"
+
+
+@dataclass(frozen=True)
+class HarnessRun:
+    """How one harness run went: `verdict.passed` when it ran every case to the end."""
+
+    verdict: Verdict
+    times_ns: tuple[tuple[int, ...], ...] = ()  # per case, the timed calls in order
+    results: bytes = b""  # the first call's result of each case, PVS in case order
+    peak_rss_kb: int | None = None
+    output: str = field(default="", repr=False)  # what the harness printed, for diagnostics
+
+
+HarnessRunner = Callable[[str, Signature, bytes, int, int, Limits], Awaitable[HarnessRun]]
+HARNESS_RUNNERS: dict[str, HarnessRunner] = {}
+
+
+async def run_harness(
+    language: str,
+    source: str,
+    signature: Signature,
+    inputs: bytes,
+    warmups: int,
+    runs: int,
+    limits: Limits,
+) -> HarnessRun:
+    """Build the harness around `source` (the candidate's whole file), run it on `inputs` (a PVS input
+    file's bytes) with `warmups` untimed and `runs` timed calls per case, and read what it reports."""
+    name = language_spec(language).name
+    if name in HARNESS_RUNNERS:
+        return await HARNESS_RUNNERS[name](source, signature, inputs, warmups, runs, limits)
+    toolchain = get_toolchain(name)
+    if not isinstance(toolchain, BuildRunToolchain):
+        raise ToolchainUnavailable(f"{name} has no timing harness")
+    program = language_spec(name).values().harness_source(signature, source)
+    await toolchain.ensure_prepared()
+    async with open_sandbox() as box:
+        failed = await toolchain.build_harness(program, box, limits)
+        if failed is not None:
+            return HarnessRun(failed)
+        (box.build_dir / "input.pvs").write_bytes(inputs)
+        argv = [*toolchain.harness_command(box, limits), str(box.build_dir / "input.pvs")]
+        argv += [str(box.run_dir / RESULT_FILE), str(warmups), str(runs)]
+        run = await box.run(
+            argv,
+            limits,
+            memory_rlimit=toolchain.memory_rlimit,
+            memory_headroom_mb=toolchain.memory_headroom_mb,
+            env=toolchain.test_env(box),
+        )
+        return _read_run(toolchain, run, box, limits, runs)
+
+
+def _read_run(toolchain: BuildRunToolchain, run: Completed, box: Sandbox, limits: Limits, runs: int) -> HarnessRun:
+    output = box.scrub(run.output)
+    if run.exit_code != 0 or run.timed_out:
+        return HarnessRun(toolchain.judge(run, box, limits), output=output)
+    times = tuple(tuple(int(ns) for ns in match.group(2).split()) for match in _TIMES.finditer(run.stdout))
+    peak = _PEAK.search(run.stdout)
+    result_path = box.run_dir / RESULT_FILE
+    problem = _incomplete(times, peak, result_path.is_file(), runs)
+    if problem:
+        return HarnessRun(Verdict(Outcome.TEST_FAILED, with_output(problem, output)), output=output)
+    assert peak is not None
+    return HarnessRun(Verdict(Outcome.PASSED), times, result_path.read_bytes(), int(peak.group(1)), output)
+
+
+def _incomplete(times: tuple[tuple[int, ...], ...], peak: re.Match[str] | None, results: bool, runs: int) -> str:
+    if peak is None or not results:
+        return "the harness exited 0 without its report (PEAK_RSS_KB line and result file)"
+    short = [case for case, timed in enumerate(times) if len(timed) != runs]
+    return f"the harness reported the wrong number of timed calls for case(s) {short}" if short else ""
+
+
+def signature_in(language: str, source: str, entry_point: str) -> Signature:
+    """The typed signature of `entry_point` as `source` declares it; Unrenderable when absent or untyped."""
+    try:
+        declared = find_function(source, language, name=entry_point).signature
+    except FunctionNotFound as exc:
+        raise Unrenderable(f"no function {entry_point} to time: {exc}") from exc
+    return language_spec(language).values().parse_signature(declared)
+
+
+async def run(
+    language: str, source: str, entry_point: str, cases: Sequence[Any], warmups: int, runs: int, limits: Limits
+) -> tuple[Any, list[object]]:
+    """For efficiency/harness.py: time `entry_point` on `cases` (each with `.args` and `.expected`) and
+    return (its HarnessRun, the first result of each case as a Python value shaped like `.expected`).
+    HarnessUnavailable when the types or an input cannot be carried, with the reason."""
+    from .harness import HarnessRun as JudgedRun  # that module imports this one lazily
+    from .harness import HarnessUnavailable
+
+    try:
+        signature = signature_in(language, source, entry_point)
+        inputs = encode_cases(signature.param_types, [case.args for case in cases])
+    except Unrenderable as exc:
+        raise HarnessUnavailable(f"{language}: {exc}") from exc
+    timed = await run_harness(language, source, signature, inputs, warmups, runs, limits)
+    if not timed.verdict.passed:
+        return JudgedRun(timed.verdict.outcome, timed.times_ns, timed.peak_rss_kb, timed.verdict.diagnostics), []
+    try:
+        results = decode_results(signature.returns, timed.results, len(cases))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return JudgedRun(Outcome.TEST_FAILED, timed.times_ns, timed.peak_rss_kb, f"unreadable results: {exc}"), []
+    shaped = [shaped_like(result, case.expected) for result, case in zip(results, cases, strict=True)]
+    return JudgedRun(Outcome.PASSED, timed.times_ns, timed.peak_rss_kb), shaped
