@@ -16,6 +16,7 @@ import logging
 import os
 import random
 import re
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -365,6 +366,13 @@ async def _served(spec: ModelSpec, defaults: ServerSettings) -> ModelSpec:
 # -- litellm, imported on first use ------------------------------------------------------------
 
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+
+async def close_model_clients() -> None:
+    """Close the HTTP sessions litellm keeps between calls; call it before the event loop ends, or aiohttp
+    warns `Unclosed client session` at exit."""
+    if "litellm" in sys.modules:
+        await _litellm().close_litellm_async_clients()
 
 
 def _litellm() -> ModuleType:
