@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
         "--results", type=Path, metavar="FILE", help="results store (default: beside --out, <out>.results.jsonl)"
     )
     profile.add_argument("--json", action="store_true", help="print the profile as JSON (and plain progress lines)")
+    profile.add_argument(
+        "--ray", metavar="ADDRESS", help="run the problems on a Ray cluster (`auto`: the running local one)"
+    )
     profile.set_defaults(run=_profile)
 
     evaluate = sub.add_parser("eval", help="run the pipeline over a benchmark: pass@1, speed-ups, cost")
@@ -306,13 +309,22 @@ def _run_profile(args: argparse.Namespace, store_path: Path) -> RankingMatrix:
     if not models:
         raise ConfigError("--models: expected at least one model alias or litellm id")
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+    cluster = None
+    if args.ray:  # connect and check every node before the store is touched
+        from perforch.orchestration.cluster import RayProfiling
+
+        cluster = RayProfiling.connect(args.ray, config, models, {p.language for p in problems}, args.jobs)
     subject = StoreSubject("profile", args.benchmark.name, tuple(models))
     store, progress = _start_store(args, subject, store_path, problems, "profile")
     profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
+    work = cluster.profile if cluster else None
+    in_flight = cluster.in_flight if cluster else args.jobs
     try:
-        return asyncio.run(_closing(profiler.profile(problems, args.benchmark.name, store, progress, None, args.jobs)))
+        return asyncio.run(_closing(profiler.profile(problems, args.benchmark.name, store, progress, work, in_flight)))
     finally:
         progress.close()
+        if cluster:
+            cluster.close()
 
 
 def _start_store(args: argparse.Namespace, subject, store_path: Path | None, problems: list, label: str):
