@@ -72,9 +72,6 @@ def _parser() -> argparse.ArgumentParser:
         "--results", type=Path, metavar="FILE", help="results store (default: beside --out, <out>.results.jsonl)"
     )
     profile.add_argument("--json", action="store_true", help="print the profile as JSON (and plain progress lines)")
-    profile.add_argument(
-        "--ray", metavar="ADDRESS", help="run the problems on a Ray cluster (`auto`: the running local one)"
-    )
     profile.set_defaults(run=_profile)
 
     evaluate = sub.add_parser("eval", help="run the pipeline over a benchmark: pass@1, speed-ups, cost")
@@ -108,6 +105,9 @@ def _benchmark_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
     parser.add_argument("--jobs", type=_positive, default=8, help="problems in flight at once (default 8)")
+    parser.add_argument(
+        "--ray", metavar="ADDRESS", help="run the problems on a Ray cluster (`auto`: the running local one)"
+    )
     parser.add_argument("--resume", action="store_true", help="skip the problems the results store already has")
     parser.add_argument(
         "--from-results", type=Path, metavar="FILE", help="aggregate a results store again; run nothing"
@@ -281,7 +281,7 @@ def _profile(args: argparse.Namespace) -> int:
     else:
         _require(args, "--benchmark", "--models")
         matrix = _run_profile(args, args.results or out.with_name(out.stem + ".results.jsonl"))
-        matrix.provenance = _with_command(matrix, sys.argv)
+    matrix.provenance = _with_command(matrix, sys.argv)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(matrix.to_toml(), encoding="utf-8")
@@ -311,13 +311,14 @@ def _run_profile(args: argparse.Namespace, store_path: Path) -> RankingMatrix:
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
     cluster = None
     if args.ray:  # connect and check every node before the store is touched
-        from perforch.orchestration.cluster import RayProfiling
+        from perforch.orchestration.cluster import ProfileRunner, RayUnits
 
-        cluster = RayProfiling.connect(args.ray, config, models, {p.language for p in problems}, args.jobs)
+        languages = {p.language for p in problems}
+        cluster = RayUnits.connect(args.ray, config, models, languages, args.jobs, ProfileRunner, models)
     subject = StoreSubject("profile", args.benchmark.name, tuple(models))
     store, progress = _start_store(args, subject, store_path, problems, "profile")
     profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
-    work = cluster.profile if cluster else None
+    work = cluster.run if cluster else None
     in_flight = cluster.in_flight if cluster else args.jobs
     try:
         return asyncio.run(_closing(profiler.profile(problems, args.benchmark.name, store, progress, work, in_flight)))
@@ -397,13 +398,25 @@ def _run_eval(args: argparse.Namespace):
     # A benchmark neither learns from nor routes by the user's own outcomes.
     router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
     router.check()
+    cluster = None
+    if args.ray:  # connect and check every node before the store is touched
+        from perforch.orchestration.cluster import EvalRunner, RayUnits
+
+        models = router.available or router.default_order
+        languages = {p.language for p in problems}
+        cluster = RayUnits.connect(args.ray, config, models, languages, args.jobs, EvalRunner, router)
     subject = StoreSubject("eval", args.benchmark.name, (mode,))
     store, progress = _start_store(args, subject, args.results, problems, "eval")
     pipeline = Pipeline(config.gateway(), router, config.pipeline)
+    work = cluster.run if cluster else None
+    in_flight = cluster.in_flight if cluster else args.jobs
     try:
-        return asyncio.run(_closing(evaluate(problems, pipeline, config.limits(), mode, store, progress, args.jobs)))
+        run = evaluate(problems, pipeline, config.limits(), mode, store, progress, in_flight, work)
+        return asyncio.run(_closing(run))
     finally:
         progress.close()
+        if cluster:
+            cluster.close()
 
 
 def _problem_order(record: dict) -> tuple:

@@ -1,4 +1,4 @@
-"""Profiling on a Ray cluster (`perforch profile --ray ADDRESS`), the optional `perforch[ray]` extra.
+"""Profile and eval on a Ray cluster (`perforch profile|eval --ray ADDRESS`), the optional `perforch[ray]` extra.
 
 The driver (the `perforch` process) keeps the results store and the progress, as in a local run; only the
 problems travel. They go to runner actors, one per cluster CPU (up to --jobs), each an asyncio loop with its
@@ -18,12 +18,13 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from types import ModuleType
 
 from .benchmark import Problem
 from .config import Config
 from .errors import PerfOrchError
-from .models import ModelSpec
+from .models import ModelError, ModelGateway, ModelSpec
 
 # A slot is reclaimed this long after the model's deadline if its holder never gives it back (a killed worker).
 LEASE_MARGIN_SECONDS = 10.0
@@ -77,27 +78,30 @@ class _ClusterSlot:
         await self.limit.release.remote(self.lease)
 
 
-class ProfileRunner:
-    """A Ray actor: profiles the problems it is sent, several at once, on one event loop."""
+def _cluster_gateway(config: Config, limits: dict) -> ModelGateway:
+    """A gateway whose model calls hold the cluster-wide slots of `limits` (alias -> ModelLimit actor)."""
+    gateway = config.gateway()
+    seconds = gateway.timeout + LEASE_MARGIN_SECONDS
 
-    def __init__(self, config: Config, models: list[str], limits: dict) -> None:
-        from .profiling import Profiler
+    def slot(spec: ModelSpec) -> AbstractAsyncContextManager:
+        limit = limits.get(spec.alias)
+        return _ClusterSlot(limit, seconds) if limit is not None else asyncio.Semaphore(spec.max_concurrency)
 
-        gateway = config.gateway()
-        seconds = gateway.timeout + LEASE_MARGIN_SECONDS
+    gateway.shared_slots = slot
+    return gateway
 
-        def slot(spec: ModelSpec) -> _ClusterSlot:
-            limit = limits.get(spec.alias)
-            return _ClusterSlot(limit, seconds) if limit is not None else asyncio.Semaphore(spec.max_concurrency)
 
-        gateway.shared_slots = slot
-        self.profiler = Profiler(gateway, models, config.limits(), config.pipeline.refine_threshold)
+class _Runner:
+    """A Ray actor's body: runs the problems it is sent, several at once, on one event loop."""
 
-    async def profile(self, problem: Problem) -> dict:
+    async def run(self, problem: Problem) -> dict:
         import ray
 
-        record = await self.profiler.profile_problem(problem)
+        record = await self._run(problem)
         return {**record, "node": ray.get_runtime_context().get_node_id()}  # provenance: where it ran
+
+    async def _run(self, problem: Problem) -> dict:
+        raise NotImplementedError
 
     async def close(self) -> None:
         from .checking import close_all
@@ -105,6 +109,30 @@ class ProfileRunner:
 
         await close_all()
         await close_model_clients()
+
+
+class ProfileRunner(_Runner):
+    def __init__(self, config: Config, models: list[str], limits: dict) -> None:
+        from .profiling import Profiler
+
+        gateway = _cluster_gateway(config, limits)
+        self.profiler = Profiler(gateway, models, config.limits(), config.pipeline.refine_threshold)
+
+    async def _run(self, problem: Problem) -> dict:
+        return await self.profiler.profile_problem(problem)
+
+
+class EvalRunner(_Runner):
+    def __init__(self, config: Config, router, limits: dict) -> None:
+        from .pipeline import Pipeline
+
+        self.pipeline = Pipeline(_cluster_gateway(config, limits), router, config.pipeline)
+        self.limits = config.limits()
+
+    async def _run(self, problem: Problem) -> dict:
+        from .profiling import evaluate_problem
+
+        return await evaluate_problem(problem, self.pipeline, self.limits)
 
 
 def check_node(languages: list[str], key_variables: list[str]) -> list[str]:
@@ -121,8 +149,8 @@ def check_node(languages: list[str], key_variables: list[str]) -> list[str]:
     return missing
 
 
-class RayProfiling:
-    """A connection to a Ray cluster that profiles problems there; `close` when done."""
+class RayUnits:
+    """A connection to a Ray cluster that runs profile or eval problems there; `close` when done."""
 
     def __init__(self, ray: ModuleType, runners: list, per_runner: int) -> None:
         self.ray, self.runners, self.per_runner = ray, runners, per_runner
@@ -130,31 +158,44 @@ class RayProfiling:
 
     @classmethod
     def connect(
-        cls, address: str, config: Config, models: list[str], languages: Iterable[str], jobs: int
-    ) -> RayProfiling:
+        cls,
+        address: str,
+        config: Config,
+        models: Iterable[str],
+        languages: Iterable[str],
+        jobs: int,
+        runner: type[_Runner],
+        subject: object,
+    ) -> RayUnits:
+        """Connect, check every node, start the model limits and the runners (`runner(config, subject, limits)`:
+        ProfileRunner with the models, EvalRunner with the router)."""
         ray = _ray()
         try:
             ray.init(address=address, log_to_driver=False, logging_level="ERROR")
         except (ConnectionError, RuntimeError) as exc:
             raise ClusterError(f"--ray {address}: no Ray cluster there ({exc}); start one with `ray start`") from None
-        gateway = config.gateway()
-        specs = {model: gateway.resolve(model) for model in models}
-        keys = sorted({spec.api_key_env for spec in specs.values() if spec.api_key_env})
-        _check_nodes(ray, sorted(set(languages)), keys)
-        limit_actor = ray.remote(num_cpus=0)(ModelLimit)
-        limits = {spec.alias: limit_actor.remote(spec.max_concurrency) for spec in specs.values()}
+        specs = _specs(config, models)
+        keys = sorted({spec.api_key_env for spec in specs if spec.api_key_env})
+        try:
+            _check_nodes(ray, sorted(set(languages)), keys)
+        except ClusterError:
+            ray.shutdown()
+            raise
+        # Restarted with the node it lived on (its leases forgotten: at worst a few calls more for a moment).
+        limit_actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(ModelLimit)
+        limits = {spec.alias: limit_actor.remote(spec.max_concurrency) for spec in specs}
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         count = max(1, min(cpus, jobs))
         per_runner = math.ceil(jobs / count)
-        runner = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=3)(ProfileRunner)
-        runners = [runner.options(max_concurrency=per_runner).remote(config, models, limits) for _ in range(count)]
+        actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=3)(runner)
+        runners = [actor.options(max_concurrency=per_runner).remote(config, subject, limits) for _ in range(count)]
         return cls(ray, runners, per_runner)
 
     @property
     def in_flight(self) -> int:
         return len(self.runners) * self.per_runner
 
-    async def profile(self, problem: Problem) -> dict:
+    async def run(self, problem: Problem) -> dict:
         """One problem's record, from whichever runner has room."""
         if self._free is None:
             self._free = asyncio.Queue()
@@ -163,7 +204,7 @@ class RayProfiling:
                     self._free.put_nowait(runner)
         runner = await self._free.get()
         try:
-            return await runner.profile.remote(problem)
+            return await runner.run.remote(problem)
         finally:
             self._free.put_nowait(runner)
 
@@ -173,6 +214,15 @@ class RayProfiling:
                 self.ray.get(runner.close.remote(), timeout=30)
             self.ray.kill(runner)
         self.ray.shutdown()
+
+
+def _specs(config: Config, models: Iterable[str]) -> list[ModelSpec]:
+    """The models' specs; a name no spec resolves is left to fail its calls, as in a local run."""
+    gateway, specs = config.gateway(), []
+    for model in models:
+        with contextlib.suppress(ModelError):
+            specs.append(gateway.resolve(model))
+    return specs
 
 
 def _check_nodes(ray: ModuleType, languages: list[str], keys: list[str]) -> None:

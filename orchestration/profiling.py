@@ -170,8 +170,12 @@ async def evaluate(
     store: ResultsStore,
     on_record: OnRecord | None = None,
     in_flight: int = IN_FLIGHT,
+    work: UnitWork | None = None,
 ) -> EvalReport:
-    records = await run_units(problems, lambda p: evaluate_problem(p, pipeline, limits), store, on_record, in_flight)
+    """Evaluate the problems the store has no record of (with `work`, e.g. on a Ray cluster; by default here),
+    then report on all of them."""
+    work = work or (lambda problem: evaluate_problem(problem, pipeline, limits))
+    records = await run_units(problems, work, store, on_record, in_flight)
     return eval_report(records, mode)
 
 

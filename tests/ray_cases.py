@@ -6,6 +6,7 @@ every Ray process ends with it). Not collected on its own: it has no `test_` pre
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -83,9 +84,9 @@ def cluster(workspace):
     try:
         _wait_for_nodes(ray, 2)
         yield
-    finally:
+    finally:  # SIGKILL: on SIGTERM Ray drains for 30 s; the PID namespace ends whatever is left anyway
         for process in started:
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGKILL)
         for process in started:
             process.wait(timeout=60)
 
@@ -125,6 +126,19 @@ def test_a_ray_profile_is_the_local_profile_and_keeps_each_models_limit(workspac
     assert set(limits) == set(MODELS) and max(limits.values()) == 1, limits  # max_concurrency = 1, cluster-wide
     nodes = {record["node"] for record in ResultsStore.read(workspace / "ray.results.jsonl").records.values()}
     assert len(nodes) == 2  # both nodes profiled problems
+
+
+def test_a_ray_eval_reports_what_a_local_eval_reports(workspace, server, cluster):
+    evaluate = ["eval", *PROFILE[1:7], "--single-model", MODELS[0], "--json"]
+    local = _perforch(workspace, *evaluate)
+    assert local.returncode == 0, local.stderr
+    server.clear()
+    store = workspace / "eval.results.jsonl"
+    on_ray = _perforch(workspace, *evaluate, "--ray", "auto", "--results", str(store))
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert json.loads(on_ray.stdout) == json.loads(local.stdout)
+    assert max(server.max_concurrent_by_model.values()) == 1
+    assert all(record["node"] for record in ResultsStore.read(store).records.values())
 
 
 def test_a_killed_ray_worker_loses_no_problem(workspace, server, cluster, local_profile):

@@ -26,10 +26,11 @@ def test_profiling_on_a_local_ray_cluster_in_a_loopback_only_namespace():
     if os.geteuid() != 0:
         namespace.append("--map-root-user")
     ip = shutil.which("ip") or "/usr/sbin/ip"
-    inner = f"{ip} link set lo up && {sys.executable} -m pytest -q -p no:cacheprovider {TESTS / 'ray_cases.py'}"
+    cases = f"{sys.executable} -m pytest -q -p no:cacheprovider --durations=8 {TESTS / 'ray_cases.py'}"
+    inner = f"{ip} link set lo up && {cases}"
     run = subprocess.run(
         [*namespace, "bash", "-c", inner], cwd=TESTS.parent, capture_output=True, text=True, timeout=1500
     )
     print(run.stdout[-6000:])
     assert run.returncode == 0, run.stdout[-10000:] + run.stderr[-3000:]
-    assert "3 passed" in run.stdout
+    assert "4 passed" in run.stdout
