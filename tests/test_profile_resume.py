@@ -22,7 +22,7 @@ from perforch.orchestration.results import ResultsStore
 from scripted_server import Reply, start_scripted_server
 from test_profile_eval import MODELS, perforch, write_config
 
-LIMIT = 5
+LIMIT = 4
 SAMPLE = ["--benchmark", str(BENCHMARK), "--languages", "python", "--limit", str(LIMIT)]
 PROFILE = ["profile", *SAMPLE, "--models", ",".join(MODELS), "--jobs", "1"]
 
@@ -54,12 +54,17 @@ def _categorize_requests(server) -> int:
     return sum("classify" in r.messages[0]["content"] for r in server.requests)
 
 
-@pytest.mark.slow
-def test_a_killed_profile_resumes_to_the_profile_of_an_uninterrupted_run(workspace, server):
-    whole = workspace / "whole.toml"
-    run = perforch(*PROFILE, "--out", str(whole), cwd=workspace)
+@pytest.fixture(scope="module")
+def whole(workspace, server):
+    """The profile of an uninterrupted run (its store is whole.results.jsonl)."""
+    out = workspace / "whole.toml"
+    run = perforch(*PROFILE, "--out", str(out), cwd=workspace)
     assert run.returncode == 0, run.stderr
+    return out
 
+
+@pytest.mark.slow
+def test_a_killed_profile_resumes_to_the_profile_of_an_uninterrupted_run(workspace, server, whole):
     resumed, store_path = workspace / "resumed.toml", workspace / "resumed.results.jsonl"
     command = [sys.executable, "-m", "perforch.cli", *PROFILE, "--out", str(resumed)]
     killed = subprocess.Popen(command, cwd=workspace, env=_env(workspace), stderr=subprocess.PIPE, text=True)
@@ -94,13 +99,9 @@ def test_a_killed_profile_resumes_to_the_profile_of_an_uninterrupted_run(workspa
     assert load_profile(workspace / "again.toml").cells == load_profile(whole).cells
 
 
-def test_a_resume_with_other_models_is_refused(workspace):
-    out, store = workspace / "other.toml", workspace / "other.results.jsonl"
-    one = ["--benchmark", str(BENCHMARK), "--languages", "python", "--limit", "1", "--out", str(out)]
-    first = perforch("profile", *one, "--models", ",".join(MODELS), cwd=workspace)
-    assert first.returncode == 0, first.stderr
-    assert store.exists()  # beside --out
-    run = perforch("profile", *one, "--models", MODELS[0], "--resume", cwd=workspace)
+def test_a_resume_with_other_models_is_refused(workspace, whole):
+    assert (workspace / "whole.results.jsonl").exists()  # beside --out
+    run = perforch("profile", *SAMPLE, "--models", MODELS[0], "--out", str(whole), "--resume", cwd=workspace)
     assert run.returncode == 2
     assert "results store holds a profile of writer-pg, writer-jcr, fixer" in run.stderr
     assert "--resume" in run.stderr
