@@ -66,13 +66,17 @@ def _parser() -> argparse.ArgumentParser:
 
     profile = sub.add_parser("profile", help="profile models on a benchmark and write a ranking matrix")
     _benchmark_args(profile)
-    profile.add_argument("--models", required=True, help="comma-separated model aliases or litellm ids")
+    profile.add_argument("--models", help="comma-separated model aliases or litellm ids (required)")
     profile.add_argument("--out", type=Path, help=f"TOML file to write (default: {user_profiles_dir()}/default.toml)")
+    profile.add_argument(
+        "--results", type=Path, metavar="FILE", help="results store (default: beside --out, <out>.results.jsonl)"
+    )
+    profile.add_argument("--json", action="store_true", help="print the profile as JSON (and plain progress lines)")
     profile.set_defaults(run=_profile)
 
     evaluate = sub.add_parser("eval", help="run the pipeline over a benchmark: pass@1, speed-ups, cost")
     _benchmark_args(evaluate)
-    which = evaluate.add_mutually_exclusive_group(required=True)
+    which = evaluate.add_mutually_exclusive_group()
     which.add_argument("--profile", help="ranking matrix to route by (name or TOML file)")
     which.add_argument(
         "--single-model", help="one model in every slot of every stage: the baseline, on the routed run's budget"
@@ -80,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--one-attempt", action="store_true", help="with --single-model: one attempt per stage (PerfCodeGen-style)"
     )
+    evaluate.add_argument("--results", type=Path, metavar="FILE", help="results store to write (JSON lines)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_eval)
 
@@ -100,10 +105,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _benchmark_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--benchmark", type=Path, required=True, help="directory of <language>.jsonl.gz files")
+    parser.add_argument("--benchmark", type=Path, help="directory of <language>.jsonl.gz files (required)")
     parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
+    parser.add_argument("--jobs", type=_positive, default=8, help="problems in flight at once (default 8)")
+    parser.add_argument(
+        "--ray", metavar="ADDRESS", help="run the problems on a Ray cluster (`auto`: the running local one)"
+    )
+    parser.add_argument("--resume", action="store_true", help="skip the problems the results store already has")
+    parser.add_argument(
+        "--from-results", type=Path, metavar="FILE", help="aggregate a results store again; run nothing"
+    )
 
 
 def _split(text: str | None) -> list[str]:
@@ -122,6 +135,19 @@ def _progress(label: str):
     return report
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _require(args: argparse.Namespace, *names: str) -> None:
+    """Options argparse cannot require, because --from-results makes them unnecessary."""
+    for name in names:
+        if getattr(args, name.lstrip("-").replace("-", "_")) is None:
+            raise ConfigError(f"{args.command}: {name} is required (unless --from-results FILE)")
+
+
 # -- generate and optimize -------------------------------------------------------------------------
 
 
@@ -135,7 +161,7 @@ def _job(args: argparse.Namespace) -> int:
         check_writable(args.file)  # refuse before any model is asked, not after
     router = Router.configured(config, args.profile)
     work = propose(args.kind, args.file, args.line, config, router, on_progress=_stage_progress)
-    proposal = asyncio.run(_with_toolchains_closed(work))
+    proposal = asyncio.run(_closing(work))
     applied, refusal = False, ""
     if args.apply and proposal.proposed is not None:
         try:
@@ -146,15 +172,6 @@ def _job(args: argparse.Namespace) -> int:
     report = proposal.report(applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(proposal, report, args.apply))
     return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
-
-
-async def _with_toolchains_closed(work):
-    from perforch.orchestration.checking import close_all
-
-    try:
-        return await work
-    finally:
-        await close_all()
 
 
 def _stage_progress(event) -> None:
@@ -259,23 +276,16 @@ def _rankings(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from perforch.orchestration.checking import close_all
-    from perforch.orchestration.profiling import Profiler
+    from perforch.orchestration.profiling import profile_matrix
 
-    config = load_config(Path.cwd(), args.config)
-    models = _split(args.models)
-    if not models:
-        raise ConfigError("--models: expected at least one model alias or litellm id")
-    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
-
-    async def run() -> RankingMatrix:
-        profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
-        try:
-            return await profiler.profile(problems, args.benchmark.name, _progress("profile"))
-        finally:
-            await close_all()
-
-    matrix = asyncio.run(run())
+    out = args.out or user_profiles_dir() / "default.toml"
+    if args.from_results:
+        store = _read_store(args.from_results, "profile")
+        matrix = profile_matrix(store.records.values(), store.subject.benchmark, store.subject.subject)
+        matrix.provenance = replace(matrix.provenance, notes=store.provenance_notes())
+    else:
+        _require(args, "--benchmark", "--models")
+        matrix = _run_profile(args, args.results or out.with_name(out.stem + ".results.jsonl"))
     matrix.provenance = _with_command(matrix, sys.argv)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -286,9 +296,75 @@ def _profile(args: argparse.Namespace) -> int:
     from perforch.orchestration.rankings.router import Router
     from perforch.orchestration.rankings.view import RankingsView
 
-    print(RankingsView(Router(matrix, str(target))).text(matrix.languages()))
-    print(f"\nwrote {target}")
+    view = RankingsView(Router(matrix, str(target)))
+    if args.json:
+        print(json.dumps(view.as_json(matrix.languages()), indent=2))
+    else:
+        print(view.text(matrix.languages()))
+    print(f"\nwrote {target}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _run_profile(args: argparse.Namespace, store_path: Path) -> RankingMatrix:
+    from perforch.orchestration.profiling import Profiler
+    from perforch.orchestration.results import StoreSubject
+
+    config = load_config(Path.cwd(), args.config)
+    models = _split(args.models)
+    if not models:
+        raise ConfigError("--models: expected at least one model alias or litellm id")
+    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+    cluster = None
+    if args.ray:  # connect and check every node before the store is touched
+        from perforch.orchestration.cluster import ProfileRunner, RayUnits
+
+        languages = {p.language for p in problems}
+        cluster = RayUnits.connect(args.ray, config, models, languages, args.jobs, ProfileRunner, models)
+    subject = StoreSubject("profile", args.benchmark.name, tuple(models))
+    store, progress = _start_store(args, subject, store_path, problems, "profile")
+    profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
+    work = cluster.run if cluster else None
+    in_flight = cluster.in_flight if cluster else args.jobs
+    try:
+        return asyncio.run(_closing(profiler.profile(problems, args.benchmark.name, store, progress, work, in_flight)))
+    finally:
+        progress.close()
+        if cluster:
+            cluster.close()
+
+
+def _start_store(args: argparse.Namespace, subject, store_path: Path | None, problems: list, label: str):
+    """The run's results store (resumed with --resume) and its progress, which counts what the store has."""
+    from perforch.orchestration.results import ResultsStore
+
+    from .progress import UnitProgress
+
+    command = " ".join(["perforch", *sys.argv[1:]])
+    store = ResultsStore.start(subject, store_path, args.resume, command)
+    done = [store.records[p.task_id] for p in problems if p.task_id in store.records]
+    return store, UnitProgress(label, len(problems), done, bar=sys.stderr.isatty() and not args.json)
+
+
+def _read_store(path: Path, kind: str):
+    from perforch.orchestration.results import ResultsError, ResultsStore
+
+    store = ResultsStore.read(path)
+    if store.subject.kind != kind:
+        raise ResultsError(f"{path}: a results store of `perforch {store.subject.kind}`, not of `perforch {kind}`")
+    return store
+
+
+async def _closing(work):
+    """Await the run, then close what it opened: the toolchain helpers and litellm's HTTP sessions (left
+    open, aiohttp warns `Unclosed client session` at exit)."""
+    from perforch.orchestration.checking import close_all
+    from perforch.orchestration.models import close_model_clients
+
+    try:
+        return await work
+    finally:
+        await close_all()
+        await close_model_clients()
 
 
 def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
@@ -296,34 +372,68 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from perforch.orchestration.checking import close_all
-    from perforch.orchestration.pipeline import Pipeline
-    from perforch.orchestration.profiling import evaluate
-    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.profiling import eval_report
 
-    config = load_config(Path.cwd(), args.config)
-    if args.one_attempt and not args.single_model:
-        raise ConfigError("--one-attempt goes with --single-model (a routed run's budget is its [pipeline])")
-    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
-    settings = _one_attempt(config.pipeline) if args.one_attempt else config.pipeline
-    mode = f"profile {args.profile}" if args.profile else _single_mode(args.single_model, settings)
-    # A benchmark neither learns from nor routes by the user's own outcomes.
-    router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
-    router.check()
-
-    async def run():
-        pipeline = Pipeline(config.gateway(), router, settings)
-        try:
-            return await evaluate(problems, pipeline, config.limits(), mode, _progress("eval"))
-        finally:
-            await close_all()
-
-    report = asyncio.run(run())
+    if args.from_results:
+        store = _read_store(args.from_results, "eval")
+        report = eval_report(sorted(store.records.values(), key=_problem_order), store.subject.subject[0])
+    else:
+        _require(args, "--benchmark")
+        if not (args.profile or args.single_model):
+            raise ConfigError("eval: one of --profile or --single-model is required (unless --from-results FILE)")
+        if args.resume and not args.results:
+            raise ConfigError("eval --resume: name the results store to resume with --results FILE")
+        report = _run_eval(args)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(_eval_text(report.as_dict()))
     return EXIT_OK
+
+
+def _run_eval(args: argparse.Namespace):
+    from perforch.orchestration.pipeline import Pipeline
+    from perforch.orchestration.profiling import evaluate
+    from perforch.orchestration.rankings.router import Router
+    from perforch.orchestration.results import StoreSubject
+
+    config = load_config(Path.cwd(), args.config)
+    if args.one_attempt and not args.single_model:
+        raise ConfigError("--one-attempt goes with --single-model (a routed run's budget is its [pipeline])")
+    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+    if args.one_attempt:  # the config a Ray node's runner builds its pipeline from, too
+        config = replace(config, pipeline=_one_attempt(config.pipeline))
+    mode = f"profile {args.profile}" if args.profile else _single_mode(args.single_model, config.pipeline)
+    # A benchmark neither learns from nor routes by the user's own outcomes.
+    router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
+    router.check()
+    cluster = None
+    if args.ray:  # connect and check every node before the store is touched
+        from perforch.orchestration.cluster import EvalRunner, RayUnits
+
+        models = router.available or router.default_order
+        languages = {p.language for p in problems}
+        cluster = RayUnits.connect(args.ray, config, models, languages, args.jobs, EvalRunner, router)
+    subject = StoreSubject("eval", args.benchmark.name, (mode,))
+    store, progress = _start_store(args, subject, args.results, problems, "eval")
+    pipeline = Pipeline(config.gateway(), router, config.pipeline)
+    work = cluster.run if cluster else None
+    in_flight = cluster.in_flight if cluster else args.jobs
+    try:
+        run = evaluate(problems, pipeline, config.limits(), mode, store, progress, in_flight, work)
+        return asyncio.run(_closing(run))
+    finally:
+        progress.close()
+        if cluster:
+            cluster.close()
+
+
+def _problem_order(record: dict) -> tuple:
+    """Records read back from a store, in benchmark order: language, then task number."""
+    language = record["language"]
+    rank = LANGUAGES.index(language) if language in LANGUAGES else len(LANGUAGES)
+    name, _, number = record["task_id"].rpartition("/")
+    return (rank, name, int(number) if number.isdigit() else 0, record["task_id"])
 
 
 def _one_attempt(settings: PipelineSettings) -> PipelineSettings:

@@ -16,8 +16,10 @@ import logging
 import os
 import random
 import re
+import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Literal
@@ -209,6 +211,8 @@ class ModelGateway:
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait
         self._slots: dict[str, asyncio.Semaphore] = {}
+        # Set when calls share a limit with other processes (a Ray cluster): spec -> the slot to hold.
+        self.shared_slots: Callable[[ModelSpec], AbstractAsyncContextManager] | None = None
         self.local = local or ServerSettings()  # for local/ models; a model's own params override it
         for spec in self.specs.values():  # every exit of the engine redacts these from now on
             redaction.add_secret_names([spec.api_key_env])
@@ -313,7 +317,9 @@ class ModelGateway:
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
-    def _slot(self, spec: ModelSpec) -> asyncio.Semaphore:
+    def _slot(self, spec: ModelSpec) -> AbstractAsyncContextManager:
+        if self.shared_slots is not None:
+            return self.shared_slots(spec)
         if spec.alias not in self._slots:
             self._slots[spec.alias] = asyncio.Semaphore(max(1, spec.max_concurrency))
         return self._slots[spec.alias]
@@ -365,6 +371,13 @@ async def _served(spec: ModelSpec, defaults: ServerSettings) -> ModelSpec:
 # -- litellm, imported on first use ------------------------------------------------------------
 
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+
+async def close_model_clients() -> None:
+    """Close the HTTP sessions litellm keeps between calls; call it before the event loop ends, or aiohttp
+    warns `Unclosed client session` at exit."""
+    if "litellm" in sys.modules:
+        await _litellm().close_litellm_async_clients()
 
 
 def _litellm() -> ModuleType:

@@ -13,6 +13,7 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from .agents import categorize, debug, generate, refine
@@ -21,9 +22,9 @@ from .candidates import Candidate, checked, judged, shown
 from .models import ModelError, ModelGateway
 from .pipeline import Pipeline
 from .rankings.matrix import Provenance, RankedModel, RankingMatrix
-from .run import Result
+from .results import ResultsStore
 from .stubs import find_function, splice
-from .task import ANY_CATEGORY, Limits, Verdict
+from .task import ANY_CATEGORY, Limits
 from .validation import ProgramValidator
 
 HONESTY_NOTE = (
@@ -33,7 +34,7 @@ HONESTY_NOTE = (
 )
 
 # Problems in flight at once: enough to overlap model latency with builds, few enough to bound memory.
-_IN_FLIGHT = 8
+IN_FLIGHT = 8
 
 
 def hidden_validator(problem: Problem, limits: Limits) -> ProgramValidator:
@@ -44,22 +45,44 @@ def visible_validator(problem: Problem, limits: Limits, runs: int = 5) -> Progra
     return ProgramValidator(problem.language, problem.visible_test, problem.test_setup, limits, runs)
 
 
-async def for_each(items: Iterable, work: Callable[..., Awaitable], progress: Callable[[str], None] | None = None):
+OnRecord = Callable[[dict], None]
+UnitWork = Callable[[Problem], Awaitable[dict]]
+
+
+async def for_each(
+    items: Iterable, work: Callable[..., Awaitable], on_done: Callable | None = None, in_flight: int = IN_FLIGHT
+):
     """Run `work(item)` over items with a bounded number in flight; results in input order."""
-    gate = asyncio.Semaphore(_IN_FLIGHT)
-    items = list(items)
-    done = 0
+    gate = asyncio.Semaphore(in_flight)
 
     async def one(item):
-        nonlocal done
         async with gate:
             value = await work(item)
-        done += 1
-        if progress:
-            progress(f"{done}/{len(items)}")
+        if on_done:
+            on_done(value)
         return value
 
     return await asyncio.gather(*(one(item) for item in items))
+
+
+async def run_units(
+    problems: list[Problem],
+    work: UnitWork,
+    store: ResultsStore,
+    on_record: OnRecord | None = None,
+    in_flight: int = IN_FLIGHT,
+) -> list[dict]:
+    """Every problem's record, in problem order: from the store when an earlier run finished it, otherwise
+    from `work`, stored the moment it finishes (so a killed run loses only the problems in flight)."""
+
+    async def one(problem: Problem) -> dict:
+        record = await work(problem)
+        store.add(problem.task_id, record)
+        return record
+
+    pending = [p for p in problems if p.task_id not in store.records]
+    await for_each(pending, one, on_record, in_flight)
+    return [store.records[p.task_id] for p in problems]
 
 
 # -- eval --------------------------------------------------------------------------------------------
@@ -103,31 +126,58 @@ class EvalReport:
         }
 
 
-async def evaluate(problems: list[Problem], pipeline: Pipeline, limits: Limits, mode: str, progress=None) -> EvalReport:
-    async def one(problem: Problem) -> tuple[Problem, Result, Verdict | None]:
-        result = await pipeline.run(problem.task(), visible_validator(problem, limits))
-        hidden = None
-        if result.source is not None:
-            hidden = await hidden_validator(problem, limits).check(result.source)
-        return problem, result, hidden
+async def evaluate_problem(problem: Problem, pipeline: Pipeline, limits: Limits) -> dict:
+    """One problem through the pipeline, scored on its hidden tests: the record eval_report reads."""
+    result = await pipeline.run(problem.task(), visible_validator(problem, limits))
+    hidden = None
+    if result.source is not None:
+        hidden = await hidden_validator(problem, limits).check(result.source)
+    return {
+        "task_id": problem.task_id,
+        "language": problem.language,
+        "solved": hidden is not None and hidden.passed,
+        "speedup": result.speedup,
+        "tokens": result.tokens,
+        "cost_usd": result.cost_usd,
+    }
 
-    outcomes = await for_each(problems, one, progress)
+
+def eval_report(records: Iterable[dict], mode: str) -> EvalReport:
+    """The report of a set of problem records (fresh, resumed or read back from a results store)."""
     scores: dict[str, LanguageScore] = defaultdict(LanguageScore)
     tokens, cost = 0, 0.0
-    for problem, result, hidden in outcomes:
-        score = scores[problem.language]
+    for record in records:
+        score = scores[record["language"]]
         score.total += 1
-        tokens, cost = tokens + result.tokens, cost + result.cost_usd
-        if problem.task_id in KNOWN_FLAKY:
-            score.flaky.append(problem.task_id)
-        if hidden is not None and hidden.passed:
+        tokens, cost = tokens + record["tokens"], cost + record["cost_usd"]
+        if record["task_id"] in KNOWN_FLAKY:
+            score.flaky.append(record["task_id"])
+        if record["solved"]:
             score.solved += 1
-            if result.speedup and result.speedup > 1.0:
+            speedup = record["speedup"]
+            if speedup and speedup > 1.0:
                 score.improved += 1
-                score.speedups.append(result.speedup)
+                score.speedups.append(speedup)
         else:
-            score.unsolved.append(problem.task_id)
+            score.unsolved.append(record["task_id"])
     return EvalReport(dict(scores), tokens, cost, mode)
+
+
+async def evaluate(
+    problems: list[Problem],
+    pipeline: Pipeline,
+    limits: Limits,
+    mode: str,
+    store: ResultsStore,
+    on_record: OnRecord | None = None,
+    in_flight: int = IN_FLIGHT,
+    work: UnitWork | None = None,
+) -> EvalReport:
+    """Evaluate the problems the store has no record of (with `work`, e.g. on a Ray cluster; by default here),
+    then report on all of them."""
+    work = work or (lambda problem: evaluate_problem(problem, pipeline, limits))
+    records = await run_units(problems, work, store, on_record, in_flight)
+    return eval_report(records, mode)
 
 
 # -- profile -----------------------------------------------------------------------------------------
@@ -157,27 +207,91 @@ class SuccessCounts:
         return matrix
 
 
+PROFILE_METRIC = (
+    "categorize: agreement with the models' plurality category; generate: pass rate on hidden tests; "
+    "debug: share of failing programs (buggy_solution, failed drafts) fixed, judged on hidden tests; "
+    "refine: share of passing programs made measurably faster and still correct; "
+    "each score is the lower end of the rate's 95% Wilson interval (rate: the observed share)"
+)
+
+
+@dataclass
+class ProblemTally:
+    """One problem's outcomes as the profiler scores them: a problem's record in the results store."""
+
+    events: list[list] = field(default_factory=list)  # [stage, category, model, succeeded]
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, stage: str, language: str, category: str, model: str, ok: bool) -> None:
+        self.events.append([stage, category, model, bool(ok)])
+
+    def record(self, problem: Problem) -> dict:
+        return {
+            "task_id": problem.task_id,
+            "language": problem.language,
+            "events": self.events,
+            "tokens": self.tokens,
+            "cost_usd": self.cost_usd,
+        }
+
+
+# The tally of the problem being profiled. Each problem runs in its own task, and the tasks it gathers inherit
+# its context, so problems profiled concurrently never mix their tallies.
+_current_tally: ContextVar[ProblemTally] = ContextVar("perforch_problem_tally")
+
+
+def profile_matrix(
+    records: Iterable[dict], benchmark: str, models: Iterable[str], notes: tuple[str, ...] = ()
+) -> RankingMatrix:
+    """The ranking matrix of a set of problem records (fresh, resumed or read back from a results store)."""
+    counts = SuccessCounts()
+    for record in records:
+        for stage, category, model, ok in record["events"]:
+            counts.add(stage, record["language"], category, model, ok)
+    provenance = Provenance(
+        benchmark=benchmark,
+        date=dt.date.today().isoformat(),
+        models=tuple(models),
+        metric=PROFILE_METRIC,
+        notes=notes,
+    )
+    return counts.matrix(provenance)
+
+
 class Profiler:
     """Runs every model on every stage of every problem and tallies how often each one succeeds."""
 
     def __init__(self, gateway: ModelGateway, models: list[str], limits: Limits, threshold: float) -> None:
         self.gateway, self.models, self.limits, self.threshold = gateway, models, limits, threshold
-        self.counts = SuccessCounts()
 
-    async def profile(self, problems: list[Problem], benchmark: str, progress=None) -> RankingMatrix:
-        await for_each(problems, self._problem, progress)
-        provenance = Provenance(
-            benchmark=benchmark,
-            date=dt.date.today().isoformat(),
-            models=tuple(self.models),
-            metric=(
-                "categorize: agreement with the models' plurality category; generate: pass rate on hidden tests; "
-                "debug: share of failing programs (buggy_solution, failed drafts) fixed, judged on hidden tests; "
-                "refine: share of passing programs made measurably faster and still correct; "
-                "each score is the lower end of the rate's 95% Wilson interval (rate: the observed share)"
-            ),
-        )
-        return self.counts.matrix(provenance)
+    @property
+    def counts(self) -> ProblemTally:
+        return _current_tally.get()
+
+    async def profile(
+        self,
+        problems: list[Problem],
+        benchmark: str,
+        store: ResultsStore,
+        on_record: OnRecord | None = None,
+        work: UnitWork | None = None,
+        in_flight: int = IN_FLIGHT,
+    ) -> RankingMatrix:
+        """Profile the problems the store has no record of (with `work`, e.g. on a Ray cluster; by default
+        here), then rank the models on all of them."""
+        records = await run_units(problems, work or self.profile_problem, store, on_record, in_flight)
+        return profile_matrix(records, benchmark, self.models, store.provenance_notes())
+
+    async def profile_problem(self, problem: Problem) -> dict:
+        """Every model on every stage of one problem: the problem's record."""
+        tally = ProblemTally()
+        token = _current_tally.set(tally)
+        try:
+            await self._problem(problem)
+        finally:
+            _current_tally.reset(token)
+        return tally.record(problem)
 
     async def _problem(self, problem: Problem) -> None:
         category = await self._categorize(problem)
@@ -191,9 +305,12 @@ class Profiler:
 
     async def _ask(self, model: str, stage: str, messages: list[dict]) -> str | None:
         try:
-            return (await self.gateway.complete(model, messages, stage=stage)).text
+            completion = await self.gateway.complete(model, messages, stage=stage)
         except ModelError:
             return None
+        self.counts.tokens += completion.prompt_tokens + completion.completion_tokens
+        self.counts.cost_usd += completion.cost_usd
+        return completion.text
 
     async def _categorize(self, problem: Problem) -> str:
         messages = categorize.build_messages(problem.language, problem.stub_source, problem.entry_point)

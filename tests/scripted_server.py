@@ -31,7 +31,8 @@ returns the fenced code block it wants that model to "write".
 
 Every request is recorded as a ``RecordedRequest`` (model, messages, body, headers, start and end
 times, whether the client disconnected before the answer was sent); ``server.requests`` returns a
-snapshot, ``server.max_concurrent`` the highest number of requests in flight at once,
+snapshot, ``server.max_concurrent`` the highest number of requests in flight at once (and
+``server.max_concurrent_by_model`` the same per model),
 ``server.clear()`` forgets both, and ``server.wait_for(predicate)`` polls until a condition on the
 requests holds (disconnects are noticed asynchronously; from async code, call it through
 ``asyncio.to_thread`` so the client's event loop can run meanwhile).
@@ -171,6 +172,8 @@ class ScriptedServer:
         self._requests: list[RecordedRequest] = []
         self._in_flight = 0
         self._max_concurrent = 0
+        self._in_flight_by_model: dict[str, int] = {}
+        self._max_by_model: dict[str, int] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="scripted-server", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -197,11 +200,17 @@ class ScriptedServer:
         with self._lock:
             return self._max_concurrent
 
+    @property
+    def max_concurrent_by_model(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._max_by_model)
+
     def clear(self) -> None:
-        """Forget recorded requests and the concurrency high-water mark."""
+        """Forget recorded requests and the concurrency high-water marks."""
         with self._lock:
             self._requests.clear()
             self._max_concurrent = self._in_flight
+            self._max_by_model = {m: n for m, n in self._in_flight_by_model.items() if n}
 
     def wait_for(self, predicate: Callable[[list[RecordedRequest]], bool], timeout: float = 5.0) -> bool:
         """Poll until `predicate(requests)` holds; False if it still does not after `timeout` seconds."""
@@ -268,6 +277,9 @@ class ScriptedServer:
             self._requests.append(record)
             self._in_flight += 1
             self._max_concurrent = max(self._max_concurrent, self._in_flight)
+            model_in_flight = self._in_flight_by_model.get(record.model, 0) + 1
+            self._in_flight_by_model[record.model] = model_in_flight
+            self._max_by_model[record.model] = max(self._max_by_model.get(record.model, 0), model_in_flight)
             policy = self._policy
         try:
             reply = policy(record.model, record.messages)
@@ -282,6 +294,7 @@ class ScriptedServer:
             record.finished = time.monotonic()
             with self._lock:
                 self._in_flight -= 1
+                self._in_flight_by_model[record.model] -= 1
 
     async def _answer(self, request: web.Request, record: RecordedRequest, reply: Reply) -> web.StreamResponse:
         if reply.delay:
