@@ -21,7 +21,7 @@ memory_mb = 1024
 refine_threshold = 1.10            # keep a refinement only if >= 10% faster and beyond noise
 refine_runs = 5
 min_samples = 5                    # a profiled category cell's model counts from this many samples
-fallback = "breadth-first"         # or "per-generator": debug each draft before asking the next generator
+fallback = "per-generator"         # or "breadth-first": every generator drafts before any debugger
 refine = "ranked"                  # or "exhaustive": every model refines the same version, the fastest is kept
 token_budget = 0                   # 0 = unlimited
 learn = true                       # record outcomes locally and let them move the rankings
@@ -102,7 +102,7 @@ class PipelineSettings:
     refine_threshold: float = 1.10
     refine_runs: int = 5
     min_samples: int = 5  # a category cell's entry with fewer samples leaves the model to the language row
-    fallback: str = "breadth-first"  # see FALLBACKS
+    fallback: str = "per-generator"  # see FALLBACKS; chosen by benchmarks/complementary.py (README)
     refine: str = "ranked"  # see REFINE_MODES
     token_budget: int = 0
     learn: bool = True  # record each run's outcomes in the local store and blend them into the rankings
