@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import costs
 from .config import Config
 from .errors import PerfOrchError
 from .languages import UnsupportedLanguage, language_of_path
@@ -93,6 +94,8 @@ class Proposal:
             "speedup": result.speedup,
             "tokens": result.tokens,
             "cost_usd": round(result.cost_usd, 6),
+            "unpriced_calls": result.unpriced_calls,
+            "stopped": result.stopped,
             "summary": self.summary(),
             "diff": self.diff(),
             "trace": [
@@ -111,7 +114,9 @@ class Proposal:
         """One line for the user about the run: what passed, how fast, what it cost, which models."""
         result, verdict = self.result, self.result.verdict
         what = f"PerfOrch {self.kind} `{self.function}`"
-        cost = f"{result.tokens} tokens, ${result.cost_usd:.4f}"
+        cost = f"{result.tokens} tokens, {costs.shown(result.cost_usd, result.unpriced_calls)}"
+        if result.stopped:  # a cap ended the run: the best version so far is what is offered
+            cost += f"; {result.stopped}"
         models = ", ".join(f"{stage}: {model}" for stage, model in result.models.items()) or "no model"
         if not result.passed:
             return f"{what}: {self.why_nothing_passed()}; nothing to apply ({cost}; {models})"
@@ -203,13 +208,15 @@ async def propose(
     text: str | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     ledger: UsageLedger | None = None,
+    on_estimate: Callable[[costs.JobEstimate], None] | None = None,
 ) -> Proposal:
     """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`,
     asking the models `router` names (NoModelToAsk, saying why, when it names none).
 
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
     remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
-    every model call, also when the run is cancelled (a language server's session totals)."""
+    every model call, also when the run is cancelled (a language server's session totals). `on_estimate` gets
+    the run's expected cost before the first call."""
     file = file.resolve()
     language, text, span = read_function(file, line, text)
     check_syntax(file, language, text, span)
@@ -230,6 +237,8 @@ async def propose(
     pipeline = Pipeline(
         config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
     )
+    if on_estimate is not None:
+        on_estimate(pipeline.estimate(task))
     run = pipeline.run if kind == "generate" else pipeline.optimize
     result = await run(task, validator)
     return Proposal(kind, file, span.name, text, result, digest)
