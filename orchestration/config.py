@@ -23,6 +23,7 @@ refine_runs = 5
 min_samples = 5                    # a profiled category cell's model counts from this many samples
 fallback = "breadth-first"         # or "per-generator": debug each draft before asking the next generator
 refine = "ranked"                  # or "exhaustive": every model refines the same version, the fastest is kept
+route = "quality"                  # or "cost" (cheapest expected cost to a pass), "balanced" (see ROUTES)
 token_budget = 0                   # 0 = unlimited
 max_cost_usd = 0.0                 # dollars one job may spend (eval/profile: the whole command); 0 = no cap
 session_max_cost_usd = 0.0         # dollars a language server session may spend, all jobs; 0 = no cap
@@ -88,6 +89,9 @@ FALLBACKS = ("breadth-first", "per-generator")
 # "ranked": down the ranking, `refiners` models, each refining the fastest version so far; "exhaustive": every
 # model the user has refines the same passing version, and the fastest correct one is kept (the paper's baseline).
 REFINE_MODES = ("ranked", "exhaustive")
+# How a stage orders its models (rankings/router.py): "quality" by score; "cost" by expected dollars to a passing
+# result (cost per attempt / chance to pass); "balanced": the models close to the best chance, cheapest first.
+ROUTES = ("quality", "cost", "balanced")
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class PipelineSettings:
     min_samples: int = 5  # a category cell's entry with fewer samples leaves the model to the language row
     fallback: str = "breadth-first"  # see FALLBACKS
     refine: str = "ranked"  # see REFINE_MODES
+    route: str = "quality"  # see ROUTES
     token_budget: int = 0
     max_cost_usd: float = 0.0  # a job's dollar cap (0: none); checked before each call (models.CostCap)
     session_max_cost_usd: float = 0.0  # the language server session's cap over all its jobs (0: none)
@@ -305,6 +310,7 @@ _PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
     "min_samples": positive_int,
     "fallback": one_of(*FALLBACKS),
     "refine": one_of(*REFINE_MODES),
+    "route": one_of(*ROUTES),
     "token_budget": count,
     "max_cost_usd": number(0, "a non-negative number of dollars (0: no cap)", inclusive=True),
     "session_max_cost_usd": number(0, "a non-negative number of dollars (0: no cap)", inclusive=True),

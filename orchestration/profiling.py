@@ -13,12 +13,12 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .agents import categorize, debug, generate, refine
 from .benchmark import KNOWN_FLAKY, Problem
 from .candidates import Candidate, checked, judged, shown
-from .models import ModelError, ModelGateway
+from .models import ModelError, ModelGateway, Usage
 from .pipeline import Pipeline
 from .rankings.matrix import Provenance, RankedModel, RankingMatrix
 from .run import Result
@@ -145,12 +145,17 @@ class SuccessCounts:
             self.samples[key] += 1
             self.hits[key] += int(ok)
 
-    def matrix(self, provenance: Provenance) -> RankingMatrix:
+    def matrix(self, provenance: Provenance, usage: Iterable[Usage] = ()) -> RankingMatrix:
+        """The counts as a matrix; each entry with its model's mean tokens and dollars per attempt in that stage
+        over `usage` (the profile's calls: the gateway's ledger does not know their language)."""
         matrix = RankingMatrix(provenance=provenance)
+        means = per_attempt(usage)
         cells: dict[tuple[str, str, str], list[RankedModel]] = defaultdict(list)
         for key, n in self.samples.items():
             stage, language, cat, model = key
-            cells[(stage, language, cat)].append(RankedModel.profiled(model, self.hits[key], n))
+            tokens, cost = means.get((stage, model), (None, None))
+            entry = replace(RankedModel.profiled(model, self.hits[key], n), tokens=tokens, cost_usd=cost)
+            cells[(stage, language, cat)].append(entry)
         for (stage, language, cat), ranking in cells.items():
             matrix.set(stage, language, cat, ranking)
         return matrix
@@ -176,7 +181,20 @@ class Profiler:
                 "each score is the lower end of the rate's 95% Wilson interval (rate: the observed share)"
             ),
         )
-        return self.counts.matrix(provenance)
+        return self.counts.matrix(provenance, self.gateway.ledger.records)
+
+
+def per_attempt(usage: Iterable[Usage]) -> dict[tuple[str, str], tuple[float, float | None]]:
+    """(stage, model) -> (mean tokens, mean dollars) per call; dollars None when any call was unpriced."""
+    calls: dict[tuple[str, str], list[Usage]] = defaultdict(list)
+    for record in usage:
+        calls[(record.stage, record.model)].append(record)
+    means = {}
+    for key, records in calls.items():
+        tokens = round(statistics.fmean(r.tokens for r in records), 1)
+        priced = all(r.priced for r in records)
+        means[key] = (tokens, round(statistics.fmean(r.cost_usd for r in records), 8) if priced else None)
+    return means
 
     async def _problem(self, problem: Problem) -> None:
         category = await self._categorize(problem)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
+import logging
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from .run import ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub, syntax_error_outside
 from .task import Task
 from .workspace import Workspace, WorkspaceError
+
+log = logging.getLogger(__name__)
 
 
 class ProposalError(PerfOrchError):
@@ -53,6 +56,17 @@ class Proposal:
     original: str
     result: Result
     digest: str  # sha256 of the file's bytes when the run started
+    on_choice: Callable[[bool], Awaitable[None]] | None = None  # the learner, told the user's accept or reject
+
+    async def chosen(self, accepted: bool) -> None:
+        """The user accepted (applied) or rejected (discarded) the proposal: evidence for or against the models
+        whose output it holds. Learning is a side effect: it never fails the user's action."""
+        if self.on_choice is None:
+            return
+        try:
+            await self.on_choice(accepted)
+        except Exception:
+            log.exception("recording the user's choice failed")
 
     @property
     def proposed(self) -> str | None:
@@ -241,7 +255,7 @@ async def propose(
         on_estimate(pipeline.estimate(task))
     run = pipeline.run if kind == "generate" else pipeline.optimize
     result = await run(task, validator)
-    return Proposal(kind, file, span.name, text, result, digest)
+    return Proposal(kind, file, span.name, text, result, digest, lambda accepted: router.learn_choice(result, accepted))
 
 
 def apply(proposal: Proposal) -> None:

@@ -1,8 +1,12 @@
 """The outcome store: what each model did in each pipeline run, kept in SQLite in the user's data dir.
 
 One row per (run, stage, model that answered): stage, language, category, model, passed, attempts, the
-measured speed-up (refine) and tokens. Models are stored by litellm id, so renaming an alias keeps what was
-learned. Nothing leaves the machine: the store is a local file, and it holds no code, prompt or path.
+measured speed-up (refine) and tokens, with what the row is evidence of (`signal`) and its `weight`: a run's
+tests (weight 1), or the user accepting or rejecting the proposal the model's output made (USER_CHOICE_WEIGHT:
+the user may reject a correct edit for reasons of their own, so it counts for less than a test). Models are
+stored by litellm id, so renaming an alias keeps what was learned. Nothing leaves the machine: the store is a
+local file, and it holds no code, prompt or path. A store written before `signal` and `weight` existed is
+migrated when opened (its rows are test outcomes of weight 1).
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from ..user_data import user_data_dir
 from .matrix import canonical_model
 
 STORE_FILE = "outcomes.sqlite3"
+TESTED, ACCEPTED, REJECTED = "tests", "accepted", "rejected"  # what a row is evidence of
+# An accept or a reject counts as half a test outcome: a strong hint, but the user may turn down a correct edit
+# (style, scope, a change of mind) and keep an imperfect one.
+USER_CHOICE_WEIGHT = 0.5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcomes (
@@ -32,9 +40,16 @@ CREATE TABLE IF NOT EXISTS outcomes (
     passed INTEGER NOT NULL,
     attempts INTEGER NOT NULL,
     speedup REAL,
-    tokens INTEGER NOT NULL
+    tokens INTEGER NOT NULL,
+    signal TEXT NOT NULL DEFAULT 'tests',
+    weight REAL NOT NULL DEFAULT 1.0
 )
 """
+# Columns added since the first schema, each with the value its old rows get (SQLite's ADD COLUMN).
+_ADDED_COLUMNS = {
+    "signal": "signal TEXT NOT NULL DEFAULT 'tests'",
+    "weight": "weight REAL NOT NULL DEFAULT 1.0",
+}
 
 
 @dataclass(frozen=True)
@@ -50,14 +65,34 @@ class ModelOutcome:
     attempts: int
     speedup: float | None  # refine only: the best measured gain of this model's candidates
     tokens: int
+    signal: str = TESTED  # TESTED, ACCEPTED or REJECTED
+    weight: float = 1.0
 
 
 @dataclass
 class PassCount:
-    """How often a model passed out of how many outcomes."""
+    """How often a model passed out of how many outcomes, each counted at its weight (a user's accept or
+    reject at USER_CHOICE_WEIGHT), and how many of them were the user's accepts and rejects."""
 
-    trials: int = 0
-    passes: int = 0
+    trials: float = 0.0
+    passes: float = 0.0
+    accepted: int = 0
+    rejected: int = 0
+
+    def add(self, other: PassCount) -> None:
+        self.trials += other.trials
+        self.passes += other.passes
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+
+    @classmethod
+    def of(cls, outcome: ModelOutcome) -> PassCount:
+        return cls(
+            outcome.weight,
+            outcome.weight * outcome.passed,
+            int(outcome.signal == ACCEPTED),
+            int(outcome.signal == REJECTED),
+        )
 
 
 PassCountKey = tuple[str, str, str, str]  # (stage, language, category, model)
@@ -89,6 +124,28 @@ def outcomes_of(result: Result, ids: Mapping[str, str]) -> list[ModelOutcome]:
     ]
 
 
+def choices_of(result: Result, ids: Mapping[str, str], accepted: bool) -> list[ModelOutcome]:
+    """The user's accept (or reject) of the proposal `result` made, as an outcome for each model whose output
+    the proposal kept (result.models: generate or debug, refine), at USER_CHOICE_WEIGHT."""
+    return [
+        ModelOutcome(
+            stage=stage,
+            language=result.language,
+            category=result.category,
+            model=canonical_model(alias, ids),
+            alias=alias,
+            passed=accepted,
+            attempts=0,
+            speedup=None,
+            tokens=0,
+            signal=ACCEPTED if accepted else REJECTED,
+            weight=USER_CHOICE_WEIGHT,
+        )
+        for stage, alias in result.models.items()
+        if stage != "categorize"  # the category is not what the user judged
+    ]
+
+
 def _succeeded(stage: str, alias: str, tried: list[Attempt], result: Result) -> bool:
     if stage == "categorize":
         return result.models.get("categorize") == alias and result.category_from_model
@@ -112,6 +169,7 @@ class OutcomeStore:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         rows = [
             (now, o.stage, o.language, o.category, o.model, o.alias, int(o.passed), o.attempts, o.speedup, o.tokens)
+            + (o.signal, o.weight)
             for o in outcomes
         ]
         if not rows:
@@ -119,7 +177,7 @@ class OutcomeStore:
         with self._connection() as db:
             db.executemany(
                 "INSERT INTO outcomes (recorded_at, stage, language, category, model, alias, passed, attempts,"
-                " speedup, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " speedup, tokens, signal, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             db.commit()
@@ -129,10 +187,11 @@ class OutcomeStore:
             return {}
         with self._connection() as db:
             found = db.execute(
-                "SELECT stage, language, category, model, COUNT(*), SUM(passed) FROM outcomes"
+                "SELECT stage, language, category, model, SUM(weight), SUM(passed * weight),"
+                f" SUM(signal = '{ACCEPTED}'), SUM(signal = '{REJECTED}') FROM outcomes"
                 " GROUP BY stage, language, category, model"
             ).fetchall()
-        return {(s, lang, c, m): PassCount(int(n), int(p)) for s, lang, c, m, n, p in found}
+        return {(s, lang, c, m): PassCount(float(n), float(p), int(a), int(r)) for s, lang, c, m, n, p, a, r in found}
 
     def count(self) -> int:
         if not self.path.exists():
@@ -150,6 +209,16 @@ class OutcomeStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
+            _migrate(db)
             yield db
         finally:
             db.close()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add the columns a store written by an older PerfOrch lacks; its rows keep their meaning."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(outcomes)")}
+    for name, definition in _ADDED_COLUMNS.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE outcomes ADD COLUMN {definition}")
+    db.commit()
