@@ -351,11 +351,14 @@ def _single_mode(model: str, s: PipelineSettings) -> str:
 def _eval_text(report: dict) -> str:
     lines = [
         f"eval ({report['mode']})",
-        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'improved':>10}{'median_speedup':>16}",
+        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'improved':>10}{'median_speedup':>16}  cost",
     ]
     for language, s in report["languages"].items():
         median = f"{s['median_speedup']:.2f}x" if s["median_speedup"] else "-"
-        lines.append(f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{s['improved']:>10}{median:>16}")
+        cost = costs.shown(s["cost_usd"], s["unpriced_calls"])
+        lines.append(
+            f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{s['improved']:>10}{median:>16}  {cost}"
+        )
         if s["known_flaky"]:
             lines.append(f"{'':<10}known flaky (canonical solution unreliable): {', '.join(s['known_flaky'])}")
     lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")

@@ -72,6 +72,9 @@ class LanguageScore:
     speedups: list[float] = field(default_factory=list)
     unsolved: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
+    tokens: int = 0
+    cost_usd: float = 0.0  # of the priced calls
+    unpriced_calls: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -82,6 +85,9 @@ class LanguageScore:
             "median_speedup": round(statistics.median(self.speedups), 3) if self.speedups else None,
             "unsolved": self.unsolved,
             "known_flaky": self.flaky,
+            "tokens": self.tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "unpriced_calls": self.unpriced_calls,
         }
 
 
@@ -117,6 +123,8 @@ async def evaluate(problems: list[Problem], pipeline: Pipeline, limits: Limits, 
         score = scores[problem.language]
         score.total += 1
         tokens, cost = tokens + result.tokens, cost + result.cost_usd
+        score.tokens, score.cost_usd = score.tokens + result.tokens, score.cost_usd + result.cost_usd
+        score.unpriced_calls += result.unpriced_calls
         if problem.task_id in KNOWN_FLAKY:
             score.flaky.append(problem.task_id)
         if hidden is not None and hidden.passed:
@@ -182,19 +190,6 @@ class Profiler:
             ),
         )
         return self.counts.matrix(provenance, self.gateway.ledger.records)
-
-
-def per_attempt(usage: Iterable[Usage]) -> dict[tuple[str, str], tuple[float, float | None]]:
-    """(stage, model) -> (mean tokens, mean dollars) per call; dollars None when any call was unpriced."""
-    calls: dict[tuple[str, str], list[Usage]] = defaultdict(list)
-    for record in usage:
-        calls[(record.stage, record.model)].append(record)
-    means = {}
-    for key, records in calls.items():
-        tokens = round(statistics.fmean(r.tokens for r in records), 1)
-        priced = all(r.priced for r in records)
-        means[key] = (tokens, round(statistics.fmean(r.cost_usd for r in records), 8) if priced else None)
-    return means
 
     async def _problem(self, problem: Problem) -> None:
         category = await self._categorize(problem)
@@ -280,3 +275,16 @@ def per_attempt(usage: Iterable[Usage]) -> dict[tuple[str, str], tuple[float, fl
             if candidate is not None and candidate.verdict.passed:
                 faster = (await judged(baseline, baseline_timing, candidate, hidden, self.threshold)).kept
             self.counts.add("refine", problem.language, category, model, faster)
+
+
+def per_attempt(usage: Iterable[Usage]) -> dict[tuple[str, str], tuple[float, float | None]]:
+    """(stage, model) -> (mean tokens, mean dollars) per call; dollars None when any call was unpriced."""
+    calls: dict[tuple[str, str], list[Usage]] = defaultdict(list)
+    for record in usage:
+        calls[(record.stage, record.model)].append(record)
+    means = {}
+    for key, records in calls.items():
+        tokens = round(statistics.fmean(r.tokens for r in records), 1)
+        priced = all(r.priced for r in records)
+        means[key] = (tokens, round(statistics.fmean(r.cost_usd for r in records), 8) if priced else None)
+    return means

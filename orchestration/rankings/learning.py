@@ -45,6 +45,8 @@ class Explained:
     moved: bool  # trials >= min_observations: the score is the posterior, not the prior
     accepted: int = 0  # of the outcomes, the user's accepts and rejects of the model's proposals
     rejected: int = 0
+    tokens: float | None = None  # per attempt in the user's own runs, where they measured it
+    cost_usd: float | None = None
 
 
 class Learner:
@@ -161,7 +163,7 @@ class Learner:
             explained.append(
                 Explained(
                     model, prior_score, weight, tally.passes, tally.trials, round(score, 4), moved,
-                    tally.accepted, tally.rejected,
+                    tally.accepted, tally.rejected, tally.tokens_per_attempt, tally.cost_per_attempt,
                 )
             )  # fmt: skip
         return sorted(explained, key=lambda e: (-e.score, -e.trials, e.model))
@@ -185,10 +187,11 @@ def _canonical(prior: RankingMatrix, ids: Mapping[str, str] | None) -> RankingMa
 def _ranked(e: Explained, known: list[RankedModel]) -> RankedModel:
     source = next((r for r in known if r.model == e.model), None)
     samples = (source.samples if source else 0) + (round(e.trials) if e.moved else 0)
-    if source is None:
-        return RankedModel(e.model, e.score, samples)
-    # The posterior is the chance to pass now (no rate); what an attempt costs is the prior's measure.
-    return RankedModel(e.model, e.score, samples, source.source_name, tokens=source.tokens, cost_usd=source.cost_usd)
+    # The posterior is the chance to pass now (no rate); what an attempt costs is the user's own runs' measure,
+    # else the prior's.
+    tokens = e.tokens if e.tokens is not None else (source.tokens if source else None)
+    cost = e.cost_usd if e.cost_usd is not None else (source.cost_usd if source else None)
+    return RankedModel(e.model, e.score, samples, source.source_name if source else "", None, tokens, cost)
 
 
 def _base_provenance(prior: RankingMatrix, cell: Cell) -> CellProvenance | None:

@@ -42,13 +42,15 @@ CREATE TABLE IF NOT EXISTS outcomes (
     speedup REAL,
     tokens INTEGER NOT NULL,
     signal TEXT NOT NULL DEFAULT 'tests',
-    weight REAL NOT NULL DEFAULT 1.0
+    weight REAL NOT NULL DEFAULT 1.0,
+    cost_usd REAL
 )
 """
 # Columns added since the first schema, each with the value its old rows get (SQLite's ADD COLUMN).
 _ADDED_COLUMNS = {
     "signal": "signal TEXT NOT NULL DEFAULT 'tests'",
     "weight": "weight REAL NOT NULL DEFAULT 1.0",
+    "cost_usd": "cost_usd REAL",  # NULL: unpriced (or recorded before costs were)
 }
 
 
@@ -67,6 +69,7 @@ class ModelOutcome:
     tokens: int
     signal: str = TESTED  # TESTED, ACCEPTED or REJECTED
     weight: float = 1.0
+    cost_usd: float | None = None  # the model's calls in this stage; None when one was unpriced
 
 
 @dataclass
@@ -78,20 +81,35 @@ class PassCount:
     passes: float = 0.0
     accepted: int = 0
     rejected: int = 0
+    attempts: int = 0  # of the test outcomes: what their calls took
+    tokens: int = 0
+    priced_attempts: int = 0  # of those attempts, the ones whose cost is known, and that cost
+    cost_usd: float = 0.0
 
     def add(self, other: PassCount) -> None:
-        self.trials += other.trials
-        self.passes += other.passes
-        self.accepted += other.accepted
-        self.rejected += other.rejected
+        for name in ("trials", "passes", "accepted", "rejected", "attempts", "tokens", "priced_attempts", "cost_usd"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def tokens_per_attempt(self) -> float | None:
+        return round(self.tokens / self.attempts, 1) if self.attempts else None
+
+    @property
+    def cost_per_attempt(self) -> float | None:
+        return round(self.cost_usd / self.priced_attempts, 8) if self.priced_attempts else None
 
     @classmethod
     def of(cls, outcome: ModelOutcome) -> PassCount:
+        priced = outcome.cost_usd is not None
         return cls(
             outcome.weight,
             outcome.weight * outcome.passed,
             int(outcome.signal == ACCEPTED),
             int(outcome.signal == REJECTED),
+            outcome.attempts,
+            outcome.tokens,
+            outcome.attempts if priced else 0,
+            outcome.cost_usd or 0.0,
         )
 
 
@@ -118,6 +136,7 @@ def outcomes_of(result: Result, ids: Mapping[str, str]) -> list[ModelOutcome]:
             attempts=len({a.attempt for a in tried}),
             speedup=max((a.speedup for a in tried if a.speedup is not None), default=None),
             tokens=sum(a.prompt_tokens + a.completion_tokens for a in tried),
+            cost_usd=_cost(tried),
         )
         for (stage, alias), tried in attempts.items()
         if any(a.status == "answered" for a in tried)
@@ -146,6 +165,11 @@ def choices_of(result: Result, ids: Mapping[str, str], accepted: bool) -> list[M
     ]
 
 
+def _cost(tried: list[Attempt]) -> float | None:
+    answered = [a for a in tried if a.status == "answered"]
+    return sum(a.cost_usd for a in answered) if all(a.priced for a in answered) else None
+
+
 def _succeeded(stage: str, alias: str, tried: list[Attempt], result: Result) -> bool:
     if stage == "categorize":
         return result.models.get("categorize") == alias and result.category_from_model
@@ -169,7 +193,7 @@ class OutcomeStore:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         rows = [
             (now, o.stage, o.language, o.category, o.model, o.alias, int(o.passed), o.attempts, o.speedup, o.tokens)
-            + (o.signal, o.weight)
+            + (o.signal, o.weight, o.cost_usd)
             for o in outcomes
         ]
         if not rows:
@@ -177,7 +201,7 @@ class OutcomeStore:
         with self._connection() as db:
             db.executemany(
                 "INSERT INTO outcomes (recorded_at, stage, language, category, model, alias, passed, attempts,"
-                " speedup, tokens, signal, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " speedup, tokens, signal, weight, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             db.commit()
@@ -188,10 +212,14 @@ class OutcomeStore:
         with self._connection() as db:
             found = db.execute(
                 "SELECT stage, language, category, model, SUM(weight), SUM(passed * weight),"
-                f" SUM(signal = '{ACCEPTED}'), SUM(signal = '{REJECTED}') FROM outcomes"
+                f" SUM(signal = '{ACCEPTED}'), SUM(signal = '{REJECTED}'), SUM(attempts), SUM(tokens),"
+                " SUM(CASE WHEN cost_usd IS NULL THEN 0 ELSE attempts END), SUM(COALESCE(cost_usd, 0)) FROM outcomes"
                 " GROUP BY stage, language, category, model"
             ).fetchall()
-        return {(s, lang, c, m): PassCount(float(n), float(p), int(a), int(r)) for s, lang, c, m, n, p, a, r in found}
+        return {
+            (s, lang, c, m): PassCount(float(n), float(p), int(a), int(r), int(t), int(k), int(pa), float(usd))
+            for s, lang, c, m, n, p, a, r, t, k, pa, usd in found
+        }
 
     def count(self) -> int:
         if not self.path.exists():
