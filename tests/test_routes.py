@@ -9,10 +9,13 @@ import pytest
 from perforch.orchestration.config import ConfigError, load_config
 from perforch.orchestration.models import Usage
 from perforch.orchestration.profiling import SuccessCounts
+from perforch.orchestration.rankings.learning import Learner
 from perforch.orchestration.rankings.matrix import Provenance, RankedModel, RankingMatrix
+from perforch.orchestration.rankings.outcomes import OutcomeStore, outcomes_of
 from perforch.orchestration.rankings.router import Router
 from perforch.orchestration.rankings.routes import Figures, routed
 from perforch.orchestration.rankings.view import RankingsView
+from perforch.orchestration.run import Attempt, Result
 from perforch.orchestration.task import ANY_CATEGORY
 
 ROW = ("generate", "python", ANY_CATEGORY)
@@ -98,3 +101,25 @@ def test_the_route_setting_is_checked(tmp_path):
     config = load_config(tmp_path)
     assert config.pipeline.route == "cost" and config.pipeline.max_cost_usd == 0.5
     assert Router.configured(config, learn=False).route == "cost"
+
+
+def test_the_users_own_runs_give_tokens_and_dollars_per_attempt(tmp_path):
+    result = Result("t", "python", category="math", passed=True)
+    result.trace = [
+        Attempt("generate", "cheap", 1, "answered", "", 1.0, 300, 100, 0.001),
+        Attempt("generate", "cheap", 1, "test_failed", "", 1.0),
+        Attempt("generate", "cheap", 2, "answered", "", 1.0, 500, 100, 0.003),
+        Attempt("generate", "cheap", 2, "passed", "", 1.0),
+        Attempt("generate", "custom", 1, "answered", "", 1.0, 300, 100, 0.0, priced=False),
+    ]
+    cheap, custom = outcomes_of(result, {})
+    assert (cheap.attempts, cheap.tokens, cheap.cost_usd) == (2, 1000, pytest.approx(0.004))
+    assert custom.cost_usd is None  # unpriced, never $0
+
+    store = OutcomeStore(tmp_path / "outcomes.sqlite3")
+    store.add([cheap] * 5)  # enough outcomes to move the cell
+    router = Router(_prior(), available=("strong", "cheap"), learner=Learner(store), route="cost")
+    learned = next(r for r in router.matrix.cell(*ROW) if r.model == "cheap")
+    assert (learned.tokens, learned.cost_usd) == (500.0, pytest.approx(0.002))  # per attempt, from the store
+    strong = next(r for r in router.matrix.cell(*ROW) if r.model == "strong")
+    assert (strong.tokens, strong.cost_usd) == (900, 0.01)  # the profile's, where the user has no runs
