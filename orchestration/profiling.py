@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from .agents import categorize, debug, generate, refine
 from .benchmark import KNOWN_FLAKY, Problem
 from .candidates import Candidate, checked, judged, shown
+from .errors import FailedError
 from .models import ModelError, ModelGateway, Usage
 from .pipeline import Pipeline
 from .rankings.matrix import Provenance, RankedModel, RankingMatrix
@@ -30,6 +31,11 @@ HONESTY_NOTE = (
     "models saw only the visible tests (example_test, or a build-only check where the dataset has none); "
     "pass@1 is scored on the hidden tests"
 )
+
+
+class ProfileStopped(FailedError):
+    """A token budget or dollar cap ended the profile before it was complete."""
+
 
 # Problems in flight at once: enough to overlap model latency with builds, few enough to bound memory.
 _IN_FLIGHT = 8
@@ -204,7 +210,9 @@ class Profiler:
     async def _ask(self, model: str, stage: str, messages: list[dict]) -> str | None:
         try:
             return (await self.gateway.complete(model, messages, stage=stage)).text
-        except ModelError:
+        except ModelError as exc:
+            if exc.kind == "budget_exceeded":  # counting the calls not made as failures would skew the profile
+                raise ProfileStopped(f"the profile stopped, and nothing was written: {exc}") from None
             return None
 
     async def _categorize(self, problem: Problem) -> str:

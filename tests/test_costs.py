@@ -175,3 +175,18 @@ def test_the_cli_shows_the_estimate_and_says_the_cap_stopped_it(tmp_path, script
     assert report["passed"] and report["changed"]
     assert "stopped before the call" in report["stopped"] and "stopped before the call" in report["summary"]
     assert "dear" not in [r.model for r in scripted_server.requests]
+
+
+async def test_a_capped_profile_stops_instead_of_counting_calls_not_made_as_failures(scripted_server):
+    from humaneval_models import BENCHMARK
+    from perforch.orchestration.benchmark import load_benchmark
+    from perforch.orchestration.profiling import Profiler, ProfileStopped
+
+    _answers(scripted_server)
+    ledger = UsageLedger()
+    gateway = ModelGateway([_spec(scripted_server, "cheap", CHEAP)], ledger=ledger, cost_caps=[CostCap(1e-6, ledger)])
+    problems = load_benchmark(BENCHMARK, ["python"], 1)
+
+    with pytest.raises(ProfileStopped, match="nothing was written.*stopped before the call"):
+        await Profiler(gateway, ["cheap"], Limits(wall_seconds=10), 1.1).profile(problems, "humanevalpack")
+    assert scripted_server.requests == []
