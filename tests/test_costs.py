@@ -20,6 +20,8 @@ from perforch.orchestration.rankings.router import Router
 from perforch.orchestration.task import Limits, Task
 from perforch.orchestration.validation import ProgramValidator
 from scripted_server import Reply, ScriptedServer
+from test_server import EXAMPLE, _actions, _open, _run, _workspace, client, model_key  # noqa: F401
+from test_server import _line_of as _line_in
 
 KEY_ENV = "PERFORCH_TEST_KEY"
 ASK = [{"role": "user", "content": "Write a function that adds two numbers."}]
@@ -135,14 +137,14 @@ async def test_a_job_whose_cap_would_be_exceeded_stops_before_the_call_and_keeps
     assert result.cost_usd == pytest.approx(2 * (1000 * 1e-6 + 100 * 2e-6))  # categorize and generate
 
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "python"
+PYTHON_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "python"
 VOWELS = 'def count_vowels(text: str) -> int:\n    return sum(1 for ch in text.lower() if ch in "aeiou")\n'
 
 
 @pytest.mark.slow
 def test_the_cli_shows_the_estimate_and_says_the_cap_stopped_it(tmp_path, scripted_server):
     root = tmp_path / "python"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PYTHON_EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
     tables = [
         f'[models.{name}]\nmodel = "openai/{name}"\napi_base = "{scripted_server.base_url}"\n'
         + f'api_key_env = "{KEY_ENV}"\n'
@@ -190,3 +192,32 @@ async def test_a_capped_profile_stops_instead_of_counting_calls_not_made_as_fail
     with pytest.raises(ProfileStopped, match="nothing was written.*stopped before the call"):
         await Profiler(gateway, ["cheap"], Limits(wall_seconds=10), 1.1).profile(problems, "humanevalpack")
     assert scripted_server.requests == []
+
+
+@pytest.mark.slow
+async def test_the_session_cap_stops_the_next_job_and_status_reports_the_spend(client, tmp_path, scripted_server):  # noqa: F811
+    relative, stub, _, _, code = EXAMPLE["python"]
+    root = _workspace(tmp_path, "python", scripted_server, code)
+    prices = "input_cost_per_token = 1e-06\noutput_cost_per_token = 2e-06\nmax_tokens = 100\n"
+    config = root / "perforch.toml"
+    config.write_text(
+        config.read_text().replace("[pipeline]\n", f"{prices}[pipeline]\nsession_max_cost_usd = 0.0028\n")
+    )
+
+    def policy(model: str, messages: list[dict]) -> Reply:
+        text = "string" if "classify" in messages[0]["content"] else f"```python\n{code}```"
+        return Reply(text, prompt_tokens=1000, completion_tokens=100)  # $0.0012 a call
+
+    scripted_server.set_policy(policy)
+    file = root / relative
+    uri = _open(client, file)
+    (action,) = await _actions(client, uri, _line_in(file, stub))
+
+    first = await _run(client, action)  # categorize and generate: about $0.0006 expected each, $0.0024 spent
+    status = await client.protocol.send_request_async("perforch/status", {})
+    second = await _run(client, action)  # its first call would pass $0.0028: not made
+
+    assert first["passed"] and not first["stopped"] and first["cost_usd"] == pytest.approx(0.0024)
+    assert status["cost_usd"] == pytest.approx(0.0024) and status["cost"] == "$0.0024"
+    assert not second["passed"] and "this session has spent $0.0024 of its $0.0028 cap" in second["stopped"]
+    assert "session_max_cost_usd" in second["summary"] and len(scripted_server.requests) == 2
