@@ -12,6 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from perforch.orchestration import costs
 from perforch.orchestration.benchmark import load_benchmark
 from perforch.orchestration.config import ConfigError, PipelineSettings, load_config
 from perforch.orchestration.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
@@ -160,7 +161,11 @@ def _job(args: argparse.Namespace) -> int:
     if args.apply and args.file.is_file():
         check_writable(args.file)  # refuse before any model is asked, not after
     router = Router.configured(config, args.profile)
-    work = propose(args.kind, args.file, args.line, config, router, on_progress=_stage_progress)
+    caps = _caps(config.pipeline)
+    show_estimate = (lambda estimate: print(estimate.text(caps), file=sys.stderr, flush=True)) if caps else None
+    work = propose(
+        args.kind, args.file, args.line, config, router, on_progress=_stage_progress, on_estimate=show_estimate
+    )
     proposal = asyncio.run(_closing(work))
     applied, refusal = False, ""
     if args.apply and proposal.proposed is not None:
@@ -172,6 +177,12 @@ def _job(args: argparse.Namespace) -> int:
     report = proposal.report(applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(proposal, report, args.apply))
     return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
+
+
+def _caps(settings: PipelineSettings) -> dict[str, float]:
+    """The dollar caps set, as the estimate names them; a command is its own session."""
+    caps = {"per job": settings.max_cost_usd, "per session": settings.session_max_cost_usd}
+    return {what: usd for what, usd in caps.items() if usd}
 
 
 def _stage_progress(event) -> None:
@@ -190,7 +201,9 @@ def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
         lines.append(f"tests: {tests['passed']}/{tests['run']} passed ({tests['source'] or 'workspace tests'})")
     if report["speedup"]:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
-    lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
+    lines.append(f"tokens: {report['tokens']}  cost: {costs.shown(report['cost_usd'], report['unpriced_calls'])}")
+    if report["stopped"]:
+        lines.append(f"stopped early, keeping the best version so far: {report['stopped']}")
     if not report["passed"]:
         lines.append(f"{proposal.why_nothing_passed()}; the file was left unchanged")
         if report["failure"]:
@@ -448,11 +461,14 @@ def _single_mode(model: str, s: PipelineSettings) -> str:
 def _eval_text(report: dict) -> str:
     lines = [
         f"eval ({report['mode']})",
-        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'improved':>10}{'median_speedup':>16}",
+        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'improved':>10}{'median_speedup':>16}  cost",
     ]
     for language, s in report["languages"].items():
         median = f"{s['median_speedup']:.2f}x" if s["median_speedup"] else "-"
-        lines.append(f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{s['improved']:>10}{median:>16}")
+        cost = costs.shown(s["cost_usd"], s["unpriced_calls"])
+        lines.append(
+            f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{s['improved']:>10}{median:>16}  {cost}"
+        )
         if s["known_flaky"]:
             lines.append(f"{'':<10}known flaky (canonical solution unreliable): {', '.join(s['known_flaky'])}")
     lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")

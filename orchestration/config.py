@@ -23,7 +23,10 @@ refine_runs = 5
 min_samples = 5                    # a profiled category cell's model counts from this many samples
 fallback = "per-generator"         # or "breadth-first": every generator drafts before any debugger
 refine = "ranked"                  # or "exhaustive": every model refines the same version, the fastest is kept
+route = "quality"                  # or "cost" (cheapest expected cost to a pass), "balanced" (see ROUTES)
 token_budget = 0                   # 0 = unlimited
+max_cost_usd = 0.0                 # dollars one job may spend (eval/profile: the whole command); 0 = no cap
+session_max_cost_usd = 0.0         # dollars a language server session may spend, all jobs; 0 = no cap
 learn = true                       # record outcomes locally and let them move the rankings
 
 [local]                            # the bundled local models (local/smollm2); per model too, in [models.x]
@@ -63,7 +66,7 @@ from .checks import Invalid, boolean, count, names, number, one_of, positive_int
 from .errors import PerfOrchError
 from .local_models import is_local
 from .local_server import SETTING_KEYS, ServerSettings
-from .models import ModelGateway, ModelSpec, UsageLedger
+from .models import CostCap, ModelGateway, ModelSpec, UsageLedger
 from .task import Limits
 
 if sys.version_info >= (3, 11):
@@ -86,6 +89,9 @@ FALLBACKS = ("breadth-first", "per-generator")
 # "ranked": down the ranking, `refiners` models, each refining the fastest version so far; "exhaustive": every
 # model the user has refines the same passing version, and the fastest correct one is kept (the paper's baseline).
 REFINE_MODES = ("ranked", "exhaustive")
+# How a stage orders its models (rankings/router.py): "quality" by score; "cost" by expected dollars to a passing
+# result (cost per attempt / chance to pass); "balanced": the models close to the best chance, cheapest first.
+ROUTES = ("quality", "cost", "balanced")
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,10 @@ class PipelineSettings:
     min_samples: int = 5  # a category cell's entry with fewer samples leaves the model to the language row
     fallback: str = "per-generator"  # see FALLBACKS; chosen by benchmarks/complementary.py (README)
     refine: str = "ranked"  # see REFINE_MODES
+    route: str = "quality"  # see ROUTES
     token_budget: int = 0
+    max_cost_usd: float = 0.0  # a job's dollar cap (0: none); checked before each call (models.CostCap)
+    session_max_cost_usd: float = 0.0  # the language server session's cap over all its jobs (0: none)
     learn: bool = True  # record each run's outcomes in the local store and blend them into the rankings
 
 
@@ -136,13 +145,27 @@ class Config:
     sources: list[Path] = field(default_factory=list)  # the files read, lowest precedence first
 
     def gateway(self, ledger: UsageLedger | None = None) -> ModelGateway:
+        """A gateway whose calls go to `ledger` (a new one by default). The job's dollar cap is on `ledger`;
+        the session's on its parent (a language server's session), or on `ledger` when it has none (a
+        command is its own session)."""
+        ledger = ledger if ledger is not None else UsageLedger()
         return ModelGateway(
             self.models,
             ledger=ledger,
             token_budget=self.pipeline.token_budget or None,
             timeout=self.pipeline.model_timeout,
             local=self.local,
+            cost_caps=self.cost_caps(ledger),
         )
+
+    def cost_caps(self, ledger: UsageLedger) -> list[CostCap]:
+        p, caps = self.pipeline, []
+        if p.max_cost_usd:
+            caps.append(CostCap(p.max_cost_usd, ledger))
+        if p.session_max_cost_usd:
+            session = ledger.parent or ledger
+            caps.append(CostCap(p.session_max_cost_usd, session, "this session", "[pipeline] session_max_cost_usd"))
+        return caps
 
     def limits(self) -> Limits:
         """What one run of a candidate's tests may take: [pipeline] test_timeout and memory_mb."""
@@ -287,7 +310,10 @@ _PIPELINE_CHECKS: dict[str, Callable[[Any], Any]] = {
     "min_samples": positive_int,
     "fallback": one_of(*FALLBACKS),
     "refine": one_of(*REFINE_MODES),
+    "route": one_of(*ROUTES),
     "token_budget": count,
+    "max_cost_usd": number(0, "a non-negative number of dollars (0: no cap)", inclusive=True),
+    "session_max_cost_usd": number(0, "a non-negative number of dollars (0: no cap)", inclusive=True),
     "learn": boolean,
 }
 assert set(_PIPELINE_CHECKS) == {f.name for f in fields(PipelineSettings)}

@@ -3,7 +3,8 @@
 litellm does the provider work; the gateway adds what the pipeline relies on: model aliases, one
 error type with a small set of kinds, our own retries (honouring Retry-After), an overall deadline,
 a concurrency limit per model, cancellation that closes the HTTP request, and a usage ledger with a
-token budget. API keys are read from the environment at call time and never logged or stored.
+token budget and dollar caps (costs.py prices the calls). API keys are read from the environment at call
+time and never logged or stored.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import local_server, redaction
+from . import costs, local_server, redaction
 from .local_models import LocalModelError, is_local, lookup
 from .local_server import ServerSettings
 
@@ -41,6 +42,7 @@ ErrorKind = Literal[
     "auth",
     "bad_request",
     "budget_exceeded",
+    "unpriced",  # a dollar cap is set and nothing prices this model
 ]
 
 # What the gateway accepts of one answer: far more than any function needs, far less than a runaway
@@ -114,8 +116,9 @@ class Completion:
     model: str  # the name the caller asked for (an alias or a litellm id)
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_usd: float  # 0.0 when unpriced: see `priced`
     seconds: float  # from getting a concurrency slot to the answer, retries included
+    priced: bool = True
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ class Usage:
     stage: str
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_usd: float  # 0.0 when unpriced: see `priced`
+    priced: bool = True  # False: nothing could price the call (never shown as $0)
 
     @property
     def tokens(self) -> int:
@@ -138,7 +142,8 @@ class UsageTotals:
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float = 0.0  # of the priced calls
+    unpriced_calls: int = 0
 
     @property
     def tokens(self) -> int:
@@ -156,16 +161,33 @@ class UsageTotals:
         self.prompt_tokens += usage.prompt_tokens
         self.completion_tokens += usage.completion_tokens
         self.cost_usd += usage.cost_usd
+        self.unpriced_calls += not usage.priced
+
+    @property
+    def cost_shown(self) -> str:
+        return costs.shown(self.cost_usd, self.unpriced_calls)
 
 
 class UsageLedger:
-    """Every answered call (empty answers too: their tokens were spent), with totals."""
+    """Every answered call (empty answers too: their tokens were spent), with totals, and the expected cost
+    of the calls in flight. A ledger with a `parent` (a job's, in a language server session) records into
+    it too, so a cap on the parent sees every job's spending."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: UsageLedger | None = None) -> None:
         self.records: list[Usage] = []
+        self.parent = parent
+        self.in_flight_usd = 0.0  # reserved by calls that have started and not yet been recorded
 
     def record(self, usage: Usage) -> None:
         self.records.append(usage)
+        if self.parent is not None:
+            self.parent.record(usage)
+
+    def reserve(self, cost_usd: float) -> None:
+        """Count a starting call's expected cost as spent until it is answered (`reserve(-cost)` then)."""
+        self.in_flight_usd += cost_usd
+        if self.parent is not None:
+            self.parent.reserve(cost_usd)
 
     def totals(self) -> UsageTotals:
         return UsageTotals.of(self.records)
@@ -179,6 +201,29 @@ class UsageLedger:
         return self.totals().cost_usd
 
 
+@dataclass(frozen=True)
+class CostCap:
+    """A dollar cap on what a ledger spends. A call starts only if the ledger's spending, the expected cost of
+    its calls in flight and the call's own expected cost stay within the cap; so the cap is overrun only by
+    how much the answers in flight exceed their estimates, at most one call's worth in a sequential run."""
+
+    max_usd: float
+    ledger: UsageLedger
+    what: str = "this job"  # as the refusal names it
+    setting: str = "[pipeline] max_cost_usd"
+
+    def check(self, name: str, expected: costs.CallEstimate) -> None:
+        spent = self.ledger.cost_usd + self.ledger.in_flight_usd
+        if expected.cost_usd is None or spent + expected.cost_usd <= self.max_usd:
+            return
+        message = (
+            f"stopped before the call: it would cost about ${expected.cost_usd:.4f} ({expected.prompt_tokens} prompt "
+            f"+ up to {expected.answer_tokens} answer tokens), and {self.what} has spent ${spent:.4f} of its "
+            f"${self.max_usd:.4f} cap ({self.setting}); raise the cap to go on"
+        )
+        raise ModelError("budget_exceeded", message, name)
+
+
 class ModelGateway:
     """Calls models by alias or litellm id.
 
@@ -187,7 +232,9 @@ class ModelGateway:
     same model does not eat into it. `retries` counts attempts after the first, for rate limits,
     5xx answers and connection failures. A Retry-After longer than `max_retry_wait` (or past the
     deadline) ends the call instead of retrying early against the server's wish. The token budget
-    is checked before each call, so calls already in flight can overshoot it by their own usage.
+    is checked before each call, so calls already in flight can overshoot it by their own usage. Each
+    of `cost_caps` is checked before each call against the call's expected cost (CostCap); with a cap
+    set, a model nothing prices is refused ("unpriced"), since its spending could not be capped.
     """
 
     def __init__(
@@ -201,11 +248,13 @@ class ModelGateway:
         backoff: float = 0.5,
         max_retry_wait: float = 30.0,
         local: ServerSettings | None = None,
+        cost_caps: Iterable[CostCap] = (),
     ) -> None:
         specs = specs.values() if isinstance(specs, Mapping) else specs
         self.specs: dict[str, ModelSpec] = {spec.alias: spec for spec in specs}
         self.ledger = ledger if ledger is not None else UsageLedger()
         self.token_budget = token_budget
+        self.cost_caps = tuple(cost_caps)
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -246,16 +295,28 @@ class ModelGateway:
     ) -> Completion:
         _litellm()  # import before any deadline starts: the first import takes seconds
         spec = self.resolve(model)
-        if is_local(spec.model):
+        free = is_local(spec.model)  # runs on this machine
+        if free:
             spec = await _served(spec, self.local)
+        messages = _without_secrets(messages, model)
         async with self._slot(spec):
             self._check_budget(model)
-            started = time.monotonic()
-            response = await self._call_with_retries(
-                spec, model, _without_secrets(messages, model), self.timeout if timeout is None else timeout, max_tokens
-            )
-            seconds = time.monotonic() - started
-        return self._completion(model, stage, response, seconds)
+            reserved = self._check_cost(spec, model, messages, max_tokens, free)
+            self.ledger.reserve(reserved)
+            try:
+                started = time.monotonic()
+                response = await self._call_with_retries(
+                    spec, model, messages, self.timeout if timeout is None else timeout, max_tokens
+                )
+                seconds = time.monotonic() - started
+            finally:
+                self.ledger.reserve(-reserved)
+        return self._completion(model, stage, response, seconds, free)
+
+    def expected_cost(self, model: str, messages: list[dict], max_tokens: int | None = None) -> costs.CallEstimate:
+        """What a call to `model` with `messages` is expected to cost (costs.estimate)."""
+        spec = self.resolve(model)
+        return costs.estimate(_litellm(), spec.model, spec.params, messages, max_tokens, free=is_local(spec.model))
 
     # -- one call, retried -------------------------------------------------------------------
 
@@ -332,20 +393,39 @@ class ModelGateway:
             message = f"token budget of {self.token_budget} exhausted ({used} tokens used)"
             raise ModelError("budget_exceeded", message, name)
 
-    def _completion(self, name: str, stage: str, response: Any, seconds: float) -> Completion:
+    def _check_cost(
+        self, spec: ModelSpec, name: str, messages: list[dict], max_tokens: int | None, free: bool
+    ) -> float:
+        """The call's expected cost, to reserve while it runs; budget_exceeded when a cap would be passed."""
+        if not self.cost_caps:
+            return 0.0
+        expected = costs.estimate(_litellm(), spec.model, spec.params, messages, max_tokens, free=free)
+        if expected.cost_usd is None:
+            message = (
+                f"nothing prices {spec.model} (litellm's price map does not know it), so the dollar cap could not be "
+                f"kept: give [models.{spec.alias}] input_cost_per_token and output_cost_per_token, or remove the cap"
+            )
+            raise ModelError("unpriced", message, name)
+        for cap in self.cost_caps:
+            cap.check(name, expected)
+        return expected.cost_usd
+
+    def _completion(self, name: str, stage: str, response: Any, seconds: float, free: bool = False) -> Completion:
         usage = getattr(response, "usage", None)
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-        cost = _cost(_litellm(), response)
-        self.ledger.record(Usage(name, stage, prompt_tokens, completion_tokens, cost))
+        priced_cost = costs.answered_cost(_litellm(), response, free=free)
+        cost, priced = priced_cost or 0.0, priced_cost is not None
+        self.ledger.record(Usage(name, stage, prompt_tokens, completion_tokens, cost, priced))
         text = _answer_text(response)
         if not text.strip():
             raise ModelError("empty_answer", "the model answered with no text", name)
         if len(text) > MAX_ANSWER_CHARS:
             log.warning("model %s answered %d characters; only %d are kept", name, len(text), MAX_ANSWER_CHARS)
             text = redaction.cap(text, MAX_ANSWER_CHARS)
-        log.debug("model %s (%s): %d+%d tokens, $%.6f", name, stage, prompt_tokens, completion_tokens, cost)
-        return Completion(text, name, prompt_tokens, completion_tokens, cost, seconds)
+        shown = costs.shown(cost, int(not priced))
+        log.debug("model %s (%s): %d+%d tokens, %s", name, stage, prompt_tokens, completion_tokens, shown)
+        return Completion(text, name, prompt_tokens, completion_tokens, cost, seconds, priced)
 
 
 # -- the local/ family ---------------------------------------------------------------------------
@@ -353,7 +433,7 @@ class ModelGateway:
 
 async def _served(spec: ModelSpec, defaults: ServerSettings) -> ModelSpec:
     """A local model's spec as litellm reaches it: its in-process server (started on first use) as an
-    OpenAI-compatible endpoint, each answer capped at the settings' max_tokens. Unpriced, so its cost is 0."""
+    OpenAI-compatible endpoint, each answer capped at the settings' max_tokens. Free: it runs on this machine."""
     own = {key: spec.params[key] for key in local_server.SETTING_KEYS if key in spec.params}
     settings = replace(defaults, **own)
     try:
@@ -399,12 +479,19 @@ def _quiet(litellm: ModuleType) -> None:
 
     for name in _LITELLM_LOGGERS:
         logger = logging.getLogger(name)
+        logger.addFilter(_without_cache_price_notice)
         # litellm's handler writes records below WARNING to stdout, which is the language server's
         # protocol channel; records still reach the application's own handlers by propagation.
         logger.removeHandler(_logging.handler)
         if "LITELLM_LOG" not in os.environ:
             logger.setLevel(logging.WARNING)
     litellm._perforch_quieted = True
+
+
+def _without_cache_price_notice(record: logging.LogRecord) -> bool:
+    """litellm warns on every call to a model priced by its [models.*] table that it has no cache prices; that
+    is litellm's bookkeeping, not the user's problem."""
+    return "has custom pricing but not in built-in cost map" not in record.getMessage()
 
 
 def with_keys_in_environment(models: Iterable[str]) -> list[str]:
@@ -450,14 +537,6 @@ def _answer_text(response: Any) -> str:
         return response.choices[0].message.content or ""
     except (AttributeError, IndexError):
         return ""
-
-
-def _cost(litellm: ModuleType, response: Any) -> float:
-    """The call's price from litellm's map; 0.0 for models it does not price (local servers)."""
-    try:
-        return float(litellm.completion_cost(completion_response=response) or 0.0)
-    except Exception:  # unpriced models raise; a missing price must never fail the call
-        return 0.0
 
 
 # -- errors ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import time
 from .agents import categorize, debug, generate, refine
 from .candidates import Candidate, checked, judged, shown
 from .config import PipelineSettings
+from .costs import JobEstimate
 from .models import ModelError, ModelGateway
 from .rankings.router import Router
 from .redaction import excerpt
@@ -59,7 +60,7 @@ class Pipeline:
             if passing:
                 await self._refine(task, validator, result, passing)
         except _OutOfBudget:
-            log.info("token budget exhausted for %s; keeping the best version so far", task.task_id or task.entry_point)
+            log.info("%s: %s; keeping the best version so far", task.task_id or task.entry_point, result.stopped)
         await self._finished(result)
         return result
 
@@ -76,9 +77,35 @@ class Pipeline:
             await self._categorize(task, result)
             await self._refine(task, validator, result, Candidate(code, task.source, verdict, ""))
         except _OutOfBudget:
-            log.info("token budget exhausted while optimizing %s", task.entry_point)
+            log.info("optimizing %s: %s; keeping the best version so far", task.entry_point, result.stopped)
         await self._finished(result)
         return result
+
+    def estimate(self, task: Task) -> JobEstimate:
+        """What `run` (or `optimize`) on `task` is expected to cost, before any call (costs.JobEstimate). The
+        category is not known yet, so the language's rows route; every prompt is sized on the task's file."""
+        language, source, name, s = task.language, task.source, task.entry_point, self.settings
+        prompts = {
+            "categorize": categorize.build_messages(language, source, name),
+            "generate": generate.build_messages(language, source, name),
+            "debug": debug.build_messages(language, source, name, source, "", task.visible_test),
+            "refine": refine.build_messages(language, source, name, source, 0.0),
+        }
+        order = {
+            stage: self._models(stage, language, ANY_CATEGORY, count)
+            for stage, count in (
+                ("categorize", 1),
+                ("generate", s.generators),
+                ("debug", s.debuggers),
+                ("refine", s.refiners),
+            )
+        }
+        if s.refine == "exhaustive":
+            order["refine"] = self.router.order("refine", language)
+        drafts = s.generators if s.fallback == "per-generator" else 1  # drafts the debuggers may work on
+        every = {**order, "debug": [m for m in order["debug"] for _ in range(s.debug_rounds * drafts)]}
+        first = {**order, "generate": order["generate"][:1], "debug": []}
+        return _estimated(self.gateway, prompts, first, every)
 
     # -- stages -------------------------------------------------------------------------------------
 
@@ -221,7 +248,8 @@ class Pipeline:
             completion = await self.gateway.complete(model, messages, stage=stage, timeout=self.settings.model_timeout)
         except ModelError as exc:
             self._note(stage, model, n, exc.kind, str(exc), result, time.perf_counter() - started)
-            if exc.kind == "budget_exceeded":
+            if exc.kind == "budget_exceeded":  # a token budget or a dollar cap: no later call may start
+                result.stopped = exc.message
                 raise _OutOfBudget from exc
             return None
         result.trace.append(
@@ -235,6 +263,7 @@ class Pipeline:
                 completion.prompt_tokens,
                 completion.completion_tokens,
                 completion.cost_usd,
+                priced=completion.priced,
             )
         )
         return completion.text
@@ -283,6 +312,30 @@ class Pipeline:
             self.on_progress(event)
         except Exception:  # a broken progress listener must not break the run
             log.exception("progress callback failed")
+
+
+def _estimated(
+    gateway: ModelGateway, prompts: dict[str, list[dict]], first: dict[str, list[str]], every: dict[str, list[str]]
+) -> JobEstimate:
+    unpriced: list[str] = []
+
+    def total(route: dict[str, list[str]]) -> tuple[float, int]:
+        usd, calls = 0.0, 0
+        for stage, models in route.items():
+            for model in models:
+                calls += 1
+                try:
+                    cost = gateway.expected_cost(model, prompts[stage]).cost_usd
+                except ModelError:  # an unknown model: the run will say so; it costs nothing
+                    cost = 0.0
+                if cost is None:
+                    unpriced.append(model)
+                usd += cost or 0.0
+        return usd, calls
+
+    first_usd, first_calls = total(first)
+    most_usd, most_calls = total(every)
+    return JobEstimate(first_usd, first_calls, most_usd, most_calls, tuple(dict.fromkeys(unpriced)))
 
 
 def _closest_to_passing(drafts: list[Candidate]) -> Candidate | None:

@@ -14,12 +14,13 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .agents import categorize, debug, generate, refine
 from .benchmark import KNOWN_FLAKY, Problem
 from .candidates import Candidate, checked, judged, shown
-from .models import ModelError, ModelGateway
+from .errors import FailedError
+from .models import ModelError, ModelGateway, Usage
 from .pipeline import Pipeline
 from .rankings.matrix import Provenance, RankedModel, RankingMatrix
 from .results import ResultsStore
@@ -32,6 +33,11 @@ HONESTY_NOTE = (
     "examples, else a build-only check); "
     "pass@1 is scored on the hidden tests"
 )
+
+
+class ProfileStopped(FailedError):
+    """A token budget or dollar cap ended the profile before it was complete."""
+
 
 # Problems in flight at once: enough to overlap model latency with builds, few enough to bound memory.
 IN_FLIGHT = 8
@@ -96,6 +102,9 @@ class LanguageScore:
     speedups: list[float] = field(default_factory=list)
     unsolved: list[str] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
+    tokens: int = 0
+    cost_usd: float = 0.0  # of the priced calls
+    unpriced_calls: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -106,6 +115,9 @@ class LanguageScore:
             "median_speedup": round(statistics.median(self.speedups), 3) if self.speedups else None,
             "unsolved": self.unsolved,
             "known_flaky": self.flaky,
+            "tokens": self.tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "unpriced_calls": self.unpriced_calls,
         }
 
 
@@ -139,6 +151,7 @@ async def evaluate_problem(problem: Problem, pipeline: Pipeline, limits: Limits)
         "speedup": result.speedup,
         "tokens": result.tokens,
         "cost_usd": result.cost_usd,
+        "unpriced_calls": result.unpriced_calls,
     }
 
 
@@ -150,6 +163,8 @@ def eval_report(records: Iterable[dict], mode: str) -> EvalReport:
         score = scores[record["language"]]
         score.total += 1
         tokens, cost = tokens + record["tokens"], cost + record["cost_usd"]
+        score.tokens, score.cost_usd = score.tokens + record["tokens"], score.cost_usd + record["cost_usd"]
+        score.unpriced_calls += record.get("unpriced_calls", 0)
         if record["task_id"] in KNOWN_FLAKY:
             score.flaky.append(record["task_id"])
         if record["solved"]:
@@ -196,12 +211,17 @@ class SuccessCounts:
             self.samples[key] += 1
             self.hits[key] += int(ok)
 
-    def matrix(self, provenance: Provenance) -> RankingMatrix:
+    def matrix(self, provenance: Provenance, usage: Iterable[Usage] = ()) -> RankingMatrix:
+        """The counts as a matrix; each entry with its model's mean tokens and dollars per attempt in that stage
+        over `usage` (the profile's calls, per stage and model: a record does not split them by language)."""
         matrix = RankingMatrix(provenance=provenance)
+        means = per_attempt(usage)
         cells: dict[tuple[str, str, str], list[RankedModel]] = defaultdict(list)
         for key, n in self.samples.items():
             stage, language, cat, model = key
-            cells[(stage, language, cat)].append(RankedModel.profiled(model, self.hits[key], n))
+            tokens, cost = means.get((stage, model), (None, None))
+            entry = replace(RankedModel.profiled(model, self.hits[key], n), tokens=tokens, cost_usd=cost)
+            cells[(stage, language, cat)].append(entry)
         for (stage, language, cat), ranking in cells.items():
             matrix.set(stage, language, cat, ranking)
         return matrix
@@ -220,6 +240,7 @@ class ProblemTally:
     """One problem's outcomes as the profiler scores them: a problem's record in the results store."""
 
     events: list[list] = field(default_factory=list)  # [stage, category, model, succeeded]
+    calls: list[list] = field(default_factory=list)  # [stage, model, tokens, dollars or None when unpriced]
     tokens: int = 0
     cost_usd: float = 0.0
 
@@ -231,6 +252,7 @@ class ProblemTally:
             "task_id": problem.task_id,
             "language": problem.language,
             "events": self.events,
+            "calls": self.calls,
             "tokens": self.tokens,
             "cost_usd": self.cost_usd,
         }
@@ -245,10 +267,12 @@ def profile_matrix(
     records: Iterable[dict], benchmark: str, models: Iterable[str], notes: tuple[str, ...] = ()
 ) -> RankingMatrix:
     """The ranking matrix of a set of problem records (fresh, resumed or read back from a results store)."""
-    counts = SuccessCounts()
+    counts, usage = SuccessCounts(), []
     for record in records:
         for stage, category, model, ok in record["events"]:
             counts.add(stage, record["language"], category, model, ok)
+        for stage, model, tokens, cost in record.get("calls", []):  # a store written before calls were kept: none
+            usage.append(Usage(model, stage, tokens, 0, cost or 0.0, priced=cost is not None))
     provenance = Provenance(
         benchmark=benchmark,
         date=dt.date.today().isoformat(),
@@ -256,7 +280,7 @@ def profile_matrix(
         metric=PROFILE_METRIC,
         notes=notes,
     )
-    return counts.matrix(provenance)
+    return counts.matrix(provenance, usage)
 
 
 class Profiler:
@@ -306,10 +330,17 @@ class Profiler:
     async def _ask(self, model: str, stage: str, messages: list[dict]) -> str | None:
         try:
             completion = await self.gateway.complete(model, messages, stage=stage)
-        except ModelError:
+        except ModelError as exc:
+            if exc.kind == "budget_exceeded":  # counting the calls not made as failures would skew the profile
+                raise ProfileStopped(
+                    f"the profile stopped and wrote no profile: {exc}; the problems finished so far are in the "
+                    "results store (raise the cap, then rerun with --resume)"
+                ) from None
             return None
-        self.counts.tokens += completion.prompt_tokens + completion.completion_tokens
+        tokens = completion.prompt_tokens + completion.completion_tokens
+        self.counts.tokens += tokens
         self.counts.cost_usd += completion.cost_usd
+        self.counts.calls.append([stage, model, tokens, completion.cost_usd if completion.priced else None])
         return completion.text
 
     async def _categorize(self, problem: Problem) -> str:
@@ -380,3 +411,16 @@ class Profiler:
             if candidate is not None and candidate.verdict.passed:
                 faster = (await judged(baseline, baseline_timing, candidate, hidden, self.threshold)).kept
             self.counts.add("refine", problem.language, category, model, faster)
+
+
+def per_attempt(usage: Iterable[Usage]) -> dict[tuple[str, str], tuple[float, float | None]]:
+    """(stage, model) -> (mean tokens, mean dollars) per call; dollars None when any call was unpriced."""
+    calls: dict[tuple[str, str], list[Usage]] = defaultdict(list)
+    for record in usage:
+        calls[(record.stage, record.model)].append(record)
+    means = {}
+    for key, records in calls.items():
+        tokens = round(statistics.fmean(r.tokens for r in records), 1)
+        priced = all(r.priced for r in records)
+        means[key] = (tokens, round(statistics.fmean(r.cost_usd for r in records), 8) if priced else None)
+    return means

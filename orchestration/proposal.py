@@ -8,13 +8,15 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
+import logging
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import costs
 from .config import Config
 from .errors import PerfOrchError
 from .languages import UnsupportedLanguage, language_of_path
@@ -26,6 +28,8 @@ from .run import ProgressEvent, Result
 from .stubs import FunctionNotFound, FunctionSpan, find_function, is_stub, syntax_error_outside
 from .task import Task
 from .workspace import Workspace, WorkspaceError
+
+log = logging.getLogger(__name__)
 
 
 class ProposalError(PerfOrchError):
@@ -52,6 +56,17 @@ class Proposal:
     original: str
     result: Result
     digest: str  # sha256 of the file's bytes when the run started
+    on_choice: Callable[[bool], Awaitable[None]] | None = None  # the learner, told the user's accept or reject
+
+    async def chosen(self, accepted: bool) -> None:
+        """The user accepted (applied) or rejected (discarded) the proposal: evidence for or against the models
+        whose output it holds. Learning is a side effect: it never fails the user's action."""
+        if self.on_choice is None:
+            return
+        try:
+            await self.on_choice(accepted)
+        except Exception:
+            log.exception("recording the user's choice failed")
 
     @property
     def proposed(self) -> str | None:
@@ -93,6 +108,8 @@ class Proposal:
             "speedup": result.speedup,
             "tokens": result.tokens,
             "cost_usd": round(result.cost_usd, 6),
+            "unpriced_calls": result.unpriced_calls,
+            "stopped": result.stopped,
             "summary": self.summary(),
             "diff": self.diff(),
             "trace": [
@@ -111,7 +128,9 @@ class Proposal:
         """One line for the user about the run: what passed, how fast, what it cost, which models."""
         result, verdict = self.result, self.result.verdict
         what = f"PerfOrch {self.kind} `{self.function}`"
-        cost = f"{result.tokens} tokens, ${result.cost_usd:.4f}"
+        cost = f"{result.tokens} tokens, {costs.shown(result.cost_usd, result.unpriced_calls)}"
+        if result.stopped:  # a cap ended the run: the best version so far is what is offered
+            cost += f"; {result.stopped}"
         models = ", ".join(f"{stage}: {model}" for stage, model in result.models.items()) or "no model"
         if not result.passed:
             return f"{what}: {self.why_nothing_passed()}; nothing to apply ({cost}; {models})"
@@ -203,13 +222,15 @@ async def propose(
     text: str | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
     ledger: UsageLedger | None = None,
+    on_estimate: Callable[[costs.JobEstimate], None] | None = None,
 ) -> Proposal:
     """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`,
     asking the models `router` names (NoModelToAsk, saying why, when it names none).
 
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
     remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
-    every model call, also when the run is cancelled (a language server's session totals)."""
+    every model call, also when the run is cancelled (a language server's session totals). `on_estimate` gets
+    the run's expected cost before the first call."""
     file = file.resolve()
     language, text, span = read_function(file, line, text)
     check_syntax(file, language, text, span)
@@ -230,9 +251,11 @@ async def propose(
     pipeline = Pipeline(
         config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
     )
+    if on_estimate is not None:
+        on_estimate(pipeline.estimate(task))
     run = pipeline.run if kind == "generate" else pipeline.optimize
     result = await run(task, validator)
-    return Proposal(kind, file, span.name, text, result, digest)
+    return Proposal(kind, file, span.name, text, result, digest, lambda accepted: router.learn_choice(result, accepted))
 
 
 def apply(proposal: Proposal) -> None:

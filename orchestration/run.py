@@ -60,6 +60,7 @@ class Attempt:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     speedup: float | None = None  # refine: the measured gain over the version it started from
+    priced: bool = True  # False: nothing priced the call, so its cost_usd of 0 is unknown, not free
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Result:
     speedup: float | None = None  # first passing version's CPU time / kept version's
     models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
     trace: list[Attempt] = field(default_factory=list)
+    stopped: str = ""  # why the run stopped early (a token budget or a dollar cap), keeping its best version
 
     @property
     def tokens(self) -> int:
@@ -82,7 +84,12 @@ class Result:
 
     @property
     def cost_usd(self) -> float:
+        """Of the priced calls; `unpriced_calls` says how many more cost an unknown amount."""
         return sum(a.cost_usd for a in self.trace)
+
+    @property
+    def unpriced_calls(self) -> int:
+        return sum(1 for a in self.trace if a.status == "answered" and not a.priced)
 
 
 FinishedCallback = Callable[[Result], Awaitable[None]]

@@ -52,7 +52,7 @@ class Job:
     stage: str = ""
     model: str = ""
     started: float = field(default_factory=time.monotonic)
-    usage: UsageLedger = field(default_factory=UsageLedger)  # per job: [pipeline] token_budget is per run
+    usage: UsageLedger = field(default_factory=UsageLedger)  # per job: token_budget and max_cost_usd are per run
 
 
 class Jobs:
@@ -61,12 +61,15 @@ class Jobs:
     def __init__(self) -> None:
         self.running: dict[str, Job] = {}
         self.usage: list[UsageLedger] = []
+        self.spent = UsageLedger()  # every job's calls: [pipeline] session_max_cost_usd caps it
         self._ids = itertools.count(1)
 
     def new_id(self) -> str:
         return f"job{next(self._ids)}"
 
     def start(self, job: Job) -> None:
+        """Before the job's task first runs: its gateway, made then, caps the session through the parent."""
+        job.usage.parent = self.spent
         self.running[job.id] = job
         self.usage.append(job.usage)
 

@@ -117,6 +117,7 @@ async def apply(ls: LanguageServer, store: ProposalStore, proposal_id: str | Non
         reason = result.failure_reason or "the editor did not apply the edit"
         return {"status": "refused", "id": stored.id, "applied": False, "refused": reason}
     store.forget(stored.id)
+    await stored.proposal.chosen(accepted=True)  # the models that made it learn that the user kept it
     return {"status": "applied", "id": stored.id, "applied": True, "refused": ""}
 
 
@@ -131,4 +132,5 @@ async def discard(store: ProposalStore, proposal_id: str | None) -> dict:
     """Forget a proposal (the user rejected it); the document is not touched."""
     stored = store.find(proposal_id)
     store.forget(stored.id)
+    await stored.proposal.chosen(accepted=False)  # a weaker signal than a failed test: see outcomes.py
     return {"status": "discarded", "id": stored.id}

@@ -35,7 +35,7 @@ def rankings(session: Session, params: Any) -> dict:
 
 def status(session: Session, params: Any) -> dict:
     """params: none, or an object (ignored). Jobs in flight, proposals waiting, and what the session's model
-    calls have cost."""
+    calls have cost: `cost_usd` of the priced calls, `unpriced_calls` (never counted as $0), `cost` as text."""
     _checked(STATUS, params)
     now = time.monotonic()
     jobs = [
@@ -48,7 +48,8 @@ def status(session: Session, params: Any) -> dict:
         for s in session.proposals.values()
     ]
     totals = session.jobs.totals()
-    return {"jobs": jobs, "proposals": proposals, "tokens": totals.tokens, "cost_usd": round(totals.cost_usd, 6)}
+    spent = {"tokens": totals.tokens, "cost_usd": round(totals.cost_usd, 6), "unpriced_calls": totals.unpriced_calls}
+    return {"jobs": jobs, "proposals": proposals, **spent, "cost": totals.cost_shown}
 
 
 def _checked(method: str, params: Any, **types_of: type) -> dict:

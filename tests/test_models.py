@@ -73,7 +73,7 @@ async def test_answer_carries_text_and_token_counts(scripted_server: ScriptedSer
     (request,) = scripted_server.requests
     assert request.model == "scripted-a" and request.messages == ASK
     assert request.headers["Authorization"] == f"Bearer {KEY}"
-    assert models.ledger.records == [Usage("a", "generate", 12, 5, 0.0)]
+    assert models.ledger.records == [Usage("a", "generate", 12, 5, 0.0, priced=False)]  # unpriced, not free
 
 
 async def test_rate_limit_waits_for_retry_after_then_succeeds(scripted_server: ScriptedServer) -> None:
@@ -270,7 +270,7 @@ async def test_costs_from_litellm_price_map(scripted_server: ScriptedServer) -> 
     free = await models.complete("a", ASK, stage="generate")
     paid = await models.complete("mini", ASK, stage="debug")
 
-    assert free.cost_usd == 0.0
+    assert free.cost_usd == 0.0 and not free.priced and paid.priced
     assert paid.cost_usd == pytest.approx(1000 * 0.15e-6 + 500 * 0.6e-6)
     # Each call's usage as recorded (what a run's trace and the server's session totals are made of).
     by_call = {(usage.model, usage.stage): usage for usage in models.ledger.records}

@@ -104,7 +104,8 @@ def test_explain_shows_prior_outcomes_and_order_and_learn_false_ignores_them(tmp
     o3_lines = [line for line in explained.splitlines() if line.strip().startswith("o3-2025-04-16")]
     assert o3_lines[0].split()[1:4] == ["0.361", "-", "209"]  # the blended score, no profiled rate, samples
     o3 = o3_lines[1]
-    assert o3.split()[1:5] == ["0.422", "10", "3/10", f"{(4.22 + 3) / 20:.3f}"] and o3.endswith("moved")
+    # prior, weight, passed/trials, the user's accepts and rejects, the posterior
+    assert o3.split()[1:7] == ["0.422", "10", "3/10", "0", "0", f"{(4.22 + 3) / 20:.3f}"] and o3.endswith("moved")
     assert "left out (69):" in explained and "refine: no per-language efficiency figures" in explained
 
     (tmp_path / "perforch.toml").write_text("[pipeline]\nlearn = false\n", encoding="utf-8")

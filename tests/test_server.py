@@ -528,7 +528,7 @@ async def test_a_broken_setting_is_a_message_and_a_default(client, tmp_path):
     file.write_text("def f(x):\n    pass\n")
     assert [a.title for a in await _actions(client, _open(client, file), 0)] == ["Generate with PerfOrch"]
     status = await client.protocol.send_request_async("perforch/status", {})
-    assert status == {"jobs": [], "proposals": [], "tokens": 0, "cost_usd": 0.0}
+    assert status == {"jobs": [], "proposals": [], "tokens": 0, "cost_usd": 0.0, "unpriced_calls": 0, "cost": "$0.0000"}
 
 
 @pytest.mark.slow

@@ -118,7 +118,7 @@ def _tooltip(view: RankingsView, cell: Cell, entry: RankedModel, explained: Expl
         lines.append(f"samples: {entry.samples}")
     if explained is not None and explained.trials:
         prior = f"{explained.prior:.3f}" if explained.prior is not None else "none"
-        lines.append(f"prior {prior}, local {explained.passes}/{explained.trials} passed -> {explained.score:.3f}")
+        lines.append(f"prior {prior}, local {explained.passes:g}/{explained.trials:g} passed -> {explained.score:.3f}")
     return "\n".join(lines)
 
 

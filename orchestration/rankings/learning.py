@@ -2,7 +2,9 @@
 
 Each (cell, model) is a Beta distribution over the model's success rate. The prior's score is its mean and
 counts as `prior_weight` pseudo-observations (fewer when the prior itself rests on fewer samples); the
-user's passes and failures are added to it, and the posterior mean is the model's new score. A model's
+user's passes and failures are added to it, and the posterior mean is the model's new score. An outcome
+counts at its weight: a run's tests 1, the user accepting or rejecting a proposal USER_CHOICE_WEIGHT
+(outcomes.py), as a pass or a failure of each stage whose output the proposal kept. A model's
 score moves only once it has `min_observations` outcomes in that cell, so a few lucky or unlucky runs do
 not reorder anything. A category cell starts from the language row's posterior, so it only differs from
 the row where the user's outcomes in that category say so. A model with no prior starts from Beta(1, 1).
@@ -20,7 +22,7 @@ from dataclasses import dataclass, replace
 from ..run import Result
 from ..task import ANY_CATEGORY
 from .matrix import Cell, CellProvenance, RankedModel, RankingMatrix, canonical_model
-from .outcomes import OutcomeStore, PassCount, PassCountKey, outcomes_of
+from .outcomes import ModelOutcome, OutcomeStore, PassCount, PassCountKey, choices_of, outcomes_of
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,14 @@ class Explained:
     model: str
     prior: float | None  # the prior's score, None when the prior does not rank the model
     prior_weight: float  # pseudo-observations the prior counts as
-    passes: int
-    trials: int
+    passes: float  # each outcome at its weight (a user's accept or reject at USER_CHOICE_WEIGHT)
+    trials: float
     score: float  # what the ranking uses
     moved: bool  # trials >= min_observations: the score is the posterior, not the prior
+    accepted: int = 0  # of the outcomes, the user's accepts and rejects of the model's proposals
+    rejected: int = 0
+    tokens: float | None = None  # per attempt in the user's own runs, where they measured it
+    cost_usd: float | None = None
 
 
 class Learner:
@@ -74,16 +80,22 @@ class Learner:
             return {}
 
     @property
-    def observations(self) -> int:
+    def observations(self) -> float:
         return sum(t.trials for t in self.tallies.values())
 
     async def record(self, result: Result, ids: Mapping[str, str]) -> None:
         """Count the run's outcomes now, and write them to the store; a store that cannot be written
         (locked, corrupt, read-only) costs a warning, and the outcomes still count in this process."""
-        outcomes = outcomes_of(result, ids)
+        await self._count(outcomes_of(result, ids))
+
+    async def record_choice(self, result: Result, ids: Mapping[str, str], accepted: bool) -> None:
+        """Count the user's accept (or reject) of the proposal `result` made, for (against) the models whose
+        output it kept; as `record`, a store that cannot be written costs a warning."""
+        await self._count(choices_of(result, ids, accepted))
+
+    async def _count(self, outcomes: list[ModelOutcome]) -> None:
         for o in outcomes:
-            tally = self.tallies.setdefault((o.stage, o.language, o.category, o.model), PassCount())
-            tally.trials, tally.passes = tally.trials + 1, tally.passes + int(o.passed)
+            self.tallies.setdefault((o.stage, o.language, o.category, o.model), PassCount()).add(PassCount.of(o))
         self._cache = None
         if self.store is None or not outcomes:
             return
@@ -134,8 +146,7 @@ class Learner:
         observed: dict[str, PassCount] = defaultdict(PassCount)
         for (s, lang, c, model), tally in self.tallies.items():
             if s == stage and lang == language and category in (c, ANY_CATEGORY):
-                observed[model].trials += tally.trials
-                observed[model].passes += tally.passes
+                observed[model].add(tally)
         return observed
 
     def _posterior(self, prior: list[RankedModel], observed: Mapping[str, PassCount]) -> list[Explained]:
@@ -149,7 +160,12 @@ class Learner:
                 continue  # too little evidence to rank a model the prior does not know
             score = (mean * weight + tally.passes) / (weight + tally.trials) if moved else mean
             prior_score = entry.score if entry else None
-            explained.append(Explained(model, prior_score, weight, tally.passes, tally.trials, round(score, 4), moved))
+            explained.append(
+                Explained(
+                    model, prior_score, weight, tally.passes, tally.trials, round(score, 4), moved,
+                    tally.accepted, tally.rejected, tally.tokens_per_attempt, tally.cost_per_attempt,
+                )
+            )  # fmt: skip
         return sorted(explained, key=lambda e: (-e.score, -e.trials, e.model))
 
     def _weight(self, entry: RankedModel) -> float:
@@ -170,8 +186,12 @@ def _canonical(prior: RankingMatrix, ids: Mapping[str, str] | None) -> RankingMa
 
 def _ranked(e: Explained, known: list[RankedModel]) -> RankedModel:
     source = next((r for r in known if r.model == e.model), None)
-    samples = (source.samples if source else 0) + (e.trials if e.moved else 0)
-    return RankedModel(e.model, e.score, samples, source.source_name if source else "")
+    samples = (source.samples if source else 0) + (round(e.trials) if e.moved else 0)
+    # The posterior is the chance to pass now (no rate); what an attempt costs is the user's own runs' measure,
+    # else the prior's.
+    tokens = e.tokens if e.tokens is not None else (source.tokens if source else None)
+    cost = e.cost_usd if e.cost_usd is not None else (source.cost_usd if source else None)
+    return RankedModel(e.model, e.score, samples, source.source_name if source else "", None, tokens, cost)
 
 
 def _base_provenance(prior: RankingMatrix, cell: Cell) -> CellProvenance | None:
@@ -182,10 +202,10 @@ def _base_provenance(prior: RankingMatrix, cell: Cell) -> CellProvenance | None:
     return None
 
 
-def _learned(base: CellProvenance | None, trials: int) -> CellProvenance:
+def _learned(base: CellProvenance | None, trials: float) -> CellProvenance:
     origin = f"{base.source} ({base.date}), " if base and base.source else ""
     return CellProvenance(
-        source=f"{origin}blended with {trials} local outcomes",
+        source=f"{origin}blended with {trials:g} local outcomes",
         table=base.table if base else "",
         metric=LEARNED_METRIC,
         date=base.date if base else "",

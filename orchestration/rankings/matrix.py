@@ -48,6 +48,13 @@ class RankedModel:
     samples: int = 0
     source_name: str = ""  # the model's name as a published source prints it, when it came from one
     rate: float | None = None  # a profiled score's observed success rate (the score is its smoothed form)
+    tokens: float | None = None  # mean tokens per attempt (prompt + answer), where measured
+    cost_usd: float | None = None  # mean dollars per attempt, where measured and priced (None: unknown)
+
+    @property
+    def chance(self) -> float:
+        """The chance an attempt succeeds: the observed rate where there is one, else the score."""
+        return self.rate if self.rate is not None else self.score
 
     @classmethod
     def profiled(cls, model: str, hits: int, samples: int) -> RankedModel:
@@ -250,8 +257,9 @@ def _entry_table(r: RankedModel) -> dict:
     entry: dict = {"model": r.model, "score": r.score, "samples": r.samples}
     if r.source_name:
         entry["source_name"] = r.source_name
-    if r.rate is not None:
-        entry["rate"] = r.rate
+    for key in ("rate", "tokens", "cost_usd"):
+        if getattr(r, key) is not None:
+            entry[key] = getattr(r, key)
     return entry
 
 
@@ -309,8 +317,8 @@ def _cell(cell: dict, where: str) -> tuple[str, str, str, list[RankedModel]]:
         try:
             model, score = str(entry["model"]), float(entry["score"])
             samples, source_name = int(entry.get("samples", 0)), str(entry.get("source_name", ""))
-            rate = float(entry["rate"]) if "rate" in entry else None
-            ranking.append(RankedModel(model, score, samples, source_name, rate))
+            rate, tokens, cost = (float(entry[key]) if key in entry else None for key in ("rate", "tokens", "cost_usd"))
+            ranking.append(RankedModel(model, score, samples, source_name, rate, tokens, cost))
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{where}.ranking[{j}]: expected {{model, score, samples}}: {exc}") from exc
     return stage, language, str(cell.get("category", ANY_CATEGORY)), ranking

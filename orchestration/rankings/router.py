@@ -23,8 +23,9 @@ from ..models import with_keys_in_environment
 from ..run import Result
 from ..task import ANY_CATEGORY
 from .learning import Learner
-from .matrix import MIN_SAMPLES, RankingMatrix
+from .matrix import MIN_SAMPLES, RankedModel, RankingMatrix, canonical_model
 from .profiles import load_profile
+from .routes import Figures, routed
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +48,14 @@ class Router:
     unroutable: str = ""  # why no model can be asked, when none can
     min_samples: int = MIN_SAMPLES  # [pipeline] min_samples: see RankingMatrix.ranked
     fills_slots: bool = False  # every slot of a stage asks the first model (a same-budget single-model baseline)
+    route: str = "quality"  # [pipeline] route: how `order` trades chance to pass against cost (routes.py)
 
     @classmethod
     def configured(cls, config: Config, profile: str | None = None, *, learn: bool = True) -> Router:
         """The route for `config` (see the module's docstring): its profile (or `profile`), blended with the
         user's outcomes when the config learns (and `learn`)."""
-        return replace(cls._configured(config, profile, learn=learn), min_samples=config.pipeline.min_samples)
+        configured = cls._configured(config, profile, learn=learn)
+        return replace(configured, min_samples=config.pipeline.min_samples, route=config.pipeline.route)
 
     @classmethod
     def _configured(cls, config: Config, profile: str | None, *, learn: bool) -> Router:
@@ -91,7 +94,15 @@ class Router:
 
     def order(self, stage: str, language: str, category: str = ANY_CATEGORY) -> list[str]:
         """The models to try for the cell, best first, as the user names them: the cell's ranking restricted to
-        the user's models, each model the ranking does not place following in the user's order."""
+        the user's models, each model the ranking does not place following in the user's order; then reordered
+        by the route (routes.py) when it is not "quality"."""
+        quality = self.quality_order(stage, language, category)
+        if self.route == "quality":
+            return quality
+        return routed(self.route, quality, self.figures(stage, language, category, quality))
+
+    def quality_order(self, stage: str, language: str, category: str = ANY_CATEGORY) -> list[str]:
+        """The ranking's order for the cell: by score, as the user names the models."""
         if self.available is None:
             default_order, available = self.default_order, None
         else:
@@ -106,6 +117,21 @@ class Router:
             min_samples=self.min_samples,
         )
 
+    def figures(self, stage: str, language: str, category: str, models: list[str]) -> dict[str, Figures]:
+        """Each model's chance to pass and cost per attempt in the cell: from the first of the cells the ranking
+        reads (matrix.sources_of) that measured it."""
+        entries: dict[str, list[RankedModel]] = {}
+        for _, ranking in self.matrix.sources_of(stage, language, category, self.min_samples):
+            for entry in ranking:
+                entries.setdefault(canonical_model(entry.model, self.ids), []).append(entry)
+        figures = {}
+        for model in models:
+            found = entries.get(canonical_model(model, self.ids), [])
+            chance = found[0].chance if found else None
+            cost = next((e for e in found if e.cost_usd is not None), None)
+            figures[model] = Figures(chance, cost.cost_usd if cost else None, cost.tokens if cost else None)
+        return figures
+
     def check(self) -> None:
         """Before a run: NoModelToAsk, saying why and how to fix it, when no model can be asked at all; a
         warning for each configured model left out."""
@@ -118,6 +144,11 @@ class Router:
         """Count a finished run's outcomes (the pipeline's on_finished hook); nothing when learning is off."""
         if self.learner is not None:
             await self.learner.record(result, self.ids)
+
+    async def learn_choice(self, result: Result, accepted: bool) -> None:
+        """Count the user's accept or reject of the proposal `result` made; nothing when learning is off."""
+        if self.learner is not None:
+            await self.learner.record_choice(result, self.ids, accepted)
 
 
 def missing_key(config: Config, model: str) -> str | None:

@@ -5,6 +5,7 @@ rankings request can serve `as_json` as it is."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,9 @@ from ..languages import LANGUAGES
 from ..task import ANY_CATEGORY, STAGES
 from .learning import Explained, Learner
 from .matrix import STAGE_FALLBACK, Cell, CellProvenance, RankingMatrix
+from .outcomes import USER_CHOICE_WEIGHT
 from .router import Router
+from .routes import WHY, Figures
 
 
 @dataclass
@@ -105,6 +108,8 @@ class RankingsView:
         if explain:
             entry["explain"] = [vars(e) for e in self.explain(cell)]
             entry["min_samples"] = self.router.min_samples
+            if self.available is not None:
+                entry["route"] = self.route_json(cell)
         return entry
 
     def _learning_json(self) -> dict:
@@ -142,9 +147,10 @@ class RankingsView:
         if self.learner is None:
             return "learning: off ([pipeline] learn = false); the profile alone ranks"
         return (
-            f"learning: on, {self.learner.observations} local outcomes in {self._store or 'memory'}; a score moves "
+            f"learning: on, {self.learner.observations:g} local outcomes in {self._store or 'memory'}; a score moves "
             f"after {self.learner.min_observations} outcomes in its cell, the prior counting as "
-            f"{self.learner.prior_weight:g} observations"
+            f"{self.learner.prior_weight:g} observations, a user's accept or reject of a proposal as "
+            f"{USER_CHOICE_WEIGHT:g} of one"
         )
 
     @property
@@ -168,18 +174,41 @@ class RankingsView:
                     lines.append(f"    {n:>2}. {r.model:<32} {r.score:6.3f}  n={r.samples:<4}{named}")
         if self.available is not None:
             lines.append(f"    your models, in this order: {', '.join(self.your_order(*cell)) or '(none)'}")
+            if explain:
+                lines += self._route_text(cell)
         return lines
 
     def _samples_text(self, cell: Cell) -> list[str]:
         """Each entry's score (a profiled one: its rate's Wilson lower bound), rate and samples; an entry too
         thin to count in a category cell."""
         min_samples = self.router.min_samples
-        lines = [f"    {'model':<34} {'score':>6} {'rate':>6} {'n':>5}  (ties: the language row, then fallbacks)"]
+        lines = [
+            f"    {'model':<34} {'score':>6} {'rate':>6} {'n':>5} {'tokens':>7} {'$/attempt':>10} {'$/pass':>10}"
+            "  (ties: the language row, then fallbacks)"
+        ]
         for r in self.matrix.cells.get(cell, []):
             rate = f"{r.rate:6.3f}" if r.rate is not None else "     -"
             thin = cell[2] != ANY_CATEGORY and 0 < r.samples < min_samples
             note = f"  not used: fewer than {min_samples} samples, the language row places it" if thin else ""
-            lines.append(f"    {r.model:<34} {r.score:6.3f} {rate} {r.samples:>5}{note}")
+            figures = Figures(r.chance, r.cost_usd, r.tokens)
+            lines.append(f"    {r.model:<34} {r.score:6.3f} {rate} {r.samples:>5} {_figures_text(figures)}{note}")
+        return lines
+
+    def route_json(self, cell: Cell) -> dict:
+        """How the route orders the user's models in the cell, and each one's figures."""
+        order = self.your_order(*cell)
+        figures = self.router.figures(*cell, order)
+        shown = {m: {**vars(f), "cost_to_pass": _finite(f.cost_to_pass)} for m, f in figures.items()}
+        return {"policy": self.router.route, "why": WHY[self.router.route], "figures": shown}
+
+    def _route_text(self, cell: Cell) -> list[str]:
+        order = self.your_order(*cell)
+        figures = self.router.figures(*cell, order)
+        lines = [f"    route: {WHY[self.router.route]}"]
+        for model in order:
+            chance = figures[model].chance
+            shown = f"{chance:6.3f}" if chance is not None else "     -"
+            lines.append(f"      {model:<32} chance {shown} {_figures_text(figures[model])}")
         return lines
 
     def _cell_source(self, cell: Cell) -> str:
@@ -188,6 +217,23 @@ class RankingsView:
         if cell in self.matrix.sources:
             return _source_text(self.matrix.sources[cell])
         return "profiled (see the metric above)"
+
+
+def _figures_text(figures: Figures) -> str:
+    """tokens, dollars per attempt and expected dollars to a pass; "unpriced" where no price is known."""
+    tokens = f"{figures.tokens:7.0f}" if figures.tokens is not None else "      -"
+    if figures.cost_usd is None:  # measured without a price: unpriced; never measured: unknown
+        return f"{tokens} {'unpriced' if figures.tokens is not None else '-':>10} {'-':>10}"
+    to_pass = figures.cost_to_pass
+    return (
+        f"{tokens} {figures.cost_usd:10.6f} {to_pass:10.6f}"
+        if to_pass != math.inf
+        else f"{tokens} {figures.cost_usd:10.6f} {'never':>10}"
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or value == math.inf else round(value, 8)
 
 
 def _fallback(stage: str) -> str:
@@ -202,12 +248,14 @@ def _source_text(source: CellProvenance) -> str:
 
 
 def _explain_text(explained: list[Explained]) -> list[str]:
-    lines = [f"    {'model':<34} {'prior':>6} {'weight':>6} {'passed':>9} {'score':>6}"]
+    lines = [f"    {'model':<34} {'prior':>6} {'weight':>6} {'passed':>9} {'kept':>5} {'reject':>6} {'score':>6}"]
     for e in explained:
         prior = f"{e.prior:6.3f}" if e.prior is not None else "     -"
         state = "moved" if e.moved else ("prior kept: too few outcomes" if e.trials else "")
+        passed = f"{e.passes:g}/{e.trials:g}"
         lines.append(
-            f"    {e.model:<34} {prior} {e.prior_weight:6g} {f'{e.passes}/{e.trials}':>9} {e.score:6.3f}  {state}"
+            f"    {e.model:<34} {prior} {e.prior_weight:6g} {passed:>9} {e.accepted:>5} {e.rejected:>6} "
+            f"{e.score:6.3f}  {state}"
         )
     lines.append(f"    order: {', '.join(e.model for e in explained)}")
     return lines
