@@ -222,7 +222,11 @@ class SuccessCounts:
             tokens, cost = means.get((stage, model), (None, None))
             entry = replace(RankedModel.profiled(model, self.hits[key], n), tokens=tokens, cost_usd=cost)
             cells[(stage, language, cat)].append(entry)
+        order = {model: n for n, model in enumerate(provenance.models)}
         for (stage, language, cat), ranking in cells.items():
+            # Ties keep the order written (RankingMatrix.set): the profile's model order, whatever order
+            # the problems finished in, so a resumed or Ray run writes the same file as a straight one.
+            ranking.sort(key=lambda r: (order.get(r.model, len(order)), r.model))
             matrix.set(stage, language, cat, ranking)
         return matrix
 

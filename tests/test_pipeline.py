@@ -154,7 +154,9 @@ async def test_fallback_order_decides_when_the_next_generator_is_asked(scripted_
 
 async def test_a_single_model_baseline_gets_the_routed_runs_budget(scripted_server):
     """`--single-model` fills every slot: three generate attempts and two debuggers, as a routed run has."""
-    settings = PipelineSettings(generators=3, debuggers=2, debug_rounds=1, refiners=0, model_timeout=3.0)
+    settings = PipelineSettings(
+        generators=3, debuggers=2, debug_rounds=1, refiners=0, model_timeout=3.0, fallback="breadth-first"
+    )
     scripted_server.set_policy(lambda model, messages: "math" if "classify" in messages[0]["content"] else WRONG)
     pipeline = Pipeline(_gateway(scripted_server), Router.single("wrong"), settings)
     result = await pipeline.run(TASK, _validator())
