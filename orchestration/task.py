@@ -72,6 +72,9 @@ class Timing:
     cpu_seconds: tuple[float, ...] = field(default_factory=tuple)
     call_ns: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
     peak_rss_kb: int | None = None
+    # Set when one harness run timed several versions taking turns call by call: the i-th calls of two
+    # Timings with the same non-empty run_id met the same load, so the verdict compares them as pairs.
+    run_id: str = ""
 
     @property
     def cases(self) -> tuple[tuple[float, ...], ...]:

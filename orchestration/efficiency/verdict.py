@@ -4,6 +4,8 @@ A Timing holds, per case (one input), repeated measurements of the same work. Ea
 its median (robust to the preempted call a loaded machine produces now and then); a version's time is the
 sum over cases. The candidate is faster only when the ratio of those times reaches the threshold AND a
 bootstrap confidence interval of the ratio (calls resampled within each case, on both sides) lies above 1.
+Two Timings taken together (the same run_id: one harness run that timed the versions call by call in turn)
+are resampled as pairs, the i-th calls of both together, so the load they shared cancels out of the ratio.
 The resampling is seeded, so the same measurements always give the same verdict.
 """
 
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 
 from ..task import Timing
 
-CONFIDENCE = 0.99  # one-sided: the ratio's lower bound must exceed 1 in 99% of resamples
+CONFIDENCE = 0.95  # one-sided: the ratio exceeds 1 in 95% of resamples (the threshold guards the rest)
 RESAMPLES = 1000
 
 
@@ -35,10 +37,18 @@ def speedup(baseline: Timing, candidate: Timing) -> float:
 def ratio_lower_bound(baseline: Timing, candidate: Timing, confidence: float = CONFIDENCE) -> float:
     """The bootstrap lower confidence bound of baseline time / candidate time."""
     rng = random.Random(0)
-    ratios = sorted(
-        _resampled_total(baseline.cases, rng) / max(_resampled_total(candidate.cases, rng), 1e-300)
-        for _ in range(RESAMPLES)
-    )
+    a, b = baseline.cases, candidate.cases
+    paired = bool(baseline.run_id) and baseline.run_id == candidate.run_id
+    paired = paired and all(len(x) == len(y) for x, y in zip(a, b, strict=True))
+    ratios = []
+    for _ in range(RESAMPLES):
+        if paired:
+            picks = [[rng.randrange(len(x)) for _ in x] for x in a]
+            slow, fast = _total_of(a, picks), _total_of(b, picks)
+        else:
+            slow, fast = _resampled_total(a, rng), _resampled_total(b, rng)
+        ratios.append(slow / max(fast, 1e-300))
+    ratios.sort()
     return ratios[int((1.0 - confidence) * RESAMPLES)]
 
 
@@ -52,6 +62,10 @@ def is_faster(baseline: Timing, candidate: Timing, threshold: float) -> bool:
 def _comparable(baseline: Timing, candidate: Timing) -> bool:
     a, b = baseline.cases, candidate.cases
     return bool(a) and len(a) == len(b) and all(a) and all(b)
+
+
+def _total_of(cases: Sequence[Sequence[float]], picks: list[list[int]]) -> float:
+    return sum(statistics.median([samples[i] for i in pick]) for samples, pick in zip(cases, picks, strict=True))
 
 
 def _resampled_total(cases: Sequence[Sequence[float]], rng: random.Random) -> float:
