@@ -95,7 +95,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _benchmark_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--benchmark", type=Path, required=True, help="directory of <language>.jsonl.gz files")
+    parser.add_argument(
+        "--benchmark",
+        type=Path,
+        required=True,
+        help="directory of <language>.jsonl.gz files, or ENAMEL's (enamel.csv.gz: speed measured in-process)",
+    )
     parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
@@ -297,7 +302,12 @@ def _eval(args: argparse.Namespace) -> int:
     from perforch.orchestration.rankings.router import Router
 
     config = load_config(Path.cwd(), args.config)
-    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+    enamel = _enamel(args.benchmark)
+    if enamel is not None:
+        pairs = enamel.problems(_languages(args.languages) or list(LANGUAGES), args.limit)
+        problems = [problem for _, problem in pairs]
+    else:
+        problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
     mode = f"profile {args.profile}" if args.profile else f"single model {args.single_model}"
     # A benchmark neither learns from nor routes by the user's own outcomes.
     router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
@@ -306,6 +316,13 @@ def _eval(args: argparse.Namespace) -> int:
     async def run():
         pipeline = Pipeline(config.gateway(), router, config.pipeline)
         try:
+            if enamel is not None:
+                from perforch.orchestration.efficiency.evaluation import evaluate_efficiency
+
+                threshold = config.pipeline.refine_threshold
+                return await evaluate_efficiency(
+                    enamel, pairs, pipeline, config.limits(), mode, threshold, _progress("eval")
+                )
             return await evaluate(problems, pipeline, config.limits(), mode, _progress("eval"))
         finally:
             await close_all()
@@ -313,9 +330,57 @@ def _eval(args: argparse.Namespace) -> int:
     report = asyncio.run(run())
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
+    elif enamel is not None:
+        print(_efficiency_text(report.as_dict()))
     else:
         print(_eval_text(report.as_dict()))
     return EXIT_OK
+
+
+def _enamel(directory: Path):
+    """An EnamelBenchmark when `directory` is ENAMEL's (enamel.csv.gz and datautils.py), else None."""
+    from perforch.orchestration.efficiency.enamel import is_enamel
+
+    if not is_enamel(directory):
+        return None
+    from perforch.orchestration.efficiency.evaluation import EnamelBenchmark
+
+    return EnamelBenchmark(directory)
+
+
+def _efficiency_text(report: dict) -> str:
+    def x(value) -> str:
+        return f"{value:.2f}x" if value else "-"
+
+    def num(value) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    lines = [
+        f"eval ({report['mode']}, ENAMEL: speed timed in-process on hidden inputs)",
+        f"{'language':<9}{'total':>6}{'solved':>7}{'pass@1':>8}{'improved':>13}{'mean':>8}{'median':>8}"
+        f"{'vs canon.':>10}{'eff@1':>7}{'growth before->after':>22}",
+    ]
+    for language, s in report["languages"].items():
+        improved = f"{s['improved']} ({s['improved_share']:.0%})"
+        growth = f"{num(s['growth_before'])} -> {num(s['growth_after'])}"
+        lines.append(
+            f"{language:<9}{s['total']:>6}{s['solved']:>7}{s['pass@1']:>8.2%}{improved:>13}"
+            f"{x(s['mean_speedup']):>8}{x(s['median_speedup']):>8}{x(s['median_vs_canonical']):>10}"
+            f"{num(s['eff@1']):>7}{growth:>22}"
+        )
+        tokens = ", ".join(f"{stage} {n}" for stage, n in s["tokens_per_stage"].items()) or "none"
+        lines.append(f"{'':<9}tokens per stage: {tokens}")
+        for p in s["problems"]:
+            if p["speedup"] is not None or p["note"]:
+                detail = p["note"] or (
+                    f"speed-up {p['speedup']:.2f}x{' (kept faster)' if p['improved'] else ''}, "
+                    f"vs canonical {x(p['vs_canonical'])}, growth {num(p['growth_before'])} -> "
+                    f"{num(p['growth_after'])}" + (f", eff {p['eff']:.2f}" if p["eff"] is not None else "")
+                )
+                lines.append(f"{'':<9}{p['task_id']}: {detail}")
+    lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")
+    lines.append(f"note: {report['note']}")
+    return "\n".join(lines)
 
 
 def _eval_text(report: dict) -> str:

@@ -135,11 +135,12 @@ class Pipeline:
         if self.settings.refiners <= 0:
             return
         baseline = await validator.measure(passing.source)
+        result.first_passing_source = passing.source
         best, best_timing = passing, baseline
+        describe = getattr(validator, "describe", None)  # what the validator measured, in words
         for n, model in enumerate(self._models("refine", task.language, result.category, self.settings.refiners), 1):
-            messages = refine.build_messages(
-                task.language, task.source, task.entry_point, best.code, best_timing.median
-            )
+            speed = describe(best_timing) if describe else refine.speed_note(best_timing.median)
+            messages = refine.build_messages(task.language, task.source, task.entry_point, best.code, speed)
             candidate = await self._candidate("refine", model, n, messages, task, validator, result)
             if not (candidate and candidate.verdict.passed):
                 continue

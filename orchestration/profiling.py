@@ -253,9 +253,9 @@ class Profiler:
         code = find_function(problem.reference_source, problem.language, name=problem.entry_point).text
         baseline = Candidate(code, problem.reference_source, verdict, "")
         baseline_timing = await hidden.measure(baseline.source)
-        messages = refine.build_messages(
-            problem.language, problem.stub_source, problem.entry_point, code, baseline_timing.median
-        )
+        describe = getattr(hidden, "describe", None)
+        speed = describe(baseline_timing) if describe else refine.speed_note(baseline_timing.median)
+        messages = refine.build_messages(problem.language, problem.stub_source, problem.entry_point, code, speed)
         for model in self.models:
             candidate = await self._candidate(problem, model, "refine", messages)
             faster = False

@@ -42,9 +42,9 @@ class HarnessRun:
     outcome: Outcome  # PASSED: it ran every case and the checker accepted every result
     call_ns: tuple[tuple[int, ...], ...] = ()  # per case it finished, the timed calls
     peak_rss_kb: int | None = None
-    run_id: str = ""  # the harness run; versions timed in turn in one run share it (see Timing.run_id)
     detail: str = ""  # why it did not pass, safe to show a model
     failed_case: int | None = None  # the first case that raised, was rejected or was cut off
+    run_id: str = ""  # the harness run; versions timed in turn in one run share it (see Timing.run_id)
 
     @property
     def passed(self) -> bool:
