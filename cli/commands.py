@@ -266,10 +266,17 @@ def _profile(args: argparse.Namespace) -> int:
     models = _split(args.models)
     if not models:
         raise ConfigError("--models: expected at least one model alias or litellm id")
-    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+    enamel = _enamel(args.benchmark)
+    speed = None
+    if enamel is not None:
+        pairs = enamel.problems(_languages(args.languages), args.limit)
+        problems = [problem for _, problem in pairs]
+        speed = enamel.speed_validators(pairs, config.limits())
+    else:
+        problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
 
     async def run() -> RankingMatrix:
-        profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
+        profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold, speed)
         try:
             return await profiler.profile(problems, args.benchmark.name, _progress("profile"))
         finally:
@@ -304,7 +311,7 @@ def _eval(args: argparse.Namespace) -> int:
     config = load_config(Path.cwd(), args.config)
     enamel = _enamel(args.benchmark)
     if enamel is not None:
-        pairs = enamel.problems(_languages(args.languages) or list(LANGUAGES), args.limit)
+        pairs = enamel.problems(_languages(args.languages), args.limit)
         problems = [problem for _, problem in pairs]
     else:
         problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)

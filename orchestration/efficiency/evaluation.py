@@ -21,9 +21,9 @@ from ..pipeline import Pipeline
 from ..profiling import HONESTY_NOTE, for_each, hidden_validator, visible_validator
 from ..run import Result
 from ..task import Limits, Timing
-from ..validation import ProgramValidator, is_faster, same_code, speedup
+from ..validation import ProgramValidator, Validator, is_faster, same_code, speedup
 from .enamel import EFFICIENCY_LEVELS, EnamelProblem, joined
-from .harness import HarnessUnavailable, run_versions
+from .harness import HarnessUnavailable, harness_available, run_versions
 from .inputs import HIDDEN_SEED, VISIBLE_SEED, InputsError, PerformanceInputs, performance_inputs
 from .validator import BUDGET_MS, RUNS, WARMUPS, EfficiencyValidator
 
@@ -46,9 +46,24 @@ class EnamelBenchmark:
 
     async def validator(
         self, enamel: EnamelProblem, problem: Problem, correctness: ProgramValidator, limits: Limits
-    ) -> EfficiencyValidator:
+    ) -> EfficiencyValidator | ProgramValidator:
+        """Speed measured in-process where the language has a harness; elsewhere the plain validator."""
+        if not harness_available(problem.language):
+            return correctness
         visible, hidden = await self.inputs(enamel)
         return EfficiencyValidator(correctness, enamel, problem.entry_point, visible, hidden, limits)
+
+    def speed_validators(self, pairs: list[tuple[EnamelProblem, Problem]], limits: Limits):
+        """For the profiler: a problem's EfficiencyValidator (None where its inputs could not be made)."""
+        by_id = {problem.task_id: enamel for enamel, problem in pairs}
+
+        async def speed(problem: Problem, correctness: ProgramValidator) -> Validator | None:
+            try:
+                return await self.validator(by_id[problem.task_id], problem, correctness, limits)
+            except InputsError:
+                return None
+
+        return speed
 
 
 @dataclass
@@ -111,6 +126,9 @@ async def score_problem(
     if result.source is None or not (await hidden.check(result.source)).passed:
         return score, result
     score.solved = True
+    if not isinstance(validator, EfficiencyValidator):
+        score.note = f"{problem.language}: no in-process timing harness here; speed not measured"
+        return score, result
     first = result.first_passing_source or result.source
     versions = _distinct([first, result.source, problem.reference_source])
     if problem.language == "python":

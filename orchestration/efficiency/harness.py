@@ -10,6 +10,7 @@ checker. Python's harness is py_harness.py; the typed languages' come from effic
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import itertools
 import json
 import os
@@ -56,6 +57,14 @@ class HarnessRun:
         if not self.passed:
             return Timing()
         return Timing(call_ns=self.call_ns, peak_rss_kb=self.peak_rss_kb, run_id=self.run_id)
+
+
+def harness_available(language: str) -> bool:
+    """Whether `language` has an in-process timing harness here (Python always; the typed languages once
+    efficiency/typed_harness.py is installed)."""
+    if language_spec(language).name == "python":
+        return True
+    return importlib.util.find_spec(f"{__package__}.typed_harness") is not None
 
 
 async def run_harness(
@@ -171,11 +180,20 @@ def _parse_report(run: Completed, versions: int, cases: int) -> list[HarnessRun]
             peak = int(fields[0])
         elif word == "ERROR" and not error:
             error = " ".join(fields)
-    return [_ended(run, tuple(finished), peak, error, version, cases) for version, finished in enumerate(call_ns)]
+    run_id = f"{os.getpid()}-{next(_RUN_IDS)}"
+    return [
+        _ended(run, tuple(finished), peak, error, version, cases, run_id) for version, finished in enumerate(call_ns)
+    ]
 
 
 def _ended(
-    run: Completed, finished: tuple[tuple[int, ...], ...], peak: int | None, error: str, version: int, cases: int
+    run: Completed,
+    finished: tuple[tuple[int, ...], ...],
+    peak: int | None,
+    error: str,
+    version: int,
+    cases: int,
+    run_id: str,
 ) -> HarnessRun:
     if error:
         culprit, case, why = (error.split(" ", 2) + ["", ""])[:3]
@@ -188,7 +206,7 @@ def _ended(
         detail = (run.stderr.strip() or run.stdout.strip())[-1500:] or f"exit status {run.exit_code}"
         outcome = Outcome.RESOURCE_LIMIT if "MemoryError" in detail or run.output_capped else Outcome.TEST_FAILED
         return HarnessRun(outcome, finished, peak, detail, len(finished))
-    return HarnessRun(Outcome.PASSED, finished, peak, run_id=f"{os.getpid()}-{next(_RUN_IDS)}")
+    return HarnessRun(Outcome.PASSED, finished, peak, run_id=run_id)
 
 
 async def _judged(
