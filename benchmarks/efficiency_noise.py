@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import time
 
@@ -23,7 +24,7 @@ from perforch.orchestration.efficiency.enamel import EnamelProblem
 from perforch.orchestration.efficiency.harness import HarnessUnavailable, run_versions
 from perforch.orchestration.efficiency.inputs import Case
 from perforch.orchestration.task import Limits
-from perforch.orchestration.validation import is_faster
+from perforch.orchestration.validation import is_faster, speedup
 
 THRESHOLD = 1.10  # the default refine_threshold
 SIZES = (2_000, 20_000, 60_000)
@@ -81,14 +82,19 @@ async def _timings(language: str, first: str, second: str, cases):
     return runs[0].timing, runs[1].timing
 
 
-async def _rates(language: str, trials: int) -> tuple[int, int]:
+async def _rates(language: str, trials: int) -> tuple[int, int, list[float], list[float]]:
     plain, slower = WORKLOADS[language]
     cases = _cases()
     false_positives = detected = 0
+    same, gained = [], []
     for _ in range(trials):
-        false_positives += is_faster(*await _timings(language, plain, plain, cases), THRESHOLD)
-        detected += is_faster(*await _timings(language, slower, plain, cases), THRESHOLD)
-    return false_positives, detected
+        a, b = await _timings(language, plain, plain, cases)
+        false_positives += is_faster(a, b, THRESHOLD)
+        same.append(speedup(a, b))
+        slow, fast = await _timings(language, slower, plain, cases)
+        detected += is_faster(slow, fast, THRESHOLD)
+        gained.append(speedup(slow, fast))
+    return false_positives, detected, same, gained
 
 
 async def main() -> None:
@@ -103,7 +109,7 @@ async def main() -> None:
             continue
         started = time.monotonic()
         try:
-            false_positives, detected = await _rates(language, args.trials)
+            false_positives, detected, same, gained = await _rates(language, args.trials)
         except HarnessUnavailable as exc:
             print(f"{language:7} {exc}")
             continue
@@ -112,6 +118,10 @@ async def main() -> None:
             f"{language:7} A/A called faster {false_positives}/{n} ({false_positives / n:.1%}, target <= 1%); "
             f"true 1.2x detected {detected}/{n} ({detected / n:.1%}, target >= 95%); "
             f"{time.monotonic() - started:.0f} s"
+        )
+        print(
+            f"{'':7} measured A/A ratios {min(same):.3f}-{max(same):.3f} (median {statistics.median(same):.3f}); "
+            f"1.2x ratios {min(gained):.3f}-{max(gained):.3f} (median {statistics.median(gained):.3f})"
         )
         sys.stdout.flush()
 

@@ -74,6 +74,7 @@ class ProblemScore:
     speedup: float | None = None  # first passing version / final version, hidden inputs
     vs_canonical: float | None = None  # canonical solution / final version
     eff: float | None = None  # Python: ENAMEL's efficiency against the expert reference
+    expert_vs_canonical: float | None = None  # Python: canonical solution / expert reference
     growth_before: float | None = None  # fitted exponent of time in ENAMEL's size, first passing version
     growth_after: float | None = None
     note: str = ""  # why a figure is missing (inputs not made, timed out, ...)
@@ -148,7 +149,9 @@ async def score_problem(
     sizes = [c.size for c in validator.hidden.at_levels(EFFICIENCY_LEVELS, per_level=1)]
     score.growth_before, score.growth_after = growth_exponent(sizes, before), growth_exponent(sizes, after)
     if problem.language == "python":
-        score.eff = efficiency(after, timings[_index(versions, enamel.reference_source)])
+        expert = timings[_index(versions, enamel.reference_source)]
+        score.eff = efficiency(after, expert)
+        score.expert_vs_canonical = speedup(timings[_index(versions, problem.reference_source)], expert)
     return score, result
 
 

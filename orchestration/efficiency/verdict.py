@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..task import Timing
 
-CONFIDENCE = 0.95  # one-sided: the ratio exceeds 1 in 95% of resamples (the threshold guards the rest)
+CONFIDENCE = 0.99  # one-sided: the ratio exceeds 1 in 99% of resamples
 RESAMPLES = 1000
 
 
