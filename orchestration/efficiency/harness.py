@@ -149,7 +149,11 @@ async def _typed(
     runs: int,
     limits: Limits,
 ) -> HarnessRun:
-    """Java, C++, Go, Rust: the typed-values helper runs the harness and decodes the results; we judge them."""
+    """Java, C++, Go, Rust: the typed-values helper runs the harness and decodes the results; we judge them.
+
+    Its contract: `await typed_harness.run(language, source, entry_point, cases, warmups, runs, limits)` returns
+    `(HarnessRun, results)`, the run's outcome and per-case times as here, and the first result of every case as
+    Python values of the types ENAMEL's checker expects (the answers in `Case.expected` show them)."""
     try:
         typed = importlib.import_module(f"{__package__}.typed_harness")
     except ModuleNotFoundError as exc:
