@@ -80,8 +80,9 @@ async def main() -> None:
     for language in args.languages.split(","):
         started = time.monotonic()
         rows = await for_each(joined(ENAMEL, [language], args.limit), lambda pair: _one(pair, args.wall))
-        if all(r["status"] == "no harness" for r in rows):
-            print(f"{language}: {rows[0]['detail'] if rows else 'no problems'}\n")
+        missing = [r for r in rows if r["status"] == "no harness"]
+        if missing:
+            print(f"{language}: {missing[0]['detail']}\n")
             continue
         by = {s: [r for r in rows if r["status"] == s] for s in ("correct", "wrong", "timed out", "not rendered")}
         rendered = len(rows) - len(by["not rendered"])

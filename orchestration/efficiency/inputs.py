@@ -55,8 +55,11 @@ class PerformanceInputs:
         return tuple(chosen)
 
 
+_FORMAT = 2  # of the cached files (tagged.py); a new format makes them again
+
+
 def cache_dir(seed: int) -> Path:
-    return cache_root() / "enamel-inputs" / f"seed-{seed}"
+    return cache_root() / f"enamel-inputs-v{_FORMAT}" / f"seed-{seed}"
 
 
 async def performance_inputs(problem: EnamelProblem, enamel_dir: Path, seed: int) -> PerformanceInputs:

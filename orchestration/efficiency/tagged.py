@@ -2,8 +2,10 @@
 by a one-letter tag, because a Python function's types are not always declared (the typed languages read
 plain PVS with their declaration's types instead).
 
-Tags: `i` int, `f` float, `b` bool, `s` string (`<bytes>:<raw>`), `n` None, `l` list, `t` tuple, `S` set,
-`d` dict (`<count>` then key, value, ...). A stream is values separated by single spaces.
+Tags: `i` int (hexadecimal: Python parses it in linear time and without the decimal digit limit, so huge
+answers such as HumanEval/8's products read back), `f` float, `b` bool, `s` string (`<bytes>:<raw>`),
+`n` None, `l` list, `t` tuple, `S` set, `d` dict (`<count>` then key, value, ...). A stream is values
+separated by single spaces.
 
 This module is also copied, as is, next to the harness and judge scripts in the sandbox (they import it from
 there), so it imports nothing but the standard library. Decoding builds only these types: a stream written by
@@ -28,7 +30,7 @@ def encode(value: object, out: list[bytes]) -> None:
     elif value is True or value is False:
         out.append(b"b1" if value else b"b0")
     elif isinstance(value, int):
-        out.append(b"i%d" % value)
+        out.append(b"i%x" % value)
     elif isinstance(value, float):
         out.append(b"f" + repr(value).encode())
     elif isinstance(value, str):
@@ -102,7 +104,7 @@ class _Reader:
         body = token[1:]
         try:
             if tag == b"i":
-                return int(body)
+                return int(body, 16)
             if tag == b"f":
                 return _float(body)
         except ValueError as exc:

@@ -27,10 +27,17 @@ def total_time(cases: Sequence[Sequence[float]]) -> float:
 
 
 def speedup(baseline: Timing, candidate: Timing) -> float:
-    """baseline time / candidate time (1.0 when either was not measured, or they timed different cases)."""
+    """baseline time / candidate time (1.0 when either was not measured, or they timed different cases).
+
+    Paired timings compare call by call: per case, the median of the pairs' ratios, weighted by the
+    candidate's median time, so a slow spell that hit both calls of a pair cancels out."""
     if not _comparable(baseline, candidate):
         return 1.0
-    slow, fast = total_time(baseline.cases), total_time(candidate.cases)
+    a, b = baseline.cases, candidate.cases
+    if _paired(baseline, candidate):
+        slow, fast = _paired_totals(a, b, [list(range(len(x))) for x in a])
+    else:
+        slow, fast = total_time(a), total_time(b)
     return slow / fast if fast > 0 else 1.0
 
 
@@ -38,13 +45,11 @@ def ratio_lower_bound(baseline: Timing, candidate: Timing, confidence: float = C
     """The bootstrap lower confidence bound of baseline time / candidate time."""
     rng = random.Random(0)
     a, b = baseline.cases, candidate.cases
-    paired = bool(baseline.run_id) and baseline.run_id == candidate.run_id
-    paired = paired and all(len(x) == len(y) for x, y in zip(a, b, strict=True))
+    paired = _paired(baseline, candidate)
     ratios = []
     for _ in range(RESAMPLES):
         if paired:
-            picks = [[rng.randrange(len(x)) for _ in x] for x in a]
-            slow, fast = _total_of(a, picks), _total_of(b, picks)
+            slow, fast = _paired_totals(a, b, [[rng.randrange(len(x)) for _ in x] for x in a])
         else:
             slow, fast = _resampled_total(a, rng), _resampled_total(b, rng)
         ratios.append(slow / max(fast, 1e-300))
@@ -64,8 +69,23 @@ def _comparable(baseline: Timing, candidate: Timing) -> bool:
     return bool(a) and len(a) == len(b) and all(a) and all(b)
 
 
-def _total_of(cases: Sequence[Sequence[float]], picks: list[list[int]]) -> float:
-    return sum(statistics.median([samples[i] for i in pick]) for samples, pick in zip(cases, picks, strict=True))
+def _paired(baseline: Timing, candidate: Timing) -> bool:
+    """Timed in one run taking turns: the i-th calls of each case met the same load."""
+    together = bool(baseline.run_id) and baseline.run_id == candidate.run_id
+    return together and all(len(x) == len(y) for x, y in zip(baseline.cases, candidate.cases, strict=True))
+
+
+def _paired_totals(
+    a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], picks: list[list[int]]
+) -> tuple[float, float]:
+    """(baseline, candidate) totals from the picked pairs: the candidate's medians, and those scaled by the
+    median ratio of the pairs."""
+    slow = fast = 0.0
+    for x, y, pick in zip(a, b, picks, strict=True):
+        own = statistics.median([y[i] for i in pick])
+        slow += own * statistics.median([x[i] / y[i] if y[i] > 0 else 1.0 for i in pick])
+        fast += own
+    return slow, fast
 
 
 def _resampled_total(cases: Sequence[Sequence[float]], rng: random.Random) -> float:
