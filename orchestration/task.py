@@ -75,6 +75,8 @@ class Timing:
     # Set when one harness run timed several versions taking turns call by call: the i-th calls of two
     # Timings with the same non-empty run_id met the same load, so the verdict compares them as pairs.
     run_id: str = ""
+    # Set when the run hit its deadline before finishing: a lower bound on the time, not a measurement.
+    cut_off_ns: int = 0
 
     @property
     def cases(self) -> tuple[tuple[float, ...], ...]:

@@ -95,6 +95,7 @@ async def test_a_run_past_its_deadline_is_cut_off_and_says_which_cases_finished(
         "python", problem10, hangs, "make_palindrome", cases, warmups=0, runs=1, limits=Limits(wall_seconds=3.0)
     )
     assert run.outcome is Outcome.TIMEOUT and run.failed_case == len(run.call_ns) < len(cases)
+    assert run.timing.cut_off_ns >= 3 * 10**9 and run.timing.cases == ()
 
 
 async def test_versions_timed_together_take_turns_in_one_run(cache, problem10):

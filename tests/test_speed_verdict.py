@@ -73,3 +73,12 @@ def test_versions_timed_in_turns_are_compared_call_by_call():
     apart = Timing(call_ns=(slow,), run_id="run-1"), Timing(call_ns=(tuple(reversed(fast)),), run_id="run-2")
     assert is_faster(*paired, 1.10)
     assert not is_faster(*apart, 1.10)
+
+
+def test_a_baseline_cut_off_by_its_deadline_loses_to_a_candidate_that_finishes():
+    cut_off = Timing(cut_off_ns=120 * 10**9)  # did not finish in 120 s: a lower bound, not a measurement
+    finished = _timing(1e6)
+    assert is_faster(cut_off, finished, 1.10) and speedup(cut_off, finished) > 1000
+    assert not is_faster(finished, cut_off, 1.10)
+    assert not is_faster(cut_off, Timing(cut_off_ns=120 * 10**9), 1.10)
+    assert not is_faster(cut_off, Timing(), 1.10)  # a wrong candidate has no timing

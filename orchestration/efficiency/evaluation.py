@@ -20,7 +20,7 @@ from ..benchmark import Problem
 from ..pipeline import Pipeline
 from ..profiling import HONESTY_NOTE, for_each, hidden_validator, visible_validator
 from ..run import Result
-from ..task import Limits, Timing
+from ..task import Limits, Outcome, Timing
 from ..validation import ProgramValidator, Validator, is_faster, same_code, speedup
 from .enamel import EFFICIENCY_LEVELS, EnamelProblem, joined
 from .harness import HarnessUnavailable, harness_available, run_versions
@@ -28,7 +28,7 @@ from .inputs import HIDDEN_SEED, VISIBLE_SEED, InputsError, PerformanceInputs, p
 from .validator import BUDGET_MS, RUNS, WARMUPS, EfficiencyValidator
 
 TIMEOUT_FACTOR = 2.0  # eff: a version this many times slower than the expert's slowest level scores 0
-SCORING_WALL_SECONDS = 600.0
+SCORING_WALL_SECONDS = 120.0
 
 
 @dataclass
@@ -150,7 +150,7 @@ async def score_problem(
     score.growth_before, score.growth_after = growth_exponent(sizes, before), growth_exponent(sizes, after)
     if problem.language == "python":
         expert = timings[_index(versions, enamel.reference_source)]
-        score.eff = efficiency(after, expert)
+        score.eff = 0.0 if after.cut_off_ns else None if expert.cut_off_ns else efficiency(after, expert)
         score.expert_vs_canonical = speedup(timings[_index(versions, problem.reference_source)], expert)
     return score, result
 
@@ -167,9 +167,20 @@ async def _timed_together(validator: EfficiencyValidator, versions: list[str], l
         limits=Limits(wall_seconds=SCORING_WALL_SECONDS, memory_mb=limits.memory_mb, output_bytes=256 << 20),
         budget_ms=BUDGET_MS,
     )
-    if not all(run.passed for run in runs):
-        return None
-    return [run.timing for run in runs]
+    if all(run.passed for run in runs):
+        return [run.timing for run in runs]
+    if any(run.outcome is not Outcome.TIMEOUT for run in runs):
+        return None  # a wrong result or a crash: nothing to compare
+    if len(versions) == 1:
+        return [runs[0].timing]  # cut off: its deadline is a lower bound on its time
+    # Together past the deadline: each alone, so one slow version cannot leave the others unmeasured.
+    timings = []
+    for version in versions:
+        alone = await _timed_together(validator, [version], limits)
+        if alone is None:
+            return None
+        timings.extend(alone)
+    return timings
 
 
 def _distinct(sources: list[str]) -> list[str]:

@@ -46,6 +46,7 @@ class HarnessRun:
     detail: str = ""  # why it did not pass, safe to show a model
     failed_case: int | None = None  # the first case that raised, was rejected or was cut off
     run_id: str = ""  # the harness run; versions timed in turn in one run share it (see Timing.run_id)
+    cut_off_ns: int = 0  # TIMEOUT: how long it ran before its deadline stopped it
 
     @property
     def passed(self) -> bool:
@@ -54,6 +55,8 @@ class HarnessRun:
     @property
     def timing(self) -> Timing:
         """Its measurements when every case finished and passed, else an empty Timing (nothing to compare)."""
+        if self.outcome is Outcome.TIMEOUT:
+            return Timing(cut_off_ns=self.cut_off_ns)
         if not self.passed:
             return Timing()
         return Timing(call_ns=self.call_ns, peak_rss_kb=self.peak_rss_kb, run_id=self.run_id)
@@ -205,7 +208,9 @@ def _ended(
             return HarnessRun(Outcome.INVALID, finished, peak, f"not timed: version {culprit} raised {why}")
         return HarnessRun(Outcome.TEST_FAILED, finished, peak, f"raised {why}", int(case) if case.isdigit() else None)
     if run.timed_out:
-        return HarnessRun(Outcome.TIMEOUT, finished, peak, f"timed out on case {len(finished)}", len(finished))
+        detail = f"timed out on case {len(finished)}"
+        cut_off_ns = int(run.wall_seconds * 1e9)
+        return HarnessRun(Outcome.TIMEOUT, finished, peak, detail, len(finished), cut_off_ns=cut_off_ns)
     if not run.succeeded or len(finished) != cases or peak is None:
         detail = (run.stderr.strip() or run.stdout.strip())[-1500:] or f"exit status {run.exit_code}"
         outcome = Outcome.RESOURCE_LIMIT if "MemoryError" in detail or run.output_capped else Outcome.TEST_FAILED

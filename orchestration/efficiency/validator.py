@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from ..task import Limits, Timing, Verdict
+from ..task import Limits, Outcome, Timing, Verdict
 from ..validation import ProgramValidator
 from .enamel import EFFICIENCY_LEVELS, EnamelProblem
 from .harness import HarnessRun, run_harness, run_versions
@@ -48,19 +48,9 @@ class EfficiencyValidator:
         return await self.correctness.check(source)
 
     async def measure(self, source: str) -> Timing:
-        """Its calls timed on the visible performance inputs (empty when a result is wrong or it is cut off)."""
-        run = await run_harness(
-            self.language,
-            self.problem,
-            source,
-            self.entry_point,
-            self.timed_cases,
-            warmups=WARMUPS,
-            runs=RUNS,
-            limits=self._harness_limits(),
-            budget_ms=BUDGET_MS,
-        )
-        return run.timing
+        """Its calls timed on the visible performance inputs (empty when a result is wrong; a lower bound when
+        the deadline cut it off)."""
+        return (await self.single(source)).timing
 
     async def measure_together(self, start: str, candidate: str) -> tuple[Timing, Timing]:
         """Both versions timed in one harness run, taking turns; the candidate's Timing is empty unless its
@@ -76,9 +66,32 @@ class EfficiencyValidator:
             limits=self._harness_limits(),
             budget_ms=BUDGET_MS,
         )
+        if first.outcome is Outcome.TIMEOUT:  # together past the deadline: which one is slow?
+            return await self._apart(start, candidate)
         if second.passed and not (await self.check_hidden(candidate)).passed:
             return first.timing, Timing()
         return first.timing, second.timing
+
+    async def _apart(self, start: str, candidate: str) -> tuple[Timing, Timing]:
+        """Each version in its own run. A start version cut off by the deadline, against a candidate that
+        finishes, is compared through the deadline (a lower bound on its time)."""
+        alone = await self.single(candidate)
+        if not alone.passed or not (await self.check_hidden(candidate)).passed:
+            return Timing(), Timing()
+        return (await self.single(start)).timing, alone.timing
+
+    async def single(self, source: str) -> HarnessRun:
+        return await run_harness(
+            self.language,
+            self.problem,
+            source,
+            self.entry_point,
+            self.timed_cases,
+            warmups=WARMUPS,
+            runs=RUNS,
+            limits=self._harness_limits(),
+            budget_ms=BUDGET_MS,
+        )
 
     async def check_hidden(self, source: str) -> HarnessRun:
         """Its results on every hidden performance input, each called once (nothing timed)."""
@@ -96,6 +109,11 @@ class EfficiencyValidator:
     def describe(self, timing: Timing) -> str:
         """For the refine prompt: the function's own time on its slowest visible input, and that input."""
         cases = self.timed_cases
+        if timing.cut_off_ns:
+            return (
+                f"It did not finish its performance inputs (ENAMEL sizes {', '.join(str(c.size) for c in cases)}) "
+                f"within {timing.cut_off_ns / 1e9:.0f} s; the largest is {describe_args(cases[-1].args)}."
+            )
         if not timing.call_ns or len(timing.call_ns) != len(cases):
             return "Its speed on the performance inputs could not be measured."
         medians = [statistics.median(calls) for calls in timing.call_ns]

@@ -31,6 +31,8 @@ def speedup(baseline: Timing, candidate: Timing) -> float:
 
     Paired timings compare call by call: per case, the median of the pairs' ratios, weighted by the
     candidate's median time, so a slow spell that hit both calls of a pair cancels out."""
+    if _outlasted(baseline, candidate):
+        return baseline.cut_off_ns / 1e9 / max(total_time(candidate.cases), 1e-9)
     if not _comparable(baseline, candidate):
         return 1.0
     a, b = baseline.cases, candidate.cases
@@ -59,9 +61,16 @@ def ratio_lower_bound(baseline: Timing, candidate: Timing, confidence: float = C
 
 def is_faster(baseline: Timing, candidate: Timing, threshold: float) -> bool:
     """Faster only when the gain reaches the threshold and the bootstrap interval of the gain excludes 1."""
+    if _outlasted(baseline, candidate):  # its deadline is a lower bound on the baseline's time
+        return speedup(baseline, candidate) >= threshold
     if not _comparable(baseline, candidate):
         return False
     return speedup(baseline, candidate) >= threshold and ratio_lower_bound(baseline, candidate) > 1.0
+
+
+def _outlasted(baseline: Timing, candidate: Timing) -> bool:
+    """The baseline was cut off by its deadline, and the candidate finished every case."""
+    return bool(baseline.cut_off_ns) and not candidate.cut_off_ns and bool(candidate.cases)
 
 
 def _comparable(baseline: Timing, candidate: Timing) -> bool:
