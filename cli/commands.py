@@ -106,7 +106,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _benchmark_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--benchmark", type=Path, help="directory of <language>.jsonl.gz files (required)")
+    parser.add_argument(
+        "--benchmark",
+        type=Path,
+        help="directory of <language>.jsonl.gz files, or ENAMEL's (enamel.csv.gz: speed measured in-process)",
+    )
     parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
     parser.add_argument("--config", type=Path, help="perforch.toml to use instead of the workspace's")
@@ -326,7 +330,14 @@ def _run_profile(args: argparse.Namespace, store_path: Path) -> RankingMatrix:
     models = _split(args.models)
     if not models:
         raise ConfigError("--models: expected at least one model alias or litellm id")
-    problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
+    enamel, speed = _enamel(args.benchmark), None
+    if enamel is not None:
+        _refuse_for_enamel(args, "profile", ("ray",))
+        pairs = enamel.problems(_languages(args.languages), args.limit)
+        problems = [problem for _, problem in pairs]
+        speed = enamel.speed_validators(pairs, config.limits())
+    else:
+        problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
     cluster = None
     if args.ray:  # connect and check every node before the store is touched
         from perforch.orchestration.cluster import ProfileRunner, RayUnits
@@ -335,7 +346,7 @@ def _run_profile(args: argparse.Namespace, store_path: Path) -> RankingMatrix:
         cluster = RayUnits.connect(args.ray, config, models, languages, args.jobs, ProfileRunner, models)
     subject = StoreSubject("profile", args.benchmark.name, tuple(models))
     store, progress = _start_store(args, subject, store_path, problems, "profile")
-    profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold)
+    profiler = Profiler(config.gateway(), models, config.limits(), config.pipeline.refine_threshold, speed)
     work = cluster.run if cluster else None
     in_flight = cluster.in_flight if cluster else args.jobs
     try:
@@ -396,12 +407,42 @@ def _eval(args: argparse.Namespace) -> int:
             raise ConfigError("eval: one of --profile or --single-model is required (unless --from-results FILE)")
         if args.resume and not args.results:
             raise ConfigError("eval --resume: name the results store to resume with --results FILE")
-        report = _run_eval(args)
+        enamel = _enamel(args.benchmark)
+        report = _run_efficiency_eval(args, enamel) if enamel is not None else _run_eval(args)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
+    elif "eff@1" in next(iter(report.as_dict()["languages"].values()), {}):
+        print(_efficiency_text(report.as_dict()))
     else:
         print(_eval_text(report.as_dict()))
     return EXIT_OK
+
+
+def _run_efficiency_eval(args: argparse.Namespace, enamel):
+    """Eval on ENAMEL: speed timed in-process on its hidden inputs (no results store or Ray yet)."""
+    from perforch.orchestration.efficiency.evaluation import evaluate_efficiency
+    from perforch.orchestration.pipeline import Pipeline
+    from perforch.orchestration.rankings.router import Router
+
+    _refuse_for_enamel(args, "eval", ("resume", "results", "ray"))
+    config = load_config(Path.cwd(), args.config)
+    if args.one_attempt:
+        config = replace(config, pipeline=_one_attempt(config.pipeline))
+    pairs = enamel.problems(_languages(args.languages), args.limit)
+    mode = f"profile {args.profile}" if args.profile else _single_mode(args.single_model, config.pipeline)
+    router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
+    router.check()
+    pipeline = Pipeline(config.gateway(), router, config.pipeline)
+    threshold = config.pipeline.refine_threshold
+    run = evaluate_efficiency(enamel, pairs, pipeline, config.limits(), mode, threshold, _progress("eval"))
+    return asyncio.run(_closing(run))
+
+
+def _refuse_for_enamel(args: argparse.Namespace, command: str, flags: tuple[str, ...]) -> None:
+    unsupported = [flag for flag in flags if getattr(args, flag, None)]
+    if unsupported:
+        flags = ", ".join(f"--{flag}" for flag in unsupported)
+        raise ConfigError(f"{command} on ENAMEL does not support {flags} yet; run it without them")
 
 
 def _run_eval(args: argparse.Namespace):
@@ -456,6 +497,52 @@ def _one_attempt(settings: PipelineSettings) -> PipelineSettings:
 def _single_mode(model: str, s: PipelineSettings) -> str:
     budget = f"{s.generators} generate, {s.debuggers}x{s.debug_rounds} debug, {s.refiners} refine attempts"
     return f"single model {model} ({budget})"
+
+
+def _enamel(directory: Path):
+    """An EnamelBenchmark when `directory` is ENAMEL's (enamel.csv.gz and datautils.py), else None."""
+    from perforch.orchestration.efficiency.enamel import is_enamel
+
+    if not is_enamel(directory):
+        return None
+    from perforch.orchestration.efficiency.evaluation import EnamelBenchmark
+
+    return EnamelBenchmark(directory)
+
+
+def _efficiency_text(report: dict) -> str:
+    def x(value) -> str:
+        return f"{value:.2f}x" if value else "-"
+
+    def num(value) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    lines = [
+        f"eval ({report['mode']}, ENAMEL: speed timed in-process on hidden inputs)",
+        f"{'language':<9}{'total':>6}{'solved':>7}{'pass@1':>8}{'improved':>13}{'mean':>8}{'median':>8}"
+        f"{'vs canon.':>10}{'eff@1':>7}{'growth before->after':>22}",
+    ]
+    for language, s in report["languages"].items():
+        improved = f"{s['improved']} ({s['improved_share']:.0%})"
+        growth = f"{num(s['growth_before'])} -> {num(s['growth_after'])}"
+        lines.append(
+            f"{language:<9}{s['total']:>6}{s['solved']:>7}{s['pass@1']:>8.2%}{improved:>13}"
+            f"{x(s['mean_speedup']):>8}{x(s['median_speedup']):>8}{x(s['median_vs_canonical']):>10}"
+            f"{num(s['eff@1']):>7}{growth:>22}"
+        )
+        tokens = ", ".join(f"{stage} {n}" for stage, n in s["tokens_per_stage"].items()) or "none"
+        lines.append(f"{'':<9}tokens per stage: {tokens}")
+        for p in s["problems"]:
+            if p["speedup"] is not None or p["note"]:
+                detail = p["note"] or (
+                    f"speed-up {p['speedup']:.2f}x{' (kept faster)' if p['improved'] else ''}, "
+                    f"vs canonical {x(p['vs_canonical'])}, growth {num(p['growth_before'])} -> "
+                    f"{num(p['growth_after'])}" + (f", eff {p['eff']:.2f}" if p["eff"] is not None else "")
+                )
+                lines.append(f"{'':<9}{p['task_id']}: {detail}")
+    lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")
+    lines.append(f"note: {report['note']}")
+    return "\n".join(lines)
 
 
 def _eval_text(report: dict) -> str:

@@ -49,10 +49,17 @@ async def judged(
     start: Candidate, start_timing: Timing, candidate: Candidate, validator: Validator, threshold: float
 ) -> Refinement:
     """Whether a passing refinement of `start` is kept: the same code is not (timing it would only let noise call
-    it faster); other code is timed, and kept only when faster beyond the threshold and the noise."""
+    it faster); other code is timed, and kept only when faster beyond the threshold and the noise. A validator
+    that can time both versions together (efficiency/validator.py) does, so both meet the same load."""
     assert candidate.source is not None and start.source is not None, "only a passing version is refined"
     if same_code(candidate.source, start.source):
         return Refinement(False, "unchanged code")
-    timing = await validator.measure(candidate.source)
+    together = getattr(validator, "measure_together", None)
+    if together is not None:
+        start_timing, timing = await together(start.source, candidate.source)
+        if not timing.cases:
+            return Refinement(False, "wrong results on the performance inputs, or not measurable", None, timing)
+    else:
+        timing = await validator.measure(candidate.source)
     gain = speedup(start_timing, timing)
     return Refinement(is_faster(start_timing, timing, threshold), f"{gain:.2f}x", gain, timing)

@@ -183,6 +183,7 @@ class Pipeline:
         if self.settings.refiners <= 0:
             return
         baseline = await validator.measure(passing.source)
+        result.first_passing_source = passing.source
         if self.settings.refine == "exhaustive":
             best, best_timing = await self._refine_exhaustively(task, validator, result, passing, baseline)
         else:
@@ -217,7 +218,9 @@ class Pipeline:
         self, task: Task, validator: Validator, result: Result, model: str, n: int, start: Candidate, timing: Timing
     ) -> tuple[Candidate, Timing] | None:
         """`model`'s refinement of `start` with its timing, when it passes and is measurably faster."""
-        messages = refine.build_messages(task.language, task.source, task.entry_point, start.code, timing.median)
+        describe = getattr(validator, "describe", None)  # what the validator measured, in words
+        speed = describe(timing) if describe else refine.speed_note(timing.median)
+        messages = refine.build_messages(task.language, task.source, task.entry_point, start.code, speed)
         candidate = await self._candidate("refine", model, n, messages, task, validator, result)
         if not (candidate and candidate.verdict.passed):
             return None

@@ -26,7 +26,10 @@ from .rankings.matrix import Provenance, RankedModel, RankingMatrix
 from .results import ResultsStore
 from .stubs import find_function, splice
 from .task import ANY_CATEGORY, Limits
-from .validation import ProgramValidator
+from .validation import ProgramValidator, Validator
+
+# Given a problem and its hidden-test validator, the validator that times refinements (or None).
+SpeedValidator = Callable[[Problem, ProgramValidator], Awaitable[Validator | None]]
 
 HONESTY_NOTE = (
     "models saw only the visible tests (example_test; where the dataset has none, one made from the Python "
@@ -290,8 +293,18 @@ def profile_matrix(
 class Profiler:
     """Runs every model on every stage of every problem and tallies how often each one succeeds."""
 
-    def __init__(self, gateway: ModelGateway, models: list[str], limits: Limits, threshold: float) -> None:
+    def __init__(
+        self,
+        gateway: ModelGateway,
+        models: list[str],
+        limits: Limits,
+        threshold: float,
+        speed: SpeedValidator | None = None,
+    ) -> None:
+        """`speed`: for a benchmark that measures speed in-process (ENAMEL), the validator that times and judges
+        refinements of a problem, given its hidden-test validator (None: time the hidden tests' runs)."""
         self.gateway, self.models, self.limits, self.threshold = gateway, models, limits, threshold
+        self.speed = speed
 
     @property
     def counts(self) -> ProblemTally:
@@ -405,15 +418,18 @@ class Profiler:
             return
         code = find_function(problem.reference_source, problem.language, name=problem.entry_point).text
         baseline = Candidate(code, problem.reference_source, verdict, "")
-        baseline_timing = await hidden.measure(baseline.source)
-        messages = refine.build_messages(
-            problem.language, problem.stub_source, problem.entry_point, code, baseline_timing.median
-        )
+        timer: Validator = hidden
+        if self.speed is not None:
+            timer = await self.speed(problem, hidden) or hidden
+        baseline_timing = await timer.measure(baseline.source)
+        describe = getattr(timer, "describe", None)
+        speed = describe(baseline_timing) if describe else refine.speed_note(baseline_timing.median)
+        messages = refine.build_messages(problem.language, problem.stub_source, problem.entry_point, code, speed)
         for model in self.models:
             candidate = await self._candidate(problem, model, "refine", messages)
             faster = False
             if candidate is not None and candidate.verdict.passed:
-                faster = (await judged(baseline, baseline_timing, candidate, hidden, self.threshold)).kept
+                faster = (await judged(baseline, baseline_timing, candidate, timer, self.threshold)).kept
             self.counts.add("refine", problem.language, category, model, faster)
 
 

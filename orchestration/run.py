@@ -74,6 +74,7 @@ class Result:
     code: str | None = None
     verdict: Verdict | None = None  # of `source`
     speedup: float | None = None  # first passing version's CPU time / kept version's
+    first_passing_source: str | None = None  # the version refinement started from
     models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
     trace: list[Attempt] = field(default_factory=list)
     stopped: str = ""  # why the run stopped early (a token budget or a dollar cap), keeping its best version

@@ -62,13 +62,33 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Timing:
-    """CPU seconds (user + sys, from rusage) of repeated test runs after warm-up."""
+    """How long a version took, as repeated measurements of the same work.
+
+    Either `call_ns`: per case (one input), the nanoseconds of each timed call of the function in-process
+    (efficiency harness, workspace mode's instrumented calls); or `cpu_seconds`: CPU seconds (user + sys,
+    from rusage) of repeated whole test runs after warm-up. efficiency/verdict.py compares two Timings.
+    """
 
     cpu_seconds: tuple[float, ...] = field(default_factory=tuple)
+    call_ns: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
+    peak_rss_kb: int | None = None
+    # Set when one harness run timed several versions taking turns call by call: the i-th calls of two
+    # Timings with the same non-empty run_id met the same load, so the verdict compares them as pairs.
+    run_id: str = ""
+    # Set when the run hit its deadline before finishing: a lower bound on the time, not a measurement.
+    cut_off_ns: int = 0
+
+    @property
+    def cases(self) -> tuple[tuple[float, ...], ...]:
+        """The measurements, per case, in seconds (whole test runs count as one case)."""
+        if self.call_ns:
+            return tuple(tuple(ns / 1e9 for ns in calls) for calls in self.call_ns)
+        return (self.cpu_seconds,) if self.cpu_seconds else ()
 
     @property
     def median(self) -> float:
-        return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
+        """Seconds: the sum over cases of each case's median (0.0 when nothing was measured)."""
+        return sum(statistics.median(calls) for calls in self.cases if calls)
 
 
 @dataclass(frozen=True)

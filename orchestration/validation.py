@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .checking import get_toolchain
+from .efficiency.verdict import is_faster, speedup
 from .task import Limits, Program, Timing, Verdict
+
+__all__ = ["ProgramValidator", "Validator", "is_faster", "same_code", "speedup"]
 
 
 class Validator(Protocol):
@@ -33,18 +36,6 @@ class ProgramValidator:
 
     async def measure(self, source: str) -> Timing:
         return await get_toolchain(self.language).measure(self._program(source), self.limits, self.runs)
-
-
-def speedup(baseline: Timing, candidate: Timing) -> float:
-    return baseline.median / candidate.median if candidate.median > 0 else 1.0
-
-
-def is_faster(baseline: Timing, candidate: Timing, threshold: float) -> bool:
-    """Faster only when the median gain reaches the threshold and every candidate run beats every
-    baseline run, so a gain inside the run-to-run noise never counts."""
-    if not baseline.cpu_seconds or not candidate.cpu_seconds:
-        return False
-    return speedup(baseline, candidate) >= threshold and max(candidate.cpu_seconds) < min(baseline.cpu_seconds)
 
 
 def same_code(a: str, b: str) -> bool:

@@ -31,11 +31,11 @@ def test_prompts_ask_for_one_fenced_complete_function():
     for messages in (
         generate.build_messages("rust", "fn f() {}", "f"),
         debug.build_messages("rust", "fn f() {}", "f", "fn f() { x }", "error[E0425]", ""),
-        refine.build_messages("rust", "fn f() {}", "f", "fn f() {}", 0.012),
+        refine.build_messages("rust", "fn f() {}", "f", "fn f() {}", refine.speed_note(0.012)),
     ):
         assert "one fenced code block" in messages[0]["content"]
         assert "```rust" in messages[1]["content"]
-    assert "12.0 ms" in refine.build_messages("go", "", "F", "", 0.012)[1]["content"]
+    assert "12.0 ms" in refine.build_messages("go", "", "F", "", refine.speed_note(0.012))[1]["content"]
 
 
 def test_debug_prompt_trims_long_failures_and_shows_visible_tests_only():
