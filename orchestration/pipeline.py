@@ -138,7 +138,12 @@ class Pipeline:
         best, best_timing = passing, baseline
         for n, model in enumerate(self._models("refine", task.language, result.category, self.settings.refiners), 1):
             messages = refine.build_messages(
-                task.language, task.source, task.entry_point, best.code, best_timing.median
+                task.language,
+                task.source,
+                task.entry_point,
+                best.code,
+                best_timing.median,
+                own_time=bool(best_timing.call_ns),
             )
             candidate = await self._candidate("refine", model, n, messages, task, validator, result)
             if not (candidate and candidate.verdict.passed):
@@ -150,6 +155,7 @@ class Pipeline:
                 best, best_timing = candidate, refinement.timing
                 self._keep(result, "refine", candidate)
         result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
+        result.timing_before, result.timing_after = baseline, best_timing
 
     # -- one model call turned into a checked candidate ---------------------------------------------
 

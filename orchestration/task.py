@@ -62,13 +62,28 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Timing:
-    """CPU seconds (user + sys, from rusage) of repeated test runs after warm-up."""
+    """How long a version took, as repeated measurements of the same work.
+
+    Either `call_ns`: per case (in workspace mode a test, named in `case_names`), the nanoseconds of the
+    function's own calls in each run; or `cpu_seconds`: CPU seconds (user + sys, from rusage) of repeated
+    whole test runs after warm-up.
+    """
 
     cpu_seconds: tuple[float, ...] = field(default_factory=tuple)
+    call_ns: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
+    case_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def cases(self) -> tuple[tuple[float, ...], ...]:
+        """The measurements, per case, in seconds (whole test runs count as one case)."""
+        if self.call_ns:
+            return tuple(tuple(ns / 1e9 for ns in calls) for calls in self.call_ns)
+        return (self.cpu_seconds,) if self.cpu_seconds else ()
 
     @property
     def median(self) -> float:
-        return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
+        """Seconds: the sum over cases of each case's median (0.0 when nothing was measured)."""
+        return sum(statistics.median(calls) for calls in self.cases if calls)
 
 
 @dataclass(frozen=True)

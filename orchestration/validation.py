@@ -42,9 +42,15 @@ def speedup(baseline: Timing, candidate: Timing) -> float:
 def is_faster(baseline: Timing, candidate: Timing, threshold: float) -> bool:
     """Faster only when the median gain reaches the threshold and every candidate run beats every
     baseline run, so a gain inside the run-to-run noise never counts."""
-    if not baseline.cpu_seconds or not candidate.cpu_seconds:
+    before, after = _run_totals(baseline), _run_totals(candidate)
+    if not before or not after:
         return False
-    return speedup(baseline, candidate) >= threshold and max(candidate.cpu_seconds) < min(baseline.cpu_seconds)
+    return speedup(baseline, candidate) >= threshold and max(after) < min(before)
+
+
+def _run_totals(timing: Timing) -> tuple[float, ...]:
+    """Seconds of each run: of the whole run, or of the function's own calls in it (summed over cases)."""
+    return timing.cpu_seconds or tuple(sum(run) for run in zip(*timing.cases, strict=True))
 
 
 def same_code(a: str, b: str) -> bool:
