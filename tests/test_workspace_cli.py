@@ -97,12 +97,24 @@ THIN_TESTS = {
         "tests/test_thin.py",
         "from textstats.core import has_duplicates\n\n\ndef test_prints_duplicates():\n"
         "    print(has_duplicates([5, 1, 5, 2]))\n",
+        "has_duplicates([5, 1, 5, 2]) returned False, but the version being refined returned True",
+    ),
+    "go": (
+        "thin_test.go",
+        'package textstats\n\nimport "testing"\n\nfunc TestLogsDuplicates(t *testing.T) {\n'
+        "\tt.Log(HasDuplicates([]int{5, 1, 5, 2}))\n}\n",
+        "HasDuplicates([]int{5, 1, 5, 2}) returned false, but the version being refined returned true",
     ),
 }
 FAST_BUT_WRONG = {
     "python": (
         "def has_duplicates(values: list[int]) -> bool:\n"
         "    return len(set(values)) != len(values) and values[0] == values[-1]\n"
+    ),
+    "go": (
+        "func HasDuplicates(values []int) bool {\n\tseen := make(map[int]bool, len(values))\n"
+        "\tfor _, v := range values {\n\t\tif seen[v] {\n\t\t\treturn values[0] == values[len(values)-1]\n\t\t}\n"
+        "\t\tseen[v] = true\n\t}\n\treturn false\n}\n"
     ),
 }
 
@@ -241,7 +253,7 @@ def test_optimize_rejects_a_faster_version_that_returns_otherwise_on_a_call_no_t
 ):
     name = WORKSPACES[language][2]
     root = _workspace(tmp_path, language, scripted_server, {"sloppy": FAST_BUT_WRONG[language]})
-    relative, thin_test = THIN_TESTS[language]
+    relative, thin_test, reason = THIN_TESTS[language]
     (root / relative).write_text(thin_test)
     file = root / WORKSPACES[language][0]
     before = file.read_bytes()
@@ -255,8 +267,7 @@ def test_optimize_rejects_a_faster_version_that_returns_otherwise_on_a_call_no_t
         attempt for attempt in report["trace"] if attempt["stage"] == "refine" and attempt["status"] != "answered"
     ]
     assert refined and refined[0]["status"] == "test_failed", report["trace"]
-    assert "returned False, but the version being refined returned True" in refined[0]["detail"], refined
-    assert "[5, 1, 5, 2]" in refined[0]["detail"], refined
+    assert reason in refined[0]["detail"], refined
 
 
 @pytest.mark.slow
