@@ -82,6 +82,13 @@ FAST_DUPLICATES = {
 DUPLICATES_TESTS = {
     "python": [sys.executable, "-m", "pytest", "-q", "-k", "has_duplicates"],
     "go": ["go", "test", "-run", "HasDuplicates", "./..."],
+    "java": ["mvn", "-o", "-q", "test", "-Dtest=TextStatsTest#findsDuplicates"],
+    "cpp": [
+        "sh",
+        "-c",
+        "cmake -S . -B build -G Ninja >/dev/null && cmake --build build && ctest --test-dir build -R FindsDuplicates",
+    ],
+    "rust": ["cargo", "test", "--offline", "-q", "finds_duplicates"],
 }
 
 
@@ -89,6 +96,9 @@ DUPLICATES_TESTS = {
 DUPLICATES_TEST_IDS = {
     "python": "tests/test_core.py::test_has_duplicates",
     "go": "TestHasDuplicates",
+    "java": "TextStatsTest.findsDuplicates",
+    "cpp": "TextStats.FindsDuplicates",
+    "rust": "tests::finds_duplicates",
 }
 # A test that calls has_duplicates on a list with a duplicate but checks nothing, and a "faster" version that
 # every asserted call in the example's tests lets through but that is wrong on that list.
@@ -214,7 +224,7 @@ def test_a_wrong_answer_leaves_the_file_byte_identical_and_says_why(tmp_path, sc
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("language", ["python", "go"])
+@pytest.mark.parametrize("language", list(WORKSPACES))
 def test_optimize_keeps_only_a_measurably_faster_passing_version(tmp_path, scripted_server, language):
     name = WORKSPACES[language][2]
     root = _workspace(tmp_path, language, scripted_server, {"fast": FAST_DUPLICATES[language]})
@@ -297,6 +307,7 @@ def _break(code: str) -> str:
     """A fast but wrong version: it never finds a duplicate."""
     for old, new in (
         ("!= len(values)", "!= len(values) and False"),
+        ("!= values.size()", "!= values.size() && false"),
         ("return true", "return false"),
         ("!seen.insert(*v)", "false && !seen.insert(*v)"),
     ):

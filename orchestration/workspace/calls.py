@@ -17,8 +17,9 @@ from pathlib import Path
 from ..task import Timing
 
 CALLS_VARIABLE = "PERFORCH_CALLS"  # the environment variable naming the calls file
-# An address in a rendered value (`<Node at 0x7f...>`, Go's `(*int)(0xc000...)`): differs from run to run.
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+# An address in a rendered value (`<Node at 0x7f...>`, Go's `(*int)(0xc000...)`, Java's `Node@1b6d3586`): differs
+# from run to run.
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}|\w@[0-9a-f]{5,8}\b")
 _UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 _SHOWN_CHARS = 300
 
