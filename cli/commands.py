@@ -165,7 +165,7 @@ def _speed_lines(report: dict) -> list[str]:
     if timing["measured"] != "function":
         return [f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)"]
     lines = [f"speed-up: {report['speedup']:.2f}x (`{report['function']}`'s own time in its tests, measured)"]
-    for test in timing["tests"]:
+    for test in timing["tests"] if report["changed"] else []:
         after = test["after_seconds"]
         later = shown_seconds(after) if after is not None else "not called"
         lines.append(f"  {test['test']}: {shown_seconds(test['before_seconds'])} -> {later}")
