@@ -64,13 +64,18 @@ class Verdict:
 class Timing:
     """How long a version took, as repeated measurements of the same work.
 
-    Either `call_ns`: per case (in workspace mode a test, named in `case_names`), the nanoseconds of the
-    function's own calls in each run; or `cpu_seconds`: CPU seconds (user + sys, from rusage) of repeated
-    whole test runs after warm-up.
+    Either `call_ns`: per case (one input), the nanoseconds of each timed call of the function in-process
+    (efficiency harness, workspace mode's instrumented calls); or `cpu_seconds`: CPU seconds (user + sys,
+    from rusage) of repeated whole test runs after warm-up. efficiency/verdict.py compares two Timings.
     """
 
     cpu_seconds: tuple[float, ...] = field(default_factory=tuple)
     call_ns: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
+    peak_rss_kb: int | None = None
+    # Set when one harness run timed several versions taking turns call by call: the i-th calls of two
+    # Timings with the same non-empty run_id met the same load, so the verdict compares them as pairs.
+    run_id: str = ""
+    # Workspace mode: the test each case is; its samples are the function's own ns in each run of that test.
     case_names: tuple[str, ...] = field(default_factory=tuple)
 
     @property
