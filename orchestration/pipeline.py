@@ -138,12 +138,7 @@ class Pipeline:
         best, best_timing = passing, baseline
         for n, model in enumerate(self._models("refine", task.language, result.category, self.settings.refiners), 1):
             messages = refine.build_messages(
-                task.language,
-                task.source,
-                task.entry_point,
-                best.code,
-                best_timing.median,
-                own_time=bool(best_timing.call_ns),
+                task.language, task.source, task.entry_point, best.code, best_timing.median
             )
             candidate = await self._candidate("refine", model, n, messages, task, validator, result)
             if not (candidate and candidate.verdict.passed):

@@ -15,7 +15,15 @@ from typing import Any
 
 from ..checking.sandbox import Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
-from .calls import CALLS_VARIABLE, Call, behaviour_change, function_timing, read_calls
+from .calls import (
+    CALLS_VARIABLE,
+    Call,
+    behaviour_change,
+    function_timing,
+    per_test_medians,
+    read_calls,
+    shown_seconds,
+)
 from .fetching import missing_offline
 from .jail import Jail
 from .project import Command, Plan, ProjectLanguage
@@ -93,6 +101,16 @@ class WorkspaceValidator:
                 self.reference = self.reference if self.reference is not None else recorded
                 return await self._function_timing(box, jail, plan)
             return await self._process_timing(box, jail, plan)
+
+    def describe(self, timing: Timing) -> str:
+        """What was measured, for the refine prompt (the pipeline asks a validator that has this method)."""
+        if not timing.call_ns:
+            return f"Its tests take {timing.median * 1000:.1f} ms of CPU time."
+        slowest, seconds = max(per_test_medians(timing).items(), key=lambda item: item[1])
+        return (
+            f"Its own calls take {shown_seconds(timing.median)} in its tests (median over runs), most in "
+            f"{slowest}: {shown_seconds(seconds)}."
+        )
 
     def _same_behaviour(self, verdict: Verdict, calls: list[Call]) -> Verdict:
         if not verdict.passed or self.reference is None:
