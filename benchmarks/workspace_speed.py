@@ -8,7 +8,7 @@ way, which costs the same as passing. Then the time to mirror a generated 10,000
 optimize measures: the example's quadratic has_duplicates timed by its own instrumented calls in its tests, before
 and after a set-based rewrite, per test (the speed-up the refine stage decides on).
 
-    python benchmarks/workspace_speed.py [--languages python,go] [--repeats 5]
+    python benchmarks/workspace_speed.py [--languages python,go] [--repeats 5] [--function-times]
 
 Targets (issue 3): a repeated candidate within 1.2x of the incremental command, the first within 1.5x;
 the 10,000-file copy under 1 s.
@@ -197,25 +197,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--languages", default=",".join(CASES))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--function-times", action="store_true", help="only the slow function's own times")
     args = parser.parse_args()
+    languages = args.languages.split(",")
     with tempfile.TemporaryDirectory(prefix="perforch-bench-") as directory:
         parent = Path(directory)
         os.environ["PERFORCH_CACHE_DIR"] = str(parent / "cache")  # cold shadows, as on a first run
-        header = "language   by hand: scratch  incremental | perforch: prepare  first  repeated | first/inc  rep/inc"
-        print(header)
-        for language in args.languages.split(","):
-            row = asyncio.run(language_row(language, args.repeats, parent))
-            print(
-                f"{language:<10} {row['scratch']:>16.2f} {row['incremental']:>12.2f} | {row['prepare']:>17.2f} "
-                f"{row['first']:>6.2f} {row['repeated']:>9.2f} | {row['first'] / row['incremental']:>8.2f}x "
-                f"{row['repeated'] / row['incremental']:>6.2f}x",
-                flush=True,
-            )
-        first, again = mirror_speed(parent)
-        print(f"\nshadow copy of a 10,000-file workspace: {first:.2f} s (re-sync with no change: {again:.2f} s)")
+        if not args.function_times:
+            print_candidate_speed(languages, args.repeats, parent)
         print("\nthe slow function's own time per test (median of 5 runs), before -> after a set-based rewrite")
-        for language in args.languages.split(","):
+        for language in languages:
             print_function_times(language, *asyncio.run(function_times(language, parent)))
+
+
+def print_candidate_speed(languages: list[str], repeats: int, parent: Path) -> None:
+    print("language   by hand: scratch  incremental | perforch: prepare  first  repeated | first/inc  rep/inc")
+    for language in languages:
+        row = asyncio.run(language_row(language, repeats, parent))
+        print(
+            f"{language:<10} {row['scratch']:>16.2f} {row['incremental']:>12.2f} | {row['prepare']:>17.2f} "
+            f"{row['first']:>6.2f} {row['repeated']:>9.2f} | {row['first'] / row['incremental']:>8.2f}x "
+            f"{row['repeated'] / row['incremental']:>6.2f}x",
+            flush=True,
+        )
+    first, again = mirror_speed(parent)
+    print(f"\nshadow copy of a 10,000-file workspace: {first:.2f} s (re-sync with no change: {again:.2f} s)")
 
 
 if __name__ == "__main__":
