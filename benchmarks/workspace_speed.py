@@ -4,9 +4,11 @@ For each example under examples/, on two fresh copies: the test command run by h
 fresh copy, then incrementally after an edit), and PerfOrch's validator (prepare, the first candidate,
 then repeated candidates), alternating so that both meet the same load. Every candidate is the example's
 file with a different trailing comment, so each one is really rebuilt; the stub fails its test either
-way, which costs the same as passing. Then the time to mirror a generated 10,000-file workspace.
+way, which costs the same as passing. Then the time to mirror a generated 10,000-file workspace. Last, what
+optimize measures: the example's quadratic has_duplicates timed by its own instrumented calls in its tests, before
+and after a set-based rewrite, per test (the speed-up the refine stage decides on).
 
-    python benchmarks/workspace_speed.py [--languages python,go] [--repeats 5]
+    python benchmarks/workspace_speed.py [--languages python,go] [--repeats 5] [--function-times]
 
 Targets (issue 3): a repeated candidate within 1.2x of the incremental command, the first within 1.5x;
 the 10,000-file copy under 1 s.
@@ -27,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perforch.orchestration.config import Config
-from perforch.orchestration.task import Limits
+from perforch.orchestration.stubs import splice
+from perforch.orchestration.task import Limits, Timing
 from perforch.orchestration.workspace import ShadowTree, Workspace
+from perforch.orchestration.workspace.calls import per_test_medians, shown_seconds
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 LIMITS = Limits(wall_seconds=60, build_seconds=300)
@@ -41,6 +45,8 @@ class Case:
     comment: str  # how a line comment starts
     scratch: tuple[tuple[str, ...], ...]  # the commands of a first run in a fresh copy
     incremental: tuple[tuple[str, ...], ...]  # the commands after an edit
+    slow: str  # the example's quadratic function, and a linear rewrite of it
+    fast: str
 
 
 _CTEST = ("ctest", "--test-dir", "build", "-R", "TextStats.CountsVowels")
@@ -51,6 +57,8 @@ CASES = {
         "#",
         ((sys.executable, "-m", "pytest", "-q", "tests/test_core.py::test_count_vowels"),),
         ((sys.executable, "-m", "pytest", "-q", "tests/test_core.py::test_count_vowels"),),
+        "has_duplicates",
+        "def has_duplicates(values: list[int]) -> bool:\n    return len(set(values)) != len(values)\n",
     ),
     "java": Case(
         "src/main/java/example/TextStats.java",
@@ -58,6 +66,9 @@ CASES = {
         "//",
         (("mvn", "-B", "-q", "-o", "test", "-Dtest=TextStatsTest#countsVowels"),),
         (("mvn", "-B", "-q", "-o", "test", "-Dtest=TextStatsTest#countsVowels"),),
+        "hasDuplicates",
+        "public static boolean hasDuplicates(List<Integer> values) {\n"
+        "    return new java.util.HashSet<>(values).size() != values.size();\n}\n",
     ),
     "cpp": Case(
         "src/textstats.cpp",
@@ -65,6 +76,10 @@ CASES = {
         "//",
         (("cmake", "-S", ".", "-B", "build", "-G", "Ninja"), ("cmake", "--build", "build"), _CTEST),
         (("cmake", "--build", "build"), _CTEST),
+        "has_duplicates",
+        "#include <unordered_set>\nbool has_duplicates(const std::vector<int>& values) {\n"
+        "    std::unordered_set<int> seen(values.begin(), values.end());\n"
+        "    return seen.size() != values.size();\n}\n",
     ),
     "go": Case(
         "textstats.go",
@@ -72,6 +87,10 @@ CASES = {
         "//",
         (("go", "test", "-run", "^TestCountVowels$", "."),),
         (("go", "test", "-run", "^TestCountVowels$", "."),),
+        "HasDuplicates",
+        "func HasDuplicates(values []int) bool {\n\tseen := make(map[int]bool, len(values))\n"
+        "\tfor _, v := range values {\n\t\tif seen[v] {\n\t\t\treturn true\n\t\t}\n\t\tseen[v] = true\n\t}\n"
+        "\treturn false\n}\n",
     ),
     "rust": Case(
         "src/lib.rs",
@@ -79,6 +98,9 @@ CASES = {
         "//",
         (("cargo", "test", "--offline", "counts_vowels"),),
         (("cargo", "test", "--offline", "counts_vowels"),),
+        "has_duplicates",
+        "pub fn has_duplicates(values: &[i64]) -> bool {\n"
+        "    let mut seen = std::collections::HashSet::new();\n    values.iter().any(|v| !seen.insert(*v))\n}\n",
     ),
 }
 
@@ -144,26 +166,62 @@ def mirror_speed(parent: Path, files: int = 10_000) -> tuple[float, float]:
     return first, time.monotonic() - started
 
 
+async def function_times(language: str, parent: Path) -> tuple[Timing, Timing]:
+    """The slow function's own time per test, as optimize measures it, before and after its rewrite."""
+    case = CASES[language]
+    root = parent / f"{language}-function"
+    shutil.copytree(EXAMPLES / language, root)
+    original = (root / case.file).read_text()
+    workspace = Workspace.open(root / case.file, Config())
+    validator = workspace.validator(case.slow, LIMITS, runs=5)
+    before = await validator.measure(original)
+    after = await validator.measure(splice(original, language, case.slow, case.fast))
+    return before, after
+
+
+def print_function_times(language: str, before: Timing, after: Timing) -> None:
+    if not before.call_ns or not after.call_ns:
+        print(f"{language:<10} not timed in-process (the function's calls were not recorded)", flush=True)
+        return
+    later = per_test_medians(after)
+    for test, seconds in per_test_medians(before).items():
+        faster = seconds / later[test] if later.get(test) else float("nan")
+        print(
+            f"{language:<10} {test:<42} {shown_seconds(seconds):>10} -> {shown_seconds(later.get(test, 0.0)):>10} "
+            f"{faster:>9.0f}x",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--languages", default=",".join(CASES))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--function-times", action="store_true", help="only the slow function's own times")
     args = parser.parse_args()
+    languages = args.languages.split(",")
     with tempfile.TemporaryDirectory(prefix="perforch-bench-") as directory:
         parent = Path(directory)
         os.environ["PERFORCH_CACHE_DIR"] = str(parent / "cache")  # cold shadows, as on a first run
-        header = "language   by hand: scratch  incremental | perforch: prepare  first  repeated | first/inc  rep/inc"
-        print(header)
-        for language in args.languages.split(","):
-            row = asyncio.run(language_row(language, args.repeats, parent))
-            print(
-                f"{language:<10} {row['scratch']:>16.2f} {row['incremental']:>12.2f} | {row['prepare']:>17.2f} "
-                f"{row['first']:>6.2f} {row['repeated']:>9.2f} | {row['first'] / row['incremental']:>8.2f}x "
-                f"{row['repeated'] / row['incremental']:>6.2f}x",
-                flush=True,
-            )
-        first, again = mirror_speed(parent)
-        print(f"\nshadow copy of a 10,000-file workspace: {first:.2f} s (re-sync with no change: {again:.2f} s)")
+        if not args.function_times:
+            print_candidate_speed(languages, args.repeats, parent)
+        print("\nthe slow function's own time per test (median of 5 runs), before -> after a set-based rewrite")
+        for language in languages:
+            print_function_times(language, *asyncio.run(function_times(language, parent)))
+
+
+def print_candidate_speed(languages: list[str], repeats: int, parent: Path) -> None:
+    print("language   by hand: scratch  incremental | perforch: prepare  first  repeated | first/inc  rep/inc")
+    for language in languages:
+        row = asyncio.run(language_row(language, repeats, parent))
+        print(
+            f"{language:<10} {row['scratch']:>16.2f} {row['incremental']:>12.2f} | {row['prepare']:>17.2f} "
+            f"{row['first']:>6.2f} {row['repeated']:>9.2f} | {row['first'] / row['incremental']:>8.2f}x "
+            f"{row['repeated'] / row['incremental']:>6.2f}x",
+            flush=True,
+        )
+    first, again = mirror_speed(parent)
+    print(f"\nshadow copy of a 10,000-file workspace: {first:.2f} s (re-sync with no change: {again:.2f} s)")
 
 
 if __name__ == "__main__":

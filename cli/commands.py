@@ -19,6 +19,7 @@ from perforch.orchestration.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Perf
 from perforch.orchestration.languages import LANGUAGES, check_language
 from perforch.orchestration.rankings.matrix import Provenance, RankingMatrix
 from perforch.orchestration.rankings.profiles import save_user_profile, user_profiles_dir
+from perforch.orchestration.workspace.calls import shown_seconds
 
 USAGE = "The `perforch` command line: JSON on --json, text otherwise; exit 0 ok, 1 failed task, 2 bad usage."
 
@@ -193,6 +194,21 @@ def _stage_progress(event) -> None:
     print(f"  {event.summary()}", file=sys.stderr, flush=True)
 
 
+def _speed_lines(report: dict) -> list[str]:
+    """The measured speed-up, and the function's own time per test before and after, when it was timed."""
+    timing = report.get("timing")
+    if not report["speedup"] or timing is None:
+        return []
+    if timing["measured"] != "function":
+        return [f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)"]
+    lines = [f"speed-up: {report['speedup']:.2f}x (`{report['function']}`'s own time in its tests, measured)"]
+    for test in timing["tests"] if report["changed"] else []:
+        after = test["after_seconds"]
+        later = shown_seconds(after) if after is not None else "not called"
+        lines.append(f"  {test['test']}: {shown_seconds(test['before_seconds'])} -> {later}")
+    return lines
+
+
 def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
     lines = [
         f"{report['kind']} `{report['function']}` in {report['file']} ({report['language']}, "
@@ -203,8 +219,7 @@ def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
     tests = report["tests"]
     if tests["run"] is not None:
         lines.append(f"tests: {tests['passed']}/{tests['run']} passed ({tests['source'] or 'workspace tests'})")
-    if report["speedup"]:
-        lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
+    lines += _speed_lines(report)
     lines.append(f"tokens: {report['tokens']}  cost: {costs.shown(report['cost_usd'], report['unpriced_calls'])}")
     if report["stopped"]:
         lines.append(f"stopped early, keeping the best version so far: {report['stopped']}")

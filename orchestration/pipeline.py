@@ -191,6 +191,7 @@ class Pipeline:
         if best is not passing:
             self._keep(result, "refine", best)
         result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
+        result.timing_before, result.timing_after = baseline, best_timing
 
     async def _refine_ranked(
         self, task: Task, validator: Validator, result: Result, passing: Candidate, baseline: Timing

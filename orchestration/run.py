@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from .redaction import excerpt
-from .task import ANY_CATEGORY, Verdict
+from .task import ANY_CATEGORY, Timing, Verdict
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,10 @@ class Result:
     source: str | None = None  # the best file: passing if any passed
     code: str | None = None
     verdict: Verdict | None = None  # of `source`
-    speedup: float | None = None  # first passing version's CPU time / kept version's
+    speedup: float | None = None  # first passing version's time / kept version's
     first_passing_source: str | None = None  # the version refinement started from
+    timing_before: Timing | None = None  # refine: the first passing version's, as measured
+    timing_after: Timing | None = None  # refine: the kept version's (the same when none was kept)
     models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
     trace: list[Attempt] = field(default_factory=list)
     stopped: str = ""  # why the run stopped early (a token budget or a dollar cap), keeping its best version

@@ -77,6 +77,8 @@ class Timing:
     run_id: str = ""
     # Set when the run hit its deadline before finishing: a lower bound on the time, not a measurement.
     cut_off_ns: int = 0
+    # Workspace mode: the test each case is; its samples are the function's own ns in each run of that test.
+    case_names: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def cases(self) -> tuple[tuple[float, ...], ...]:

@@ -533,7 +533,9 @@ async def test_measure_finds_the_quadratic_version_slower(prepared: Prepared) ->
     quadratic_timing = await validator.measure(prepared.text)
     linear_timing = await validator.measure(linear)
 
-    assert len(quadratic_timing.cpu_seconds) == len(linear_timing.cpu_seconds) == 2
+    # The function's own calls in its tests were timed, per test, in each of the 2 runs.
+    assert quadratic_timing.case_names and quadratic_timing.case_names == linear_timing.case_names
+    assert all(len(runs) == 2 for runs in (*quadratic_timing.call_ns, *linear_timing.call_ns))
     assert is_faster(quadratic_timing, linear_timing, 1.10), (quadratic_timing, linear_timing)
     prepared.assert_untouched()
 
@@ -550,6 +552,7 @@ async def test_measure_times_the_bench_command_of_perforch_toml(
     quadratic_timing = await validator.measure(prepared.text)
     linear_timing = await validator.measure(linear)
 
+    assert quadratic_timing.call_ns == () and len(quadratic_timing.cpu_seconds) == 3  # the whole command, timed
     assert is_faster(quadratic_timing, linear_timing, 1.5), (quadratic_timing, linear_timing)
 
 
@@ -558,7 +561,7 @@ async def test_measure_of_a_failing_candidate_is_empty(prepare: Callable[[str], 
 
     timing = await prepared.workspace.validator("count_vowels", LIMITS, runs=2).measure(prepared.text)
 
-    assert timing.cpu_seconds == ()
+    assert timing.cpu_seconds == () and timing.call_ns == ()
 
 
 # -- opening a workspace -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from perforch.orchestration.checking.sandbox import _launcher, uid_isolation
 from perforch.orchestration.config import Config, SandboxSettings
 from perforch.orchestration.task import Limits, Outcome
 from perforch.orchestration.workspace import Workspace
+from perforch.orchestration.workspace.calls import CALLS_VARIABLE
 from perforch.orchestration.workspace.jail import PASSED_ENVIRONMENT, bubblewrap_problem
 from perforch.orchestration.workspace.steps import TOOLCHAIN_PROCESSES
 from process_watch import unique_marker, wait_until_gone
@@ -41,6 +42,7 @@ DAEMON_SECONDS = 6
 # it sets itself, and what the shell and pytest inside add.
 ALLOWED_ENVIRONMENT = {*PASSED_ENVIRONMENT, "PATH", "HOME", "TMPDIR", "PWD", "PYTHONDONTWRITEBYTECODE"}
 ALLOWED_ENVIRONMENT |= {"CARGO_HOME", "RUSTUP_HOME", "GOMODCACHE", "PYTEST_CURRENT_TEST", "PYTEST_VERSION"}
+ALLOWED_ENVIRONMENT.add(CALLS_VARIABLE)  # where the function timer writes: a file in the candidate's scratch dir
 
 pytestmark = pytest.mark.skipif(bubblewrap_problem() is not None, reason=f"{bubblewrap_problem()}")
 

@@ -157,6 +157,12 @@ class ProjectLanguage(ABC):
         its own copy of these (dirs, or a lock file), so nothing it writes reaches the next one."""
         return ()
 
+    def timed_files(self, source: str, function: str) -> dict[str, str] | None:
+        """The files to write instead of the candidate `source` so that each outermost call the tests make to
+        `function` records its own duration, arguments and result in the file $PERFORCH_CALLS names (see
+        workspace/calls.py); None when this language, or this function, cannot be timed that way."""
+        return None
+
     # -- tests ---------------------------------------------------------------------------------------
 
     @abstractmethod

@@ -15,6 +15,15 @@ from typing import Any
 
 from ..checking.sandbox import Completed, Sandbox, open_sandbox
 from ..task import Limits, Outcome, Timing, Verdict
+from .calls import (
+    CALLS_VARIABLE,
+    Call,
+    behaviour_change,
+    function_timing,
+    per_test_medians,
+    read_calls,
+    shown_seconds,
+)
 from .fetching import missing_offline
 from .jail import Jail
 from .project import Command, Plan, ProjectLanguage
@@ -53,38 +62,83 @@ class WorkspaceValidator:
         self._prepare = prepare
         self._forget_fetch = forget_fetch
         self._isolated = isolated
+        self.reference: list[Call] | None = None  # the calls of the first version measured, which others must match
 
     @property
     def tests_source(self) -> str:
         return self.selection.source
 
     async def check(self, source: str) -> Verdict:
+        """Build and test the candidate; with the function instrumented, its calls must also return what those of
+        the version being refined returned (the first version measured), where the tests made the same call."""
         started = time.monotonic()
         if self.selection.empty:
             return Verdict(Outcome.INVALID, nothing_to_run(self.function), tests_run=0, tests_passed=0)
         await self._prepare()
         async with self._shadow.locked(), open_sandbox(private=self._isolated) as box, self._in_place(source):
             jail = await self._jail(box)
-            verdict = await self._build_and_test(box, jail, self.selection.plan(self._language, box.run_dir))
+            calls = box.run_dir / "calls-check.tsv"
+            plan = _recording(self.selection.plan(self._language, box.run_dir), calls)
+            verdict = self._same_behaviour(await self._build_and_test(box, jail, plan), read_calls(calls))
         return replace(verdict, seconds=time.monotonic() - started, tests_source=self.selection.source)
 
     async def measure(self, source: str) -> Timing:
-        """CPU seconds of `runs` runs of the tests' workload (or the [bench] command), after a run that
-        checks the candidate passes and one that warms up; an empty Timing when it does not pass."""
+        """The function's own time in each selected test, over `runs` runs, after a run that checks the candidate
+        passes; when the function cannot be instrumented (or the tests make no call to it), or a [bench] command
+        is set, CPU seconds of whole runs of the tests' workload or of that command. An empty Timing when the
+        candidate does not pass."""
         if self.selection.empty:
             return Timing()
         await self._prepare()
         async with self._shadow.locked(), open_sandbox(private=self._isolated) as box, self._in_place(source):
             jail = await self._jail(box)
             plan = self.selection.plan(self._language, box.run_dir)
-            if not (await self._build_and_test(box, jail, plan)).passed:
+            first = box.run_dir / "calls-0.tsv"
+            if not (await self._build_and_test(box, jail, _recording(plan, first))).passed:
                 return Timing()
-            timed = self._timed(plan)
-            if not await self._cpu_seconds(box, jail, timed):  # a warm-up, and proof that the workload runs
-                if self._bench_command is not None or timed == plan.test:
-                    return Timing()
-                timed = plan.test  # the leaner runner failed where the checked one passed: time that one
-            cpu_seconds = [await self._cpu_seconds(box, jail, timed) for _ in range(self.runs)]
+            recorded = read_calls(first)
+            if recorded and self._bench_command is None:
+                self.reference = self.reference if self.reference is not None else recorded
+                return await self._function_timing(box, jail, plan)
+            return await self._process_timing(box, jail, plan)
+
+    def describe(self, timing: Timing) -> str:
+        """What was measured, for the refine prompt (the pipeline asks a validator that has this method)."""
+        if not timing.call_ns:
+            return f"Its tests take {timing.median * 1000:.1f} ms of CPU time."
+        slowest, seconds = max(per_test_medians(timing).items(), key=lambda item: item[1])
+        return (
+            f"Its own calls take {shown_seconds(timing.median)} in its tests (median over runs), most in "
+            f"{slowest}: {shown_seconds(seconds)}."
+        )
+
+    def _same_behaviour(self, verdict: Verdict, calls: list[Call]) -> Verdict:
+        if not verdict.passed or self.reference is None:
+            return verdict
+        change = behaviour_change(self.function, self.reference, calls)
+        return verdict if change is None else replace(verdict, outcome=Outcome.TEST_FAILED, diagnostics=change)
+
+    async def _function_timing(self, box: Sandbox, jail: Jail | None, plan: Plan) -> Timing:
+        runs, steps = [], plan.timed_steps
+        for number in range(1, self.runs + 1):
+            calls = box.run_dir / f"calls-{number}.tsv"
+            ran = await self._cpu_seconds(box, jail, _recording(replace(plan, timed=steps), calls).timed_steps)
+            if not ran and not runs and steps != plan.test:
+                steps = plan.test  # the leaner runner failed where the checked one passed: time in that one
+                ran = await self._cpu_seconds(box, jail, _recording(replace(plan, timed=steps), calls).timed_steps)
+            if not ran:
+                return Timing()
+            runs.append(read_calls(calls))
+        return function_timing(runs)
+
+    async def _process_timing(self, box: Sandbox, jail: Jail | None, plan: Plan) -> Timing:
+        """CPU seconds of `runs` runs of the tests' workload (or the [bench] command), after one that warms up."""
+        timed = self._timed(plan)
+        if not await self._cpu_seconds(box, jail, timed):  # a warm-up, and proof that the workload runs
+            if self._bench_command is not None or timed == plan.test:
+                return Timing()
+            timed = plan.test  # the leaner runner failed where the checked one passed: time that one
+        cpu_seconds = [await self._cpu_seconds(box, jail, timed) for _ in range(self.runs)]
         return Timing(tuple(cpu_seconds)) if all(cpu_seconds) else Timing()
 
     # -- the steps ---------------------------------------------------------------------------------------
@@ -140,9 +194,12 @@ class WorkspaceValidator:
 
     @contextlib.asynccontextmanager
     async def _in_place(self, source: str) -> AsyncIterator[None]:
-        """The candidate as the edited file (plus any generated test) in the shadow copy, for the block."""
+        """The candidate as the edited file, its function instrumented where the language can (plus any generated
+        test), in the shadow copy, for the block."""
         generated = self.selection.generated
-        written = {self._language.site.file: source + (generated.appendix if generated else "")}
+        edited = self._language.site.file
+        written = self._language.timed_files(source, self.function) or {edited: source}
+        written[edited] += generated.appendix if generated else ""
         written |= dict(generated.files) if generated else {}
         try:
             for relative, text in written.items():
@@ -151,6 +208,15 @@ class WorkspaceValidator:
         finally:
             for relative in written:
                 self._shadow.restore(relative)
+
+
+def _recording(plan: Plan, calls: Path) -> Plan:
+    """`plan` with its test steps told where the instrumented function records its calls."""
+
+    def told(commands: tuple[Command, ...]) -> tuple[Command, ...]:
+        return tuple(replace(command, env={**command.env, CALLS_VARIABLE: str(calls)}) for command in commands)
+
+    return replace(plan, test=told(plan.test), timed=None if plan.timed is None else told(plan.timed))
 
 
 def _remove(report: Path) -> None:

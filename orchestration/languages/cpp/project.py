@@ -21,7 +21,7 @@ from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed
 from ...workspace.docexamples import Example
 from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
-from . import SPEC
+from . import SPEC, timer
 
 _TEST_MACRO = re.compile(r"^(TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P)$")
 _DOC_SUITE = "PerforchDocExamples"
@@ -110,6 +110,9 @@ class CMakeProject(ProjectLanguage):
         ctest = (tool("ctest"), "--test-dir", str(self.build_dir), "--output-on-failure", "--no-tests=error")
         run = Command((*ctest, *selection, "--output-junit", str(report)), self.site.tree)
         return Plan(build=(self._build(),), test=(run,), reports=(report,))
+
+    def timed_files(self, source: str, function: str) -> dict[str, str] | None:
+        return timer.timed_files(source, self.site.file, function)
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         lines = ["#include <gtest/gtest.h>", f'#include "{self.site.tree / self.site.file}"', ""]

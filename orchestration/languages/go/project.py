@@ -15,7 +15,7 @@ from ...stubs.trees import Parsed, function_name
 from ...workspace.docexamples import Example
 from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
 from ...workspace.shadow import source_files
-from . import FAILURE_START, SPEC
+from . import FAILURE_START, SPEC, timer
 
 _TEST_FUNCTION = re.compile(r"^Test[A-Z0-9_]")
 _PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)
@@ -87,6 +87,9 @@ class GoModule(ProjectLanguage):
         go_test = (tool("go"), "test", "-count=1")
         build = Command((*go_test, "-run", "^$", "./..."), self.site.tree, "build", self.env())
         return Plan(build=(build,), test=(Command((*go_test, "-v", "./..."), self.site.tree, "test", self.env()),))
+
+    def timed_files(self, source: str, function: str) -> dict[str, str] | None:
+        return timer.timed_files(source, self.site.file, function)
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         package_dir = Path(self.site.file).parent

@@ -16,7 +16,7 @@ from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
 from ...workspace.docexamples import Example
 from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
-from . import SPEC
+from . import SPEC, timer
 
 _TEST_ANNOTATION = re.compile(
     r"@(org\.junit\.jupiter\.api\.|org\.junit\.)?(Test|ParameterizedTest|RepeatedTest|TestFactory)\b"
@@ -159,6 +159,9 @@ class MavenProject(ProjectLanguage):
         java = (tool("java"), "-XX:+UseSerialGC", "-jar", str(console))
         argv = (*java, "--disable-banner", "--details=none", "--fail-if-no-tests")
         return (Command((*argv, "-cp", classpath, *methods), self.site.tree),)
+
+    def timed_files(self, source: str, function: str) -> dict[str, str] | None:
+        return timer.timed_files(source, self.site.file, function)
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         source = (self.site.root / self.site.file).read_text(encoding="utf-8")

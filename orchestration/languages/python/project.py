@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from ...stubs import FunctionSpan
+from ...stubs import FunctionNotFound, FunctionSpan, find_function
 from ...stubs.trees import Parsed, container_name, enclosing_containers, function_name
 from ...workspace.docexamples import Example
 from ...workspace.errors import WorkspaceError
@@ -21,6 +21,7 @@ from . import SPEC
 _VENVS = (".venv", "venv")
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
 _DOC_TEST_FILE = "test_perforch_doc_examples.py"
+_TIMER = Path(__file__).with_name("perforch_timer.py")
 _PARSE = "import ast, sys; ast.parse(open(sys.argv[1], 'rb').read(), sys.argv[1])"
 
 
@@ -90,6 +91,21 @@ class PythonProject(ProjectLanguage):
         is a compile error, not a failing test. Parsing writes no bytecode."""
         edited = str(self.site.tree / self.site.file)
         return Command((self.interpreter, "-c", _PARSE, edited), self.site.tree, "build")
+
+    def timed_files(self, source: str, function: str) -> dict[str, str] | None:
+        """The file with `function` rebound to a timed wrapper right after its definition (so recursion, other
+        module code and methods all go through it), and the timer module on the import path."""
+        try:
+            span = find_function(source, self.spec.name, name=function)
+        except FunctionNotFound:
+            return None
+        data = source.encode("utf-8")
+        line_end = data.find(b"\n", span.end_byte)
+        cut = len(data) if line_end < 0 else line_end + 1
+        rebind = f"{span.indent}{span.name} = __import__('_perforch_timer').timed({span.name})\n"
+        timed = data[:cut].decode("utf-8") + ("" if line_end >= 0 else "\n") + rebind + data[cut:].decode("utf-8")
+        timer = str(_import_root(self.site.root, self.site.file) / "_perforch_timer.py")
+        return {self.site.file: timed, timer: _TIMER.read_text()}
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         module = _module_name(self.site.root, self.site.file)

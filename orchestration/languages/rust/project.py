@@ -13,7 +13,7 @@ from ...stubs import FunctionSpan
 from ...stubs.trees import Parsed, decorated, function_name, leading_items
 from ...workspace.docexamples import Example
 from ...workspace.project import Command, GeneratedTest, Plan, ProjectLanguage, TestCase, tool
-from . import FAILURE_START, SPEC
+from . import FAILURE_START, SPEC, timer
 
 _TEST_ATTRIBUTE = re.compile(r"^#\[(\w+::)?test\b")
 _DOC_TEST_MODULE = "perforch_doc_examples"
@@ -78,6 +78,9 @@ class CargoCrate(ProjectLanguage):
         build = Command((tool("cargo"), "test", "--offline", "--no-run"), self.site.tree, "build", self.env())
         test = Command((tool("cargo"), "test", "--offline", "--", *filters), self.site.tree, "test", self.env())
         return Plan(build=(build,), test=(test,))
+
+    def timed_files(self, source: str, function: str) -> dict[str, str] | None:
+        return timer.timed_files(source, self.site.file, function)
 
     def doc_test(self, span: FunctionSpan, examples: Sequence[Example]) -> GeneratedTest:
         tests = []
