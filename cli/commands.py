@@ -168,7 +168,7 @@ def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
         lines.append(f"tests: {tests['passed']}/{tests['run']} passed ({tests['source'] or 'workspace tests'})")
     if report["speedup"]:
         lines.append(f"speed-up: {report['speedup']:.2f}x (CPU time of the tests, measured)")
-    lines.append(f"tokens: {report['tokens']}  cost: ${report['cost_usd']:.4f}")
+    lines.append(f"tokens: {report['tokens']}  cost: {proposal.cost().removeprefix('cost ')}")
     if not report["passed"]:
         lines.append(f"{proposal.why_nothing_passed()}; the file was left unchanged")
         if report["failure"]:

@@ -114,6 +114,7 @@ class Completion:
     completion_tokens: int
     cost_usd: float
     seconds: float  # from getting a concurrency slot to the answer, retries included
+    priced: bool = True  # False: litellm has no price for the model, so cost_usd (0) says nothing
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Usage:
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    priced: bool = True
 
     @property
     def tokens(self) -> int:
@@ -137,6 +139,7 @@ class UsageTotals:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    unpriced_calls: int = 0  # calls whose cost is unknown: cost_usd leaves them out
 
     @property
     def tokens(self) -> int:
@@ -154,6 +157,7 @@ class UsageTotals:
         self.prompt_tokens += usage.prompt_tokens
         self.completion_tokens += usage.completion_tokens
         self.cost_usd += usage.cost_usd
+        self.unpriced_calls += not usage.priced
 
 
 class UsageLedger:
@@ -331,7 +335,9 @@ class ModelGateway:
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         cost = _cost(_litellm(), response)
-        self.ledger.record(Usage(name, stage, prompt_tokens, completion_tokens, cost))
+        priced = cost is not None
+        cost = cost or 0.0
+        self.ledger.record(Usage(name, stage, prompt_tokens, completion_tokens, cost, priced))
         text = _answer_text(response)
         if not text.strip():
             raise ModelError("empty_answer", "the model answered with no text", name)
@@ -339,7 +345,7 @@ class ModelGateway:
             log.warning("model %s answered %d characters; only %d are kept", name, len(text), MAX_ANSWER_CHARS)
             text = redaction.cap(text, MAX_ANSWER_CHARS)
         log.debug("model %s (%s): %d+%d tokens, $%.6f", name, stage, prompt_tokens, completion_tokens, cost)
-        return Completion(text, name, prompt_tokens, completion_tokens, cost, seconds)
+        return Completion(text, name, prompt_tokens, completion_tokens, cost, seconds, priced)
 
 
 # -- the local/ family ---------------------------------------------------------------------------
@@ -439,12 +445,12 @@ def _answer_text(response: Any) -> str:
         return ""
 
 
-def _cost(litellm: ModuleType, response: Any) -> float:
-    """The call's price from litellm's map; 0.0 for models it does not price (local servers)."""
+def _cost(litellm: ModuleType, response: Any) -> float | None:
+    """The call's price from litellm's map; None for models it does not price (local servers)."""
     try:
         return float(litellm.completion_cost(completion_response=response) or 0.0)
     except Exception:  # unpriced models raise; a missing price must never fail the call
-        return 0.0
+        return None
 
 
 # -- errors ------------------------------------------------------------------------------------

@@ -150,6 +150,7 @@ class Pipeline:
                 best, best_timing = candidate, refinement.timing
                 self._keep(result, "refine", candidate)
         result.speedup = speedup(baseline, best_timing) if best is not passing else 1.0
+        result.cpu_seconds = (baseline.median, best_timing.median)
 
     # -- one model call turned into a checked candidate ---------------------------------------------
 
@@ -187,6 +188,7 @@ class Pipeline:
                 completion.prompt_tokens,
                 completion.completion_tokens,
                 completion.cost_usd,
+                priced=completion.priced,
             )
         )
         return completion.text

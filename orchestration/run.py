@@ -60,6 +60,7 @@ class Attempt:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     speedup: float | None = None  # refine: the measured gain over the version it started from
+    priced: bool = True  # False: the model has no known price, so cost_usd (0) says nothing
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Result:
     code: str | None = None
     verdict: Verdict | None = None  # of `source`
     speedup: float | None = None  # first passing version's CPU time / kept version's
+    cpu_seconds: tuple[float, float] | None = None  # the tests' median CPU time: (first passing, kept), if timed
     models: dict[str, str] = field(default_factory=dict)  # stage -> model whose output was kept
     trace: list[Attempt] = field(default_factory=list)
 

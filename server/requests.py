@@ -1,5 +1,6 @@
-"""PerfOrch's own requests: perforch/rankings (the ranking in force) and perforch/status (jobs, proposals,
-cost). Their params are checked here: absent, or an object whose known fields have their type."""
+"""PerfOrch's own requests: perforch/rankings (the ranking in force), perforch/routing (the models a job on
+a file would ask) and perforch/status (jobs, proposals, cost). Their params are checked here: absent, or an
+object whose known fields have their type."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from perforch.orchestration.errors import PerfOrchError
 from perforch.orchestration.languages import check_language
 from pygls.exceptions import JsonRpcInvalidParams
 
+from . import routing as route
 from .session import Session
 from .settings import checked_engine_config
 
-RANKINGS, STATUS = "perforch/rankings", "perforch/status"
+RANKINGS, STATUS, ROUTING = "perforch/rankings", "perforch/status", route.ROUTING
 
 
 def rankings(session: Session, params: Any) -> dict:
@@ -33,6 +35,11 @@ def rankings(session: Session, params: Any) -> dict:
     return view.as_json(languages, explain=bool(fields.get("explain")))
 
 
+def routing(session: Session, params: Any) -> dict:
+    """params: {"uri": str, "category": str (optional)}; see routing.routing."""
+    return route.routing(session.settings, session.root, _checked(ROUTING, params, uri=str, category=str))
+
+
 def status(session: Session, params: Any) -> dict:
     """params: none, or an object (ignored). Jobs in flight, proposals waiting, and what the session's model
     calls have cost."""
@@ -48,7 +55,9 @@ def status(session: Session, params: Any) -> dict:
         for s in session.proposals.values()
     ]
     totals = session.jobs.totals()
-    return {"jobs": jobs, "proposals": proposals, "tokens": totals.tokens, "cost_usd": round(totals.cost_usd, 6)}
+    cost = round(totals.cost_usd, 6)
+    return {"jobs": jobs, "proposals": proposals, "tokens": totals.tokens, "cost_usd": cost,
+            "unpriced_calls": totals.unpriced_calls}  # fmt: skip
 
 
 def _checked(method: str, params: Any, **types_of: type) -> dict:

@@ -73,7 +73,7 @@ async def test_answer_carries_text_and_token_counts(scripted_server: ScriptedSer
     (request,) = scripted_server.requests
     assert request.model == "scripted-a" and request.messages == ASK
     assert request.headers["Authorization"] == f"Bearer {KEY}"
-    assert models.ledger.records == [Usage("a", "generate", 12, 5, 0.0)]
+    assert models.ledger.records == [Usage("a", "generate", 12, 5, 0.0, priced=False)]
 
 
 async def test_rate_limit_waits_for_retry_after_then_succeeds(scripted_server: ScriptedServer) -> None:

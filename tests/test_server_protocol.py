@@ -241,7 +241,7 @@ async def test_a_code_action_beyond_the_document_offers_nothing(raw, tmp_path, s
     uri = await _open(raw, source)
     assert (await raw.request(1, "textDocument/codeAction", _code_action(uri, LAST_LINE)))["result"] == []
     offered = (await raw.request(2, "textDocument/codeAction", _code_action(uri, 3)))["result"]
-    assert [action["title"] for action in offered] == ["Optimize performance with PerfOrch"]  # the same file
+    assert [action["title"] for action in offered] == ["Optimize with PerfOrch"]  # the same file
 
 
 @pytest.mark.parametrize("line", [-1, 2**31])
@@ -269,7 +269,7 @@ async def test_a_command_beyond_the_document_is_refused(raw, tmp_path, source):
 async def test_status_and_rankings_without_params_use_the_defaults(raw, tmp_path):
     await raw.initialize(tmp_path)
     status = (await raw.request(1, "perforch/status", with_params=False))["result"]
-    assert status == {"jobs": [], "proposals": [], "tokens": 0, "cost_usd": 0.0}
+    assert status == {"jobs": [], "proposals": [], "tokens": 0, "cost_usd": 0.0, "unpriced_calls": 0}
     assert (await raw.request(2, "perforch/status", None))["result"] == status
     rankings = (await raw.request(3, "perforch/rankings", with_params=False))["result"]
     assert rankings == (await raw.request(4, "perforch/rankings", {}))["result"]

@@ -175,7 +175,8 @@ def test_a_wrong_answer_leaves_the_file_byte_identical_and_says_why(tmp_path, sc
     run = _perforch("generate", str(file), "--line", str(_line_of(file, WORKSPACES[language][1])), "--apply", cwd=root)
     assert run.returncode == 1
     assert file.read_bytes() == before
-    assert "no passing version found; the file was left unchanged" in run.stdout
+    assert "no passing version found (wrong: test failed" in run.stdout, run.stdout
+    assert "the file was left unchanged" in run.stdout
     assert "last failure" in run.stdout
 
 

@@ -109,7 +109,7 @@ describe("PerfOrch in VS Code", () => {
     await vscode.commands.executeCommand("workbench.action.focusActiveEditorGroup");
     await screenshot("code-action");
     const finished = await open(PYTHON_FILE, "def has_duplicates");
-    assert.deepEqual(await actionTitles(finished), ["Optimize performance with PerfOrch"]);
+    assert.deepEqual(await actionTitles(finished), ["Optimize with PerfOrch"]);
   });
 
   it("generates with progress and a diff; Reject leaves the file byte-identical", async () => {
