@@ -51,12 +51,13 @@ export function manifestLanguages(manifest: { activationEvents?: string[] }): st
 }
 
 /** What this client and the PerfOrch server tell each other in `initialize`, beyond LSP: the client takes
- * structured progress (perforch/progress); the server names the languages it works on. */
+ * structured progress (perforch/progress) and shows jobs' outcomes itself (with its own actions, so the server
+ * shows no message of its own); the server names the languages it works on. */
 class PerfOrchCapabilities implements StaticFeature {
   constructor(private readonly learned: (languages: string[]) => void) {}
 
   fillClientCapabilities(capabilities: ClientCapabilities): void {
-    capabilities.experimental = { ...(capabilities.experimental as object | undefined), perforch: { progress: true } };
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), perforch: { progress: true, results: true } };
   }
 
   initialize(capabilities: ServerCapabilities): void {
@@ -158,7 +159,11 @@ export class PerfOrchClient implements vscode.Disposable {
 
   private options(): LanguageClientOptions {
     return {
-      documentSelector: this.activationLanguages.map((language) => ({ scheme: "file", language })),
+      // perforch.toml too: the server checks it when it is opened and saved (a broken one is a Problems entry).
+      documentSelector: [
+        ...this.activationLanguages.map((language) => ({ scheme: "file", language })),
+        { scheme: "file", pattern: "**/perforch.toml" },
+      ],
       outputChannel: this.output,
       initializationOptions: serverSettings(),
       errorHandler: this.errorHandler(),
