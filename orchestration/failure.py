@@ -4,6 +4,7 @@ tests (and the compiler's or tests' output, with the failing candidate to show).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from .redaction import excerpt
@@ -65,12 +66,23 @@ def _candidate_failure(result: Result, original: str) -> Cause:
     outcome = verdict.outcome.value if verdict is not None else "invalid"
     blamed = next((a for a in result.trace if a.status == outcome), None)
     model = blamed.model if blamed else ""
-    first = _first_line(verdict.diagnostics) if verdict is not None else ""
+    first = _telling_line(verdict.diagnostics) if verdict is not None else ""
     what = outcome.replace("_", " ")
     message = f"{model + ': ' if model else ''}{what}" + (f": {first}" if first else "")
     candidate = result.source if result.source is not None and result.source != original else None
     output = excerpt(verdict.diagnostics) if verdict is not None else ""
     return Cause(outcome, message, blamed.stage if blamed else "", model, output, candidate)
+
+
+# In a test run's output, the line that says what went wrong: pytest's `E   NameError: ...`, an exception,
+# Rust's panic, Go's `--- FAIL`; a compiler's output says it on its first line.
+_TELLING = re.compile(r"^\s*E\s+\S|Error\b|panicked|^\s*--- FAIL|error(\[\w+\])?:|FAILED|AssertionFailed")
+
+
+def _telling_line(output: str) -> str:
+    lines = [line.strip() for line in excerpt(output, 2000).splitlines() if line.strip()]
+    telling = next((line for line in lines if _TELLING.search(line)), lines[0] if lines else "")
+    return telling.removeprefix("E").strip() if telling.startswith("E ") else telling
 
 
 def _first_line(detail: str) -> str:

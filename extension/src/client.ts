@@ -170,6 +170,10 @@ export class PerfOrchClient implements vscode.Disposable {
       middleware: {
         // The lightbulb's command goes through the job runner: progress, cancel and a preview, not a bare apply.
         executeCommand: (command, args, next) => (JOB_COMMANDS.has(command) ? this.runJob(command, args) : next(command, args)),
+        // A provider asked while the server stops (a window reload, a restart) has no answer to give: none, rather
+        // than an error VS Code logs as a failed provider.
+        provideCodeActions: (document, range, context, token, next) => this.quietly(() => next(document, range, context, token)),
+        provideCodeLenses: (document, token, next) => this.quietly(() => next(document, token)),
         workspace: {
           // Pushes and pulls carry only the server's settings: perforch.pythonPath would be "unknown" there.
           didChangeConfiguration: async () => {
@@ -180,6 +184,18 @@ export class PerfOrchClient implements vscode.Disposable {
         },
       },
     };
+  }
+
+  /** A provider's answer; while the server stops, none (not an error); otherwise an error goes to the log. */
+  private async quietly<T>(ask: () => vscode.ProviderResult<T>): Promise<T | null | undefined> {
+    try {
+      return await ask();
+    } catch (error) {
+      if (this.client?.isRunning()) {
+        this.output.warn(`PerfOrch: the server could not answer: ${(error as Error).message ?? error}`);
+      }
+      return null;
+    }
   }
 
   private errorHandler(): ErrorHandler {

@@ -110,7 +110,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
     tomls.onDidDelete(configChanged),
     vscode.workspace.onDidSaveTextDocument((document) => document.fileName.endsWith("perforch.toml") && configChanged()),
     vscode.window.onDidChangeActiveTextEditor(refresh),
-    client.onDidChangeState(refresh),
+    client.onDidChangeState(configChanged), // a restarted server may see new keys
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (event.affectsConfiguration("perforch.pythonPath")) {
         await client.restart();

@@ -142,6 +142,7 @@ export class JobRunner implements vscode.Disposable {
       job.cancel.dispose();
       void this.updateContext();
     }
+    result.kind ??= kind; // a refusal names neither
     await this.finish(result);
     return result;
   }

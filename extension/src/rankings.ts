@@ -60,6 +60,9 @@ export interface Routing {
 /** The session's cost as words: never "$0.0000" for calls with no known price. */
 export function sessionCost(status: Status): string {
   const unpriced = status.unpriced_calls ?? 0;
+  if (status.tokens === 0 && status.cost_usd === 0) {
+    return "nothing spent yet";
+  }
   if (unpriced && status.cost_usd === 0) {
     return "cost unpriced";
   }
