@@ -45,7 +45,7 @@ def diagnostics(path: Path, text: str) -> list[types.Diagnostic]:
     where = types.Range(
         start=types.Position(line=line, character=start), end=types.Position(line=line, character=len(lines[line]))
     )
-    fix = "; fix it and save: until then PerfOrch uses its defaults here"
+    fix = "; PerfOrch runs no job in this project until it is fixed and saved"
     severity = types.DiagnosticSeverity.Error
     return [types.Diagnostic(range=where, message=redact(problem) + fix, severity=severity, source=SOURCE)]
 

@@ -32,7 +32,8 @@ def routing(settings: Settings, root: Path | None, fields: dict[str, Any]) -> di
     """fields: {"uri": str} (the file a job would run on) and optionally {"category": str}.
 
     Answers {language, config (the perforch.toml in force, or null), order: {stage: [models]}, model (the first
-    generator), why (one line), missing_keys, left_out, problem ("" or what stops a job), problem_kind}."""
+    generator), why (one line), missing_keys, models ([{alias, model, key_env, key_set}]), left_out, problem
+    ("" or what stops a job), problem_kind ("", "config", "missing_key", "no_model")}."""
     if not fields.get("uri"):
         raise JsonRpcInvalidParams(f"{ROUTING}: params.uri is required: the file a job would run on")
     file = Path(to_fs_path(fields["uri"]) or fields["uri"])
@@ -57,6 +58,7 @@ def routing(settings: Settings, root: Path | None, fields: dict[str, Any]) -> di
         "profile": route.profile,
         "why": _why(route, top, language, category),
         "missing_keys": missing,
+        "models": _models(config),
         "left_out": list(route.left_out),
         "problem": route.unroutable,
         "problem_kind": ("missing_key" if missing else "no_model") if route.unroutable else "",
@@ -65,7 +67,17 @@ def routing(settings: Settings, root: Path | None, fields: dict[str, Any]) -> di
 
 
 def _empty() -> dict:
-    return {"order": {}, "model": "", "profile": "", "why": "", "missing_keys": [], "left_out": []}
+    return {"order": {}, "model": "", "profile": "", "why": "", "missing_keys": [], "models": [], "left_out": []}
+
+
+def _models(config: Config) -> list[dict]:
+    """The user's models: alias, litellm id, the variable holding its key and whether it is set."""
+    return [
+        {"alias": alias, "model": config.model_ids().get(alias, alias), "key_env": spec.api_key_env or "",
+         "key_set": bool(spec.api_key_env and os.environ.get(spec.api_key_env))}
+        for alias in config.available_models()
+        if (spec := config.models.get(alias)) is not None
+    ]  # fmt: skip
 
 
 def _config_file(settings: Settings, file: Path, root: Path | None) -> Path:

@@ -144,6 +144,9 @@ async def test_routing_follows_the_perforch_toml_nearest_the_file(client, tmp_pa
     assert one["why"].startswith("alpha ") and one["problem"] == ""
     assert three["model"] == "" and three["problem_kind"] == "missing_key", three
     assert three["missing_keys"] == ["PERFORCH_ABSENT_KEY"]
+    assert three["models"] == [
+        {"alias": "gamma", "model": "openai/gamma", "key_env": "PERFORCH_ABSENT_KEY", "key_set": False}
+    ]
     assert four["problem_kind"] == "config" and "perforch.toml:1: invalid TOML" in four["problem"], four
     with pytest.raises(Exception, match="params.uri is required"):
         await client.protocol.send_request_async("perforch/routing", {})

@@ -207,8 +207,11 @@ async function showRankings(client: PerfOrchClient, status: RankingStatus, panel
   if (!target) {
     return;
   }
+  // The config of a file of that language (the active one, else one open): the models a job there would ask.
   const editor = vscode.window.activeTextEditor;
-  const uri = editor && editor.document.languageId === target && editor.document.uri.scheme === "file" ? editor.document.uri.toString() : undefined;
+  const ofLanguage = (document: vscode.TextDocument) => document.languageId === target && document.uri.scheme === "file";
+  const document = editor && ofLanguage(editor.document) ? editor.document : vscode.workspace.textDocuments.find(ofLanguage);
+  const uri = document?.uri.toString();
   try {
     const [rankings, state, routing] = await Promise.all([
       status.rankings(target, uri),
