@@ -205,8 +205,8 @@ def _workspace(base: Path, base_url: str, only: tuple[str, ...] = ()) -> Path:
     ignore = shutil.ignore_patterns("target", "__pycache__", ".pytest_cache")
     writers = {"writer-a": "PERFORCH_TEST_KEY", "writer-b": "PERFORCH_TEST_KEY"}
     projects = {
-        "python": ("python", _toml(base_url, writers, refiners=1)),
-        "rust": ("rust", _toml(base_url, writers, refiners=1)),
+        "python": ("python", _toml(base_url, writers, refiners=1, refine_runs=1)),
+        "rust": ("rust", _toml(base_url, writers, refiners=1, refine_runs=1)),
         "other": ("python", _toml(base_url, {"wrong": "PERFORCH_TEST_KEY"}, refiners=0, debuggers=0)),
         "nokey": ("python", _toml(base_url, {"gamma": ABSENT_KEY}, refiners=0)),
         "down": ("python", _toml(NOBODY, {"down": "PERFORCH_TEST_KEY"}, refiners=0, model_timeout=10.0)),
@@ -343,7 +343,7 @@ def test_screenshots_were_taken(vscode_run: Run) -> None:
 def test_the_packaged_vsix_installs_and_activates(tmp_path: Path) -> None:
     vsix = EXTENSION / "perforch.vsix"
     assert vsix.is_file(), "build it with `npm run package` in extension/ (.ci/install does)"
-    env = _environment(tmp_path)
+    env = _environment(tmp_path) | {"PERFORCH_TEST_KEY": KEY}  # no key in secret storage here: the environment's
     extensions = tmp_path / "extensions"
     installed = subprocess.run(
         [str(CODE_SERVER), "--extensions-dir", str(extensions), "--install-extension", str(vsix)],
@@ -362,7 +362,7 @@ def test_the_packaged_vsix_installs_and_activates(tmp_path: Path) -> None:
         try:
             log = tmp_path / "driver.log"
             url = f"{server.url}/?folder={workspace}"
-            args = ["--url", url, "--open", "core.py", "--check-status", "PerfOrch: writer-a"]
+            args = ["--url", url, "--open", "core.py", "--check-status", "PerfOrch: writer-a", "--shots", str(tmp_path)]
             done = _driver([*args, "--timeout", "120"], log, 180)
         finally:
             _stop(server.process)

@@ -1,5 +1,5 @@
-// What a finished job tells the user: the whole run (summary and every step: stage, model, status, time,
-// tokens, cost) in the output channel; a failure as a message naming its cause with the action that fixes it
+// What a finished job tells the user: the run in the output channel (the server logs every step there: stage,
+// model, status, time, tokens, cost; this adds the facts and the failing step's output); a failure as a message naming its cause with the action that fixes it
 // (Set key, Retry, Show failing candidate, Open perforch.toml, Show log); and the result in a status-bar item
 // that stays until the next job or until its proposal is accepted or rejected.
 import * as path from "node:path";
@@ -67,7 +67,7 @@ export class Outcomes implements vscode.TextDocumentContentProvider, vscode.Disp
       this.item.hide();
       return;
     }
-    const facts = facts_of(result);
+    const facts = factsOf(result);
     this.item.text = `${result.passed ? "$(pass)" : "$(error)"} PerfOrch: ${facts.short}`;
     this.item.tooltip = new vscode.MarkdownString(facts.long.join("\n\n"));
     this.item.backgroundColor = result.passed ? undefined : new vscode.ThemeColor("statusBarItem.errorBackground");
@@ -78,7 +78,7 @@ export class Outcomes implements vscode.TextDocumentContentProvider, vscode.Disp
     if (!this.last) {
       return;
     }
-    this.item.text = `$(${accepted ? "check" : "close"}) PerfOrch: ${accepted ? "accepted" : "rejected"} · ${facts_of(this.last).short}`;
+    this.item.text = `$(${accepted ? "check" : "close"}) PerfOrch: ${accepted ? "accepted" : "rejected"} · ${factsOf(this.last).short}`;
   }
 
   /** The failure's message, with the fix as a button; sticky (an error with actions stays until dismissed). */
@@ -168,14 +168,9 @@ export class Outcomes implements vscode.TextDocumentContentProvider, vscode.Disp
       this.output.info(`PerfOrch ${result.kind ?? "job"} ${result.status}: ${result.message ?? ""}`);
       return;
     }
-    const facts = facts_of(result);
-    this.output.info(`PerfOrch ${result.kind} \`${result.function}\`: ${facts.long.join("; ").replace(/\*\*/g, "")}`);
-    for (const step of result.trace ?? []) {
-      const cost = step.cost_usd === null || step.cost_usd === undefined ? "unpriced" : `$${step.cost_usd.toFixed(4)}`;
-      const detail = step.detail ? `: ${step.detail.split("\n")[0].slice(0, 200)}` : "";
-      const model = step.model ? ` (${step.model})` : "";
-      this.output.info(`  ${step.stage}${model} #${step.attempt} ${step.status}, ${step.seconds.toFixed(1)} s, ${step.tokens} tokens, ${cost}${detail}`);
-    }
+    // Each step (stage, model, status, time, tokens, cost) is in the server's log just above, in this channel.
+    const facts = factsOf(result);
+    this.output.info(`PerfOrch ${result.kind} \`${result.function}\`: ${facts.long.slice(1).join("; ")}`);
     if (result.cause?.output) {
       this.output.info(`  output of the failing step:\n${result.cause.output}`);
     }
@@ -188,7 +183,7 @@ export class Outcomes implements vscode.TextDocumentContentProvider, vscode.Disp
 }
 
 /** The result's facts: a short line for the status bar, and full lines for its tooltip and the log. */
-export function facts_of(result: JobResult): { short: string; long: string[] } {
+export function factsOf(result: JobResult): { short: string; long: string[] } {
   const tests = result.tests?.run !== null && result.tests?.run !== undefined ? `tests ${result.tests.passed}/${result.tests.run} passed` : result.passed ? "passed" : "failed";
   const seconds = result.seconds !== undefined ? `${result.seconds.toFixed(1)} s` : "";
   const cost = costOf(result);

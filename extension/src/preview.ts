@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { ExecuteCommandRequest } from "vscode-languageclient/node";
 import type { PerfOrchClient } from "./client";
 import type { JobResult, TextEditJson } from "./jobs";
-import { facts_of } from "./outcome";
+import { factsOf } from "./outcome";
 
 export const SCHEME = "perforch-proposal";
 // The notification's buttons name the keys that do the same in the diff (package.json keybindings).
@@ -67,7 +67,7 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     this.proposals.set(proposal.id, proposal);
     this.changed.fire(proposal.view);
     await this.updateContext();
-    const facts = facts_of(result);
+    const facts = factsOf(result);
     const title = `${path.basename(file.fsPath)} ↔ PerfOrch ${result.kind} ${result.function} (${facts.short.split(" · ").slice(1).join(" · ")})`;
     await vscode.commands.executeCommand("vscode.diff", file, proposal.view, title, { preview: false });
     void vscode.window.showInformationMessage(`${text}`, ACCEPT, REJECT).then((choice) => {

@@ -111,8 +111,9 @@ async function main() {
   // Playwright gives the browser a fresh, temporary profile of its own.
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: FLAGS });
   let code = 1;
+  let page;
   try {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
+    page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
     const shots = [];
     page.on("console", (message) => {
       const text = message.text();
@@ -151,6 +152,9 @@ async function main() {
     code = 0;
   } catch (error) {
     console.error(`driver: ${error.stack ?? error}`);
+    if (args.shots && page) {
+      await page.screenshot({ path: path.join(args.shots, "driver-failure.png") }).catch(() => {});
+    }
   } finally {
     await browser.close();
   }

@@ -191,7 +191,7 @@ describe("PerfOrch in VS Code", () => {
     const job = vscode.commands.executeCommand<JobResult>("perforch.optimizeHere");
     // The scripted model answers refinement requests only after a minute: the job waits on it.
     // Refine's model request, not the timing of the passing version that comes first (its model is "").
-    await until(async () => (await api.status.sessionStatus())?.jobs.some((j) => j.stage === "refine" && j.model), "the job to ask a refiner", 120000);
+    await until(async () => (await api.status.sessionStatus())?.jobs.some((j) => j.stage === "refine" && j.model), "the job to ask a refiner", 400000);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the model request is in flight (checked outside)
     const started = Date.now();
     await vscode.commands.executeCommand("notifications.showList"); // no toasts under the smoke-test driver
