@@ -99,7 +99,8 @@ def _why(route: Router, top: str, language: str, category: str) -> str:
     if not top:
         return ""
     where = language if category == ANY_CATEGORY else f"{language}/{category}"
-    ranked = [entry.model for entry in route.matrix.cell("generate", language, category)]
+    cell = route.matrix.cell("generate", language, category) or route.matrix.cell("generate", language)
+    ranked = [entry.model for entry in cell]
     placed = top in ranked or route.ids.get(top) in ranked
     if route.available is not None and len(route.available) == 1:
         return f"{top} is the only model you have that can be asked"
