@@ -220,7 +220,7 @@ def _job_text(proposal, report: dict, asked_to_apply: bool) -> str:
     if tests["run"] is not None:
         lines.append(f"tests: {tests['passed']}/{tests['run']} passed ({tests['source'] or 'workspace tests'})")
     lines += _speed_lines(report)
-    lines.append(f"tokens: {report['tokens']}  cost: {costs.shown(report['cost_usd'], report['unpriced_calls'])}")
+    lines.append(f"tokens: {report['tokens']}  cost: {proposal.cost().removeprefix('cost ')}")
     if report["stopped"]:
         lines.append(f"stopped early, keeping the best version so far: {report['stopped']}")
     if not report["passed"]:

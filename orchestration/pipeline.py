@@ -67,6 +67,7 @@ class Pipeline:
     async def optimize(self, task: Task, validator: Validator) -> Result:
         """Refine a finished function (task.source holds it): it must pass before and after."""
         result = Result(task.task_id, task.language)
+        self._emit(ProgressEvent("validate", "", 0, "started", "running the tests on the function as it stands"))
         verdict = shown(await validator.check(task.source))
         result.trace.append(Attempt("validate", "", 0, verdict.outcome.value, verdict.diagnostics, verdict.seconds))
         if not verdict.passed:
@@ -182,6 +183,7 @@ class Pipeline:
     async def _refine(self, task: Task, validator: Validator, result: Result, passing: Candidate) -> None:
         if self.settings.refiners <= 0:
             return
+        self._emit(ProgressEvent("refine", "", 0, "measuring", "timing the tests of the passing version"))
         baseline = await validator.measure(passing.source)
         result.first_passing_source = passing.source
         if self.settings.refine == "exhaustive":

@@ -19,6 +19,7 @@ from pathlib import Path
 from . import costs
 from .config import Config
 from .errors import PerfOrchError
+from .failure import MODEL_ERRORS, cause_of
 from .languages import UnsupportedLanguage, language_of_path
 from .models import UsageLedger
 from .pipeline import Pipeline
@@ -89,6 +90,7 @@ class Proposal:
         """The run as data: what `perforch generate|optimize --json` prints and the language server answers.
         `refused` says why a requested apply did not happen."""
         result, verdict = self.result, self.result.verdict
+        cause = cause_of(result, self.original)
         return {
             "kind": self.kind,
             "file": str(self.file),
@@ -106,11 +108,14 @@ class Proposal:
                 "source": verdict.tests_source if verdict else "",
             },
             "failure": "" if result.passed or verdict is None else excerpt(verdict.diagnostics),
-            "speedup": result.speedup,
+            "cause": cause.as_json() if cause is not None else None,
+            "speedup": self.speedup,
             "timing": timing_report(result.timing_before, result.timing_after),
+            "cpu_seconds": self._seconds_before_after(),
             "tokens": result.tokens,
             "cost_usd": round(result.cost_usd, 6),
             "unpriced_calls": result.unpriced_calls,
+            "unpriced": self.unpriced(),
             "stopped": result.stopped,
             "summary": self.summary(),
             "diff": self.diff(),
@@ -121,16 +126,38 @@ class Proposal:
                     "attempt": a.attempt,
                     "status": a.status,
                     "detail": excerpt(a.detail, 500),
+                    "seconds": round(a.seconds, 3),
+                    "tokens": a.prompt_tokens + a.completion_tokens,
+                    "cost_usd": round(a.cost_usd, 6) if a.priced else None,
                 }
                 for a in result.trace
             ],  # fmt: skip
         }
 
+    @property
+    def speedup(self) -> float | None:
+        """The measured gain, only when the proposal is a faster version (1.00x is no speed-up)."""
+        gain = self.result.speedup
+        return gain if gain is not None and gain > 1.0 and "refine" in self.result.models else None
+
+    def unpriced(self) -> list[str]:
+        """The models that answered without a known price: the cost leaves them out."""
+        return sorted({a.model for a in self.result.trace if a.status == "answered" and not a.priced})
+
+    def cost(self) -> str:
+        """`$0.0123`, `unpriced` (no model priced), or `$0.0123 + unpriced (local)`."""
+        unpriced = self.unpriced()
+        priced = any(a.priced and a.status == "answered" for a in self.result.trace)
+        if unpriced and not priced:
+            return "cost unpriced"
+        money = f"${self.result.cost_usd:.4f}"
+        return f"{money} + unpriced ({', '.join(unpriced)})" if unpriced else money
+
     def summary(self) -> str:
         """One line for the user about the run: what passed, how fast, what it cost, which models."""
         result, verdict = self.result, self.result.verdict
         what = f"PerfOrch {self.kind} `{self.function}`"
-        cost = f"{result.tokens} tokens, {costs.shown(result.cost_usd, result.unpriced_calls)}"
+        cost = f"{result.tokens} tokens, {self.cost()}"
         if result.stopped:  # a cap ended the run: the best version so far is what is offered
             cost += f"; {result.stopped}"
         models = ", ".join(f"{stage}: {model}" for stage, model in result.models.items()) or "no model"
@@ -141,20 +168,25 @@ class Proposal:
             tested = f"tests {verdict.tests_passed}/{verdict.tests_run} passed"
         if self.proposed is None:
             return f"{what}: no measurably faster version; nothing to apply ({tested}, {cost}; {models})"
-        faster = f", {result.speedup:.2f}x faster" if result.speedup else ""
-        own = _own_times(self.function, result.timing_before, result.timing_after)
+        faster = f", {self.speedup:.2f}x faster" if self.speedup else ""
+        own = _own_times(self.function, result.timing_before, result.timing_after) if self.speedup else ""
         return f"{what}: {tested}{faster}{own}, {cost} ({models})"
+
+    def _seconds_before_after(self) -> list[float] | None:
+        """The measured time (the function's own, or the tests') before and after, when it got faster."""
+        before, after = self.result.timing_before, self.result.timing_after
+        return [before.median, after.median] if self.speedup and before and after else None
 
     def why_nothing_passed(self) -> str:
         """Say "no passing version" only when a model answered; otherwise, what stopped the run before that."""
-        trace = self.result.trace
-        validation = next((a for a in trace if a.stage == "validate"), None)
-        if validation is not None and validation.status != "passed":
-            return f"its tests do not pass as it stands ({validation.status}), so no model was asked"
-        if any(a.status == "answered" for a in trace):
-            return "no passing version found"
-        failures = [f"{a.model}: {_first_line(a.detail) or a.status}" for a in trace]
-        return "no model answered" + (f" ({'; '.join(dict.fromkeys(failures))})" if failures else "")
+        cause = cause_of(self.result, self.original)
+        if cause is None:
+            return "passed"
+        if cause.kind == "tests_fail_before":
+            return cause.message
+        if cause.kind in MODEL_ERRORS or cause.kind == "no_model":
+            return f"no model answered ({cause.message})"
+        return f"no passing version found ({cause.message})"
 
 
 def timing_report(before: Timing | None, after: Timing | None) -> dict | None:

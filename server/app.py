@@ -20,8 +20,8 @@ from perforch.orchestration.languages import LANGUAGES
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import jobs, proposals, requests
-from .code_actions import ACTION_KIND, GENERATE, OPTIMIZE, code_actions
+from . import config_problems, jobs, proposals, requests
+from .code_actions import ACTION_KIND, GENERATE, OPTIMIZE, code_actions, code_lenses
 from .logs import route_logs
 from .messages import reported, show
 from .protocol import PerfOrchProtocol, PerfOrchServer, work_done_token
@@ -53,6 +53,7 @@ server.protocol.experimental = {"perforch": {"languages": list(LANGUAGES), "prog
 def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
     session.root = _root(params)
     session.init_options = params.initialization_options
+    session.client_tells = _client_tells(params.capabilities.experimental)
     _configure(ls, merged(session.init_options))
 
 
@@ -112,6 +113,13 @@ def _configure(ls: LanguageServer, raw: dict) -> None:
             show(ls, kind, text)
 
 
+def _client_tells(experimental: Any) -> bool:
+    """The client shows a job's outcome itself (`experimental.perforch.results: true`, the VS Code extension),
+    with actions of its own: the server then shows no message for it."""
+    perforch = experimental.get("perforch") if isinstance(experimental, dict) else None
+    return isinstance(perforch, dict) and perforch.get("results") is True
+
+
 def _root(params: types.InitializeParams) -> Path | None:
     uri = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
     path = to_fs_path(uri) if uri else params.root_path
@@ -130,9 +138,35 @@ def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[type
     return code_actions(session.functions, document, params.range.start, params.context.only)
 
 
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: LanguageServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    return code_lenses(session.functions, ls.workspace.get_text_document(params.text_document.uri))
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     session.functions.forget(params.text_document.uri)
+
+
+# -- perforch.toml problems ------------------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    _check_config(ls, params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    _check_config(ls, params.text_document.uri)
+
+
+def _check_config(ls: LanguageServer, uri: str) -> None:
+    document = ls.workspace.get_text_document(uri)
+    if not config_problems.is_config(document.path):
+        return
+    found = config_problems.diagnostics(Path(document.path), document.source)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
 
 
 @server.command(GENERATE)
@@ -147,7 +181,7 @@ async def optimize(ls: LanguageServer, uri: str, position: types.Position, versi
 
 async def _job(ls: LanguageServer, kind: str, uri: str, position: types.Position, version: int | None) -> dict:
     job = jobs.run_job(ls, session, kind, uri, position, version, work_done_token.get())
-    result = await reported(ls, kind, job)
+    result = await reported(ls, kind, job, client_tells=session.client_tells)
     if result["status"] == "done" and session.settings.apply_prompt:
         prompt = asyncio.create_task(_offer(ls, result))
         session.background.add(prompt)
@@ -205,6 +239,12 @@ async def rankings(ls: LanguageServer, params: Any) -> dict:
     # In a thread: routing a user with no [models] asks litellm which provider keys are set, and its first
     # import takes seconds the other requests must not wait for.
     return await asyncio.to_thread(requests.rankings, session, params)
+
+
+@server.feature(requests.ROUTING)
+async def routing(ls: LanguageServer, params: Any) -> dict:
+    # In a thread, as rankings: a user with no [models] is routed by the provider keys litellm finds.
+    return await asyncio.to_thread(requests.routing, session, params)
 
 
 @server.feature(requests.STATUS)

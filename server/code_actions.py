@@ -1,5 +1,6 @@
-"""The lightbulb: generate on a stub, optimize on a finished function, nothing elsewhere. Which function spans
-a line is parsed once per version of a document, however often the cursor moves. No model call, no build."""
+"""The lightbulb (generate on a stub, optimize on a finished function, nothing elsewhere) and a code lens above
+each stub. Which function spans a line is parsed once per version of a document, however often the cursor
+moves. No model call, no build."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pygls.workspace import TextDocument
 
 GENERATE, OPTIMIZE = "perforch.generate", "perforch.optimize"
 ACTION_KIND = "refactor.rewrite.perforch"
-TITLES = {"generate": "Generate with PerfOrch", "optimize": "Optimize performance with PerfOrch"}
+TITLES = {"generate": "Generate with PerfOrch", "optimize": "Optimize with PerfOrch"}
 _COMMANDS = {"generate": GENERATE, "optimize": OPTIMIZE}
 
 
@@ -34,6 +35,14 @@ class FunctionLookup:
         except FunctionNotFound:
             return None
         return span, is_stub(span, language)
+
+    def stubs(self, document: TextDocument) -> list[FunctionSpan]:
+        """The functions of the document still to be written."""
+        try:
+            language = language_of_path(document.path)
+        except UnsupportedLanguage:
+            return []
+        return [span for span in self._index(document, language).spans() if is_stub(span, language)]
 
     def _index(self, document: TextDocument, language: str) -> FunctionIndex:
         if document.version is None:  # a file not open in the editor: disk may change under any cache
@@ -65,3 +74,14 @@ def code_actions(
     arguments = [document.uri, {"line": position.line, "character": 0}, document.version]
     command = types.Command(title=TITLES[kind], command=_COMMANDS[kind], arguments=arguments)
     return [types.CodeAction(title=TITLES[kind], kind=ACTION_KIND, command=command)]
+
+
+def code_lenses(lookup: FunctionLookup, document: TextDocument) -> list[types.CodeLens]:
+    """ "Generate with PerfOrch" above each stub: the same command the lightbulb's action runs."""
+    lenses = []
+    for span in lookup.stubs(document):
+        arguments = [document.uri, {"line": span.start_line, "character": 0}, document.version]
+        command = types.Command(title=TITLES["generate"], command=GENERATE, arguments=arguments)
+        start = types.Position(line=span.start_line, character=0)
+        lenses.append(types.CodeLens(range=types.Range(start=start, end=start), command=command))
+    return lenses

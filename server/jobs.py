@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from perforch.orchestration.config import Config
 from perforch.orchestration.models import UsageLedger, UsageTotals
+from perforch.orchestration.rankings.router import NoModelToAsk
 from perforch.orchestration.stubs import FunctionSpan
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
-from . import proposals
+from . import proposals, routing
 from .messages import Refused
 from .settings import engine_config
 
@@ -159,7 +161,6 @@ async def run_job(
     """Run generate or optimize on the function at `position`, with progress (on the client's token, if it
     sent one), until done or cancelled."""
     from perforch.orchestration.proposal import propose  # the pipeline: not needed to start
-    from perforch.orchestration.rankings.router import Router
 
     document = ls.workspace.get_text_document(uri)
     if version is not None and document.version is not None and document.version != version:
@@ -167,7 +168,7 @@ async def run_job(
     span = _function_for(session, document, position.line, kind)
     file = Path(document.path)
     config = engine_config(session.settings, file, session.root)
-    router = Router.configured(config, session.settings.profile or None)
+    router = routing.router(config, session.settings.profile)
     job = Job(session.jobs.new_id(), kind, uri, span.name, document.version, ls.protocol.msg_id)
     from_client = work_done_token is not None
     progress = JobProgress(ls, job, work_done_token if from_client else f"perforch-{job.id}", from_client)
@@ -192,7 +193,41 @@ async def run_job(
         progress.end(_ending(job.task))
     if job.task.cancelled():
         return {"status": "cancelled", "job": job.id}
-    return proposals.answer(ls, session.proposals, job.id, job.uri, job.version, job.task.result())
+    error = job.task.exception()
+    if isinstance(error, NoModelToAsk):
+        raise Refused(str(error), _missing_key_cause(config, str(error))) from error
+    answer = proposals.answer(ls, session.proposals, job.id, job.uri, job.version, job.task.result())
+    answer["seconds"] = round(time.monotonic() - job.started, 1)
+    _name_key(answer.get("cause"), config)
+    _log_trace(job, answer)
+    return answer
+
+
+def _missing_key_cause(config: Config, message: str) -> dict:
+    keys = routing.missing_keys(config)
+    kind = "missing_key" if keys else "no_model"
+    return {"kind": kind, "message": message, "keys": keys, "stage": "", "model": "", "output": "", "candidate": None}
+
+
+def _name_key(cause: dict | None, config: Config) -> None:
+    """A provider that refused the key: name the variable that holds it, for a client's "Set key"."""
+    if cause is None or cause["kind"] != "auth":
+        return
+    spec = config.models.get(cause["model"])
+    cause["keys"] = [spec.api_key_env] if spec is not None and spec.api_key_env else []
+
+
+def _log_trace(job: Job, answer: dict) -> None:
+    """The run, step by step, in the log the client shows (an output channel): what a summary leaves out."""
+    log.info("job %s: %s (%.1f s)", job.id, answer["summary"], answer["seconds"])
+    for step in answer["trace"]:
+        cost = "unpriced" if step["cost_usd"] is None else f"${step['cost_usd']:.4f}"
+        detail = step["detail"].splitlines()[0][:160] if step["detail"] else ""
+        model = f" ({step['model']})" if step["model"] else ""
+        log.info(
+            "job %s:   %s%s #%d %s, %.1f s, %d tokens, %s%s", job.id, step["stage"], model, step["attempt"],
+            step["status"], step["seconds"], step["tokens"], cost, f": {detail}" if detail else "",
+        )  # fmt: skip
 
 
 def _function_for(session: Session, document: TextDocument, line: int, kind: str) -> FunctionSpan:

@@ -15,24 +15,36 @@ log = logging.getLogger(__name__)
 
 
 class Refused(PerfOrchError):
-    """A request the server will not carry out as asked; the message tells the user why."""
+    """A request the server will not carry out as asked; the message tells the user why, and `cause` (as a
+    job's answer carries it) what a client can offer to fix it."""
+
+    def __init__(self, message: str, cause: dict | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 def show(ls: LanguageServer, kind: types.MessageType, text: str) -> None:
     ls.window_show_message(types.ShowMessageParams(type=kind, message=redact(text)))
 
 
-async def reported(ls: LanguageServer, what: str, work: Awaitable[dict]) -> dict:
+async def reported(ls: LanguageServer, what: str, work: Awaitable[dict], *, client_tells: bool = False) -> dict:
     """Run a command: a refusal (any PerfOrchError, the engine's included) becomes a warning, an exception an
     error message and a log entry with its traceback; either way the client gets an answer and the server keeps
-    serving."""
+    serving. `client_tells`: the client shows the answer's message itself (with its own actions), so the
+    server shows none."""
     try:
         return await work
     except PerfOrchError as exc:  # the one place the server turns a user-facing error into a message
-        show(ls, types.MessageType.Warning, f"PerfOrch {what}: {exc}")
-        return {"status": "refused", "message": redact(str(exc))}
+        if not client_tells:
+            show(ls, types.MessageType.Warning, f"PerfOrch {what}: {exc}")
+        log.info("PerfOrch %s refused: %s", what, exc)
+        answer = {"status": "refused", "message": redact(str(exc))}
+        if isinstance(exc, Refused) and exc.cause is not None:
+            answer["cause"] = exc.cause
+        return answer
     except Exception as exc:
         log.exception("PerfOrch %s failed", what)
         message = f"PerfOrch {what} failed: {type(exc).__name__}: {exc}"
-        show(ls, types.MessageType.Error, message)
+        if not client_tells:
+            show(ls, types.MessageType.Error, message)
         return {"status": "error", "message": redact(message)}

@@ -162,6 +162,15 @@ class PerfOrchProtocol(LanguageServerProtocol):
             return
         super()._send_response(msg_id, result, error)
 
+    def _send_data(self, data: Any) -> None:
+        # After `exit`, or once the client has closed the pipe, a job's last progress or log record has nowhere
+        # to go: pygls would log a traceback for each (and for the error message it then tries to send).
+        stream = getattr(self.writer, "_stdout", None)
+        if getattr(stream, "closed", False):
+            log.info("the connection is closed; a message to the client was dropped")
+            return
+        super()._send_data(data)
+
     # -- LSP features pygls leaves out -----------------------------------------------------------------
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:

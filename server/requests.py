@@ -1,29 +1,35 @@
-"""PerfOrch's own requests: perforch/rankings (the ranking in force) and perforch/status (jobs, proposals,
-cost). Their params are checked here: absent, or an object whose known fields have their type."""
+"""PerfOrch's own requests: perforch/rankings (the ranking in force), perforch/routing (the models a job on
+a file would ask) and perforch/status (jobs, proposals, cost). Their params are checked here: absent, or an
+object whose known fields have their type."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from perforch.orchestration.errors import PerfOrchError
 from perforch.orchestration.languages import check_language
 from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
 
+from . import routing as route
 from .session import Session
 from .settings import checked_engine_config
 
-RANKINGS, STATUS = "perforch/rankings", "perforch/status"
+RANKINGS, STATUS, ROUTING = "perforch/rankings", "perforch/status", route.ROUTING
 
 
 def rankings(session: Session, params: Any) -> dict:
-    """params (all optional): {"language": str, "profile": str, "explain": bool}. The ranking in force (for
-    one language, if asked), as `perforch rankings --json` shows it."""
+    """params (all optional): {"language": str, "profile": str, "explain": bool, "uri": str}. The ranking in
+    force (for one language, if asked; with the config a job on the file `uri` reads, if given), as
+    `perforch rankings --json` shows it."""
     from perforch.orchestration.rankings.router import Router
     from perforch.orchestration.rankings.view import RankingsView
 
-    fields = _checked(RANKINGS, params, language=str, profile=str, explain=bool)
-    config, _ = checked_engine_config(session.settings, None, session.root)
+    fields = _checked(RANKINGS, params, language=str, profile=str, explain=bool, uri=str)
+    file = Path(to_fs_path(fields["uri"]) or fields["uri"]) if fields.get("uri") else None
+    config, _ = checked_engine_config(session.settings, file, session.root)
     try:
         view = RankingsView(Router.configured(config, fields.get("profile") or session.settings.profile or None))
         language = fields.get("language")
@@ -31,6 +37,11 @@ def rankings(session: Session, params: Any) -> dict:
     except PerfOrchError as exc:  # the params named them (a language, a profile), or the config's profile
         raise JsonRpcInvalidParams(str(exc)) from None
     return view.as_json(languages, explain=bool(fields.get("explain")))
+
+
+def routing(session: Session, params: Any) -> dict:
+    """params: {"uri": str, "category": str (optional)}; see routing.routing."""
+    return route.routing(session.settings, session.root, _checked(ROUTING, params, uri=str, category=str))
 
 
 def status(session: Session, params: Any) -> dict:

@@ -17,6 +17,7 @@ class Session:
         self.settings = Settings()
         self.root: Path | None = None
         self.init_options: Any = None
+        self.client_tells = False  # the client shows jobs' outcomes itself (app._client_tells)
         self.pushed: Any = None  # settings sent with workspace/didChangeConfiguration
         self.problems: set[str] = set()  # with the settings in force, already shown to the user
         self.functions = FunctionLookup()

@@ -38,4 +38,8 @@ def test_the_manifest_activates_on_exactly_the_server_s_languages() -> None:
     activation = [event.removeprefix(prefix) for event in MANIFEST["activationEvents"] if event.startswith(prefix)]
     assert activation == list(LANGUAGES)
     menus = MANIFEST["contributes"]["menus"]["editor/context"]
-    assert {menu["when"] for menu in menus} == {"editorLangId in perforch.languages"}
+    # ... and only where they apply: the server says whether the cursor is in a stub or a finished function
+    assert {menu["when"] for menu in menus} == {
+        "editorLangId in perforch.languages && perforch.cursorFunction == 'stub'",
+        "editorLangId in perforch.languages && perforch.cursorFunction == 'finished'",
+    }

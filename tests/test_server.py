@@ -194,7 +194,7 @@ async def test_code_actions_offer_generate_on_stubs_and_optimize_on_finished_fun
     uri = _open(client, file)
     titles = {line: [a.title for a in await _actions(client, uri, line)] for line in range(15)}
     assert titles[5] == titles[6] == titles[13] == titles[14] == ["Generate with PerfOrch"]
-    assert titles[9] == titles[10] == ["Optimize performance with PerfOrch"]
+    assert titles[9] == titles[10] == ["Optimize with PerfOrch"]
     assert all(titles[line] == [] for line in (0, 1, 2, 3, 4, 7, 8, 11, 12))
 
     (action,) = await _actions(client, uri, 5)
@@ -207,7 +207,7 @@ async def test_code_actions_follow_the_document_as_it_is_edited(client, tmp_path
     file = tmp_path / "core.py"
     file.write_text("def f(x):\n    return x\n")
     uri = _open(client, file)
-    assert [a.title for a in await _actions(client, uri, 0)] == ["Optimize performance with PerfOrch"]
+    assert [a.title for a in await _actions(client, uri, 0)] == ["Optimize with PerfOrch"]
     _change(client, uri, 2, "def f(x):\n    pass\n")
     assert [a.title for a in await _actions(client, uri, 0)] == ["Generate with PerfOrch"]
 

@@ -241,7 +241,7 @@ async def test_a_code_action_beyond_the_document_offers_nothing(raw, tmp_path, s
     uri = await _open(raw, source)
     assert (await raw.request(1, "textDocument/codeAction", _code_action(uri, LAST_LINE)))["result"] == []
     offered = (await raw.request(2, "textDocument/codeAction", _code_action(uri, 3)))["result"]
-    assert [action["title"] for action in offered] == ["Optimize performance with PerfOrch"]  # the same file
+    assert [action["title"] for action in offered] == ["Optimize with PerfOrch"]  # the same file
 
 
 @pytest.mark.parametrize("line", [-1, 2**31])

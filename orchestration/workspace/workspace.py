@@ -67,7 +67,7 @@ class Workspace:
             await asyncio.to_thread(self._project.check_tools)
             async with self.shadow.locked():
                 report = await asyncio.to_thread(self.shadow.sync)
-                log.info("shadow copy of %s: %s", self.root, report)
+                log.info("test copy of %s brought up to date: %s", self.root, report)
                 if self._project.has_marker(self.root):
                     await self._fetch()
                     await self._warm()

@@ -14,7 +14,7 @@ interface Outcome {
 
 export async function run(): Promise<void> {
   const results = process.env.PERFORCH_VSCODE_RESULTS;
-  const mocha = new Mocha({ ui: "bdd", timeout: 120000, color: false });
+  const mocha = new Mocha({ ui: "bdd", timeout: 600000, color: false });
   const grep = process.env.PERFORCH_VSCODE_GREP;
   if (grep) {
     mocha.grep(grep);

@@ -1,6 +1,8 @@
 // The whole flow in a real VS Code against the real Python server and the scripted model server that
 // tests/test_vscode_extension.py starts: the workspace holds copies of examples/python and examples/rust, and
-// the user settings point perforch.models at the scripted server. Tests run in order and share the server.
+// three more Python projects configured differently (other/: a model whose answers fail, nokey/: a key not
+// set, down/: a model server nobody listens on), each with its own perforch.toml pointing at the scripted
+// server. Tests run in order and share the server.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -8,6 +10,7 @@ import * as vscode from "vscode";
 import { ExitNotification } from "vscode-languageclient/node";
 import type { PerfOrchApi } from "../../extension";
 import type { JobResult } from "../../jobs";
+import type { ShownFailure } from "../../outcome";
 import { SCHEME } from "../../preview";
 import { driverAction, screenshot, until } from "../screenshots";
 
@@ -16,8 +19,19 @@ const KEY = process.env.PERFORCH_VSCODE_KEY ?? "";
 const BARE_PYTHON = process.env.PERFORCH_VSCODE_BARE_PYTHON ?? ""; // a Python without PerfOrch
 const PYTHON_FILE = path.join(WORKSPACE, "python", "textstats", "core.py");
 const RUST_FILE = path.join(WORKSPACE, "rust", "src", "lib.rs");
+const core = (project: string) => path.join(WORKSPACE, project, "textstats", "core.py");
 
 let api: PerfOrchApi;
+
+/** The next failure message the extension shows (its text and buttons). */
+function nextFailure(): Promise<ShownFailure> {
+  return new Promise((resolve) => {
+    const listener = api.outcomes.onDidShowFailure((failure) => {
+      listener.dispose();
+      resolve(failure);
+    });
+  });
+}
 
 async function open(file: string, functionName: string): Promise<vscode.TextEditor> {
   const editor = await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
@@ -60,7 +74,8 @@ async function generateWithPreview(shoot: boolean, start: () => Thenable<JobResu
   });
   try {
     const job = start();
-    await until(() => progress.some((message) => message === "count_vowels: generate (writer-a) started"), "a progress report naming the generate stage and its model", 60000);
+    const asking = /^count_vowels: step 2 of 4, generate \(writer-a\): asking the model · \d+ s$/;
+    await until(() => progress.some((message) => asking.test(message)), `a progress report naming the step, the model and the time (${progress.slice(-3)})`, 60000);
     if (shoot) {
       // Under the smoke-test driver (which the test payload needs) VS Code shows no toasts: the
       // notification, with its Cancel button, is photographed in the notification center instead.
@@ -97,10 +112,22 @@ describe("PerfOrch in VS Code", () => {
 
   it("shows the top Python generator in the status bar", async () => {
     await open(PYTHON_FILE, "def count_vowels");
-    await until(() => api.status.item.text.includes("writer-a"), `the Python ranking (status: ${api.status.item.text})`);
+    await until(() => api.status.item.text === "$(sparkle) PerfOrch: writer-a", `the Python route (status: ${api.status.item.text})`);
     const tooltip = api.status.item.tooltip as vscode.MarkdownString;
     assert.match(tooltip.value, /\| generate \| `writer-a` \| `writer-b` \|/);
+    assert.match(tooltip.value, /Why this model\? writer-a ranks first of your models for python/);
+    assert.ok(tooltip.value.includes(path.join(WORKSPACE, "python", "perforch.toml")), tooltip.value);
     await screenshot("status-bar");
+  });
+
+  it("names the model of each project's own perforch.toml, and warns of a missing key", async () => {
+    await open(core("other"), "def count_vowels");
+    await until(() => api.status.item.text === "$(sparkle) PerfOrch: wrong", `other/'s model (status: ${api.status.item.text})`);
+    await open(core("nokey"), "def count_vowels");
+    await until(() => api.status.item.text === "$(key) PerfOrch: set PERFORCH_ABSENT_KEY", `the missing key (status: ${api.status.item.text})`);
+    assert.equal((api.status.item.command as vscode.Command).command, "perforch.setApiKey");
+    await open(PYTHON_FILE, "def count_vowels");
+    await until(() => api.status.item.text === "$(sparkle) PerfOrch: writer-a", `python/'s model again (status: ${api.status.item.text})`);
   });
 
   it("offers Generate on a stub and Optimize on a finished function", async () => {
@@ -109,7 +136,11 @@ describe("PerfOrch in VS Code", () => {
     await vscode.commands.executeCommand("workbench.action.focusActiveEditorGroup");
     await screenshot("code-action");
     const finished = await open(PYTHON_FILE, "def has_duplicates");
-    assert.deepEqual(await actionTitles(finished), ["Optimize performance with PerfOrch"]);
+    assert.deepEqual(await actionTitles(finished), ["Optimize with PerfOrch"]);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", finished.document.uri);
+    const titles = lenses.map((lens) => `${lens.range.start.line}: ${lens.command?.title}`);
+    const stubLine = finished.document.getText().split("\n").findIndex((line) => line.startsWith("def count_vowels"));
+    assert.deepEqual(titles, [`${stubLine}: Generate with PerfOrch`], "a lens above the stub only");
   });
 
   it("generates with progress and a diff; Reject leaves the file byte-identical", async () => {
@@ -121,9 +152,15 @@ describe("PerfOrch in VS Code", () => {
     const proposed = (await vscode.workspace.openTextDocument(diff.modified)).getText();
     assert.match(proposed, /return sum\(1 for ch in text\.lower\(\) if ch in "aeiou"\)/);
     assert.equal(result.models?.generate, "writer-a");
+    assert.match(api.outcomes.item.text, /^\$\(pass\) PerfOrch: generate count_vowels · tests \d+\/\d+ passed · [\d.]+ s · \d+ tokens · unpriced$/);
     await screenshot("diff");
-    assert.ok(await vscode.commands.executeCommand("perforch.rejectProposal"));
+    await new Promise((resolve) => setTimeout(resolve, 31000)); // a result that stays: still there after 30 s
+    await driverAction("result-visible");
+    const decided = new Promise((resolve) => api.previews.onDidDecide(resolve));
+    await driverAction("press-reject"); // Ctrl+Alt+Backspace in the diff
+    await decided;
     assert.equal(diffTabs().length, 0);
+    assert.match(api.outcomes.item.text, /rejected/);
     assert.deepEqual(fs.readFileSync(PYTHON_FILE), before);
     assert.equal(api.previews.pending.length, 0);
   });
@@ -131,7 +168,10 @@ describe("PerfOrch in VS Code", () => {
   it("runs the lightbulb's action with the same preview; Accept applies and saves it; tokens and cost are shown", async () => {
     const editor = await open(PYTHON_FILE, "def count_vowels");
     await generateWithPreview(false, () => runFromLightbulb(editor));
-    assert.ok(await vscode.commands.executeCommand("perforch.acceptProposal"));
+    const decided = new Promise((resolve) => api.previews.onDidDecide(resolve));
+    await driverAction("press-accept"); // Ctrl+Alt+Enter in the diff
+    assert.equal(((await decided) as { accepted: boolean }).accepted, true);
+    assert.match(api.outcomes.item.text, /accepted/);
     const written = fs.readFileSync(PYTHON_FILE, "utf-8");
     assert.match(written, /return sum\(1 for ch in text\.lower\(\) if ch in "aeiou"\)/);
     const document = vscode.workspace.textDocuments.find((doc) => doc.uri.fsPath === PYTHON_FILE);
@@ -141,8 +181,8 @@ describe("PerfOrch in VS Code", () => {
     assert.ok(status && status.tokens > 0, JSON.stringify(status));
     await api.status.update();
     const tooltip = (api.status.item.tooltip as vscode.MarkdownString).value;
-    assert.match(tooltip, /Session: \d+ tokens, \$\d/);
-    assert.match(tooltip, /for python, category string/, "the category the job found");
+    assert.match(tooltip, /Session: \d+ tokens, cost unpriced/, "never $0.0000 for models with no price");
+    assert.match(tooltip, /for python\/string/, "the category the job found");
   });
 
   it("cancels a running job from the notification's Cancel button and changes nothing", async () => {
@@ -150,7 +190,8 @@ describe("PerfOrch in VS Code", () => {
     await open(PYTHON_FILE, "def has_duplicates");
     const job = vscode.commands.executeCommand<JobResult>("perforch.optimizeHere");
     // The scripted model answers refinement requests only after a minute: the job waits on it.
-    await until(async () => (await api.status.sessionStatus())?.jobs.some((j) => j.stage === "refine"), "the job to reach refine", 60000);
+    // Refine's model request, not the timing of the passing version that comes first (its model is "").
+    await until(async () => (await api.status.sessionStatus())?.jobs.some((j) => j.stage === "refine" && j.model), "the job to ask a refiner", 400000);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the model request is in flight (checked outside)
     const started = Date.now();
     await vscode.commands.executeCommand("notifications.showList"); // no toasts under the smoke-test driver
@@ -164,16 +205,95 @@ describe("PerfOrch in VS Code", () => {
     assert.equal(await vscode.commands.executeCommand("perforch.cancel"), false, "no job left to cancel");
   });
 
+  it("says a key is missing, and offers to set it", async () => {
+    await open(core("nokey"), "def count_vowels");
+    const shown = nextFailure();
+    const result = await vscode.commands.executeCommand<JobResult>("perforch.generateHere");
+    assert.equal(result.status, "refused", JSON.stringify(result));
+    assert.equal(result.cause?.kind, "missing_key");
+    const failure = await shown;
+    assert.match(failure.message, /the API key PERFORCH_ABSENT_KEY is not set/);
+    assert.deepEqual(failure.actions, ["Set key", "Show log"]);
+    await vscode.commands.executeCommand("notifications.showList");
+    await screenshot("failure-key");
+    await vscode.commands.executeCommand("notifications.clearAll");
+    await vscode.commands.executeCommand("notifications.hideList");
+  });
+
+  it("says the model server cannot be reached, and offers Retry", async () => {
+    await open(core("down"), "def count_vowels");
+    const shown = nextFailure();
+    const result = await vscode.commands.executeCommand<JobResult>("perforch.generateHere");
+    assert.equal(result.status, "done", JSON.stringify(result));
+    assert.equal(result.cause?.kind, "unreachable", JSON.stringify(result.cause));
+    const failure = await shown;
+    assert.match(failure.message, /down: cannot reach http:\/\/127\.0\.0\.1:9\/v1/);
+    assert.ok(!failure.message.includes("no passing version"), failure.message);
+    assert.deepEqual(failure.actions, ["Retry", "Show log"]);
+    assert.match(api.outcomes.item.text, /^\$\(error\) PerfOrch: generate count_vowels · failed/);
+    await vscode.commands.executeCommand("notifications.clearAll");
+  });
+
+  it("shows the failing candidate beside the file, with the tests' output", async () => {
+    await open(core("other"), "def count_vowels");
+    const shown = nextFailure();
+    const result = await vscode.commands.executeCommand<JobResult>("perforch.generateHere");
+    assert.equal(result.cause?.kind, "test_failed", JSON.stringify(result.cause));
+    const failure = await shown;
+    assert.match(failure.message, /no version passed the tests\. wrong: test failed/);
+    assert.deepEqual(failure.actions, ["Show failing candidate", "Retry", "Show log"]);
+    assert.ok(await vscode.commands.executeCommand("perforch.showFailingCandidate"));
+    const candidate = await until(
+      () => vscode.window.tabGroups.all.flatMap((group) => group.tabs).map((tab) => tab.input)
+        .find((input): input is vscode.TabInputTextDiff => input instanceof vscode.TabInputTextDiff && input.modified.scheme === "perforch-candidate"),
+      "the failing candidate's diff",
+    );
+    const text = (await vscode.workspace.openTextDocument(candidate!.modified)).getText();
+    assert.match(text, /return undefined_helper\(text\)/);
+    assert.match(result.cause?.output ?? "", /undefined_helper/);
+    await vscode.commands.executeCommand("notifications.clearAll");
+    await screenshot("failure-candidate");
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("shows a broken perforch.toml as a Problems entry when it is saved, and the status bar says so", async () => {
+    const toml = path.join(WORKSPACE, "other", "perforch.toml");
+    const original = fs.readFileSync(toml, "utf-8");
+    const editor = await vscode.window.showTextDocument(vscode.Uri.file(toml), { preview: false });
+    try {
+      await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), "[pipeline\n"));
+      await editor.document.save();
+      const ours = () => vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.source === "PerfOrch");
+      const problem = (await until(() => ours()[0], "a PerfOrch diagnostic on perforch.toml")) as vscode.Diagnostic;
+      assert.equal(problem.range.start.line, 0);
+      assert.match(problem.message, /invalid TOML/);
+      await vscode.commands.executeCommand("workbench.actions.view.problems");
+      await screenshot("broken-config");
+      await open(core("other"), "def count_vowels");
+      await until(() => api.status.item.text === "$(warning) PerfOrch: perforch.toml broken", `the status bar's warning (status: ${api.status.item.text})`);
+      assert.equal((api.status.item.command as vscode.Command).command, "perforch.openConfig");
+    } finally {
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.file(toml));
+      const fixed = await vscode.window.showTextDocument(document);
+      await fixed.edit((edit) => edit.replace(new vscode.Range(0, 0, document.lineCount, 0), original));
+      await document.save();
+    }
+    await until(() => vscode.languages.getDiagnostics(vscode.Uri.file(toml)).length === 0, "the diagnostic gone once fixed");
+    await vscode.commands.executeCommand("workbench.action.closePanel");
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
   it("shows the top Rust generator in the status bar", async () => {
     await open(RUST_FILE, "pub fn count_vowels");
-    await until(() => api.status.item.text.includes("writer-b"), `the Rust ranking (status: ${api.status.item.text})`);
+    await until(() => api.status.item.text === "$(sparkle) PerfOrch: writer-b", `the Rust route (status: ${api.status.item.text})`);
   });
 
   it("opens the ranking matrix for the language", async () => {
+    await open(PYTHON_FILE, "def count_vowels"); // the view shows the config of a job on this file
     await vscode.commands.executeCommand("perforch.showRankings", "python");
     await until(() => api.panel.visible, "the ranking view");
     const html = api.panel.html;
-    for (const part of ["PerfOrch ranking: python", "<h2>generate</h2>", "writer-a", "n=40", "vscode-test profile"]) {
+    for (const part of ["PerfOrch ranking: python", "<h2>generate</h2>", "writer-a", "n=40", "vscode-test profile", "<th>category</th><th>your order</th><th>#1</th>", "Why writer-a?"]) {
       assert.ok(html.includes(part), `the view lacks ${part}`);
     }
     await screenshot("rankings");
