@@ -33,7 +33,7 @@ VISIBLE_TESTS = 3
 _REQUIRED = ("id", "title_slug", "source", "type", "description", "evaluator", "generated_tests")
 _HERE = Path(__file__).parent
 _TEST_SECONDS = 10  # per test, upstream's default
-_EVALUATOR_LIMITS = Limits(wall_seconds=30.0, memory_mb=1024, output_bytes=1024 * 1024)
+EVALUATOR_LIMITS = Limits(wall_seconds=30.0, memory_mb=1024, output_bytes=1024 * 1024)
 _LOOP = """n=$1; shift; i=0
 while [ "$i" -lt "$n" ]; do
   timeout --foreground -s KILL {seconds} "$@" < "{inputs}/$i" > "out.$i" 2> "err.$i"
@@ -165,9 +165,10 @@ class EffiRun:
 
 async def run_solution(
     problem: EffiProblem, language: str, solution: str, tests: Sequence[EffiTest] | None = None,
-    limits: Limits | None = None,
+    limits: Limits | None = None, evaluator_limits: Limits = EVALUATOR_LIMITS,
 ) -> EffiRun:  # fmt: skip
-    """Build `solution` and run it on `tests` (all by default); PASSED only if the evaluator accepts all."""
+    """Build `solution` and run it on `tests` (all by default); PASSED only if the evaluator accepts all.
+    `limits` bound the build and the whole loop of runs; `evaluator_limits` the evaluator's process."""
     tests = list(problem.tests if tests is None else tests)
     limits = limits or Limits(wall_seconds=60.0 + 2.0 * len(tests), build_seconds=120.0)
     async with open_sandbox() as box:
@@ -181,7 +182,7 @@ async def run_solution(
             return EffiRun(built.outcome, 0, 0, detail=built.diagnostics)
         # Runtimes that reserve address space they never use (JVM, Go) are bounded by data size instead.
         memory = {"memory_rlimit": toolchain.memory_rlimit, "memory_headroom_mb": toolchain.memory_headroom_mb}
-        return await _run_and_judge(problem, box, command, tests, limits, memory)
+        return await _run_and_judge(problem, box, command, tests, limits, memory, evaluator_limits)
 
 
 async def _build(toolchain: BuildRunToolchain, source: str, box: Sandbox, limits: Limits):
@@ -193,7 +194,13 @@ async def _build(toolchain: BuildRunToolchain, source: str, box: Sandbox, limits
 
 
 async def _run_and_judge(
-    problem: EffiProblem, box: Sandbox, command: list[str], tests: list[EffiTest], limits: Limits, memory: dict
+    problem: EffiProblem,
+    box: Sandbox,
+    command: list[str],
+    tests: list[EffiTest],
+    limits: Limits,
+    memory: dict,
+    evaluator_limits: Limits,
 ) -> EffiRun:
     inputs = box.build_dir / "inputs"
     inputs.mkdir()
@@ -212,7 +219,7 @@ async def _run_and_judge(
             return EffiRun(outcome, n + 1, n, detail=detail)
         outputs.append(_read(box.run_dir / f"out.{n}", limits.output_bytes))
     pairs = [(test.output, output) for test, output in zip(tests, outputs, strict=True)]
-    verdicts, why = await _evaluate(problem.evaluator, box, pairs)
+    verdicts, why = await _evaluate(problem.evaluator, box, pairs, evaluator_limits)
     if verdicts is None:
         return EffiRun(Outcome.TEST_FAILED, len(tests), 0, detail=f"the evaluator {why}")
     if not all(verdicts):
@@ -224,15 +231,17 @@ async def _run_and_judge(
     return EffiRun(Outcome.PASSED, len(tests), len(tests), cpu_seconds=run.cpu_seconds)
 
 
-async def _evaluate(evaluator: str, box: Sandbox, pairs: list[tuple[str, str]]) -> tuple[list[bool] | None, str]:
+async def _evaluate(
+    evaluator: str, box: Sandbox, pairs: list[tuple[str, str]], limits: Limits
+) -> tuple[list[bool] | None, str]:
     """The evaluator's verdict on each (expected, output) pair, or None and why it gave none."""
     box.write("evaluator-job.json", json.dumps({"evaluator": evaluator, "pairs": [[e, o] for e, o in pairs]}))
     interpreter = get_toolchain("python")
     await interpreter.ensure_prepared()
     argv = [interpreter.interpreter, "-I", "-B", str(_HERE / "effibench_evaluator.py")]
-    run = await box.run([*argv, str(box.build_dir / "evaluator-job.json")], _EVALUATOR_LIMITS)
+    run = await box.run([*argv, str(box.build_dir / "evaluator-job.json")], limits)
     if run.timed_out:
-        return None, f"ran longer than {_EVALUATOR_LIMITS.wall_seconds:g} s and was stopped"
+        return None, f"ran longer than {limits.wall_seconds:g} s and was stopped"
     try:
         verdicts = json.loads(run.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
