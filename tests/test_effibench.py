@@ -5,6 +5,9 @@ functional problem in the same format (written here) runs inside its runner."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -175,3 +178,11 @@ def test_a_directory_without_effibench_files_is_refused_with_the_fix(tmp_path):
     assert not is_effibench(tmp_path)
     with pytest.raises(EffiBenchError, match="hf_dataset.py"):
         load_effibench(tmp_path)
+
+
+def test_eval_detects_effibench_and_says_what_to_run_instead(tmp_path):
+    env = {**os.environ, "PERFORCH_DATA_DIR": str(tmp_path / "data"), "PERFORCH_CONFIG_DIR": str(tmp_path / "c")}
+    command = [sys.executable, "-m", "perforch.cli", "eval", "--benchmark", str(REAL), "--single-model", "m"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "is EffiBench-X data" in done.stderr and "benchmarks/effibench_canonical.py" in done.stderr
