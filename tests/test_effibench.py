@@ -129,6 +129,66 @@ async def test_an_evaluator_cannot_read_files(yokohama):
     assert run.outcome is Outcome.TEST_FAILED
 
 
+# Runners as upstream's prompts.py has them generated: the placeholder at the top, then stdin -> call -> stdout.
+GO_RUNNER = """==Code Submission==
+
+func main() {
+	var text []byte
+	text, _ = io.ReadAll(os.Stdin)
+	var parsed []json.RawMessage
+	json.Unmarshal(text, &parsed)
+	var nums []int
+	var target int
+	json.Unmarshal(parsed[0], &nums)
+	json.Unmarshal(parsed[1], &target)
+	answer := twoSum(nums, target)
+	fmt.Printf("[%d, %d]\\n", answer[0], answer[1])
+}
+"""
+GO_TWO_SUM = """import "sort"
+
+func twoSum(nums []int, target int) []int {
+	seen := map[int]int{}
+	for i, n := range nums {
+		if j, ok := seen[target-n]; ok {
+			return []int{j, i}
+		}
+		seen[n] = i
+	}
+	_ = sort.Ints
+	return nil
+}
+"""
+JAVA_RUNNER = """import java.util.regex.*;
+
+==Code Submission==
+
+public class Main {
+    public static void main(String[] args) throws IOException {
+        String text = new String(System.in.readAllBytes()).replaceAll("[\\\\[\\\\]]", " ").trim();
+        String[] parts = text.split("[ ,]+");
+        int[] nums = new int[parts.length - 1];
+        for (int i = 0; i < nums.length; i++) nums[i] = Integer.parseInt(parts[i]);
+        int[] answer = new Solution().twoSum(nums, Integer.parseInt(parts[parts.length - 1]));
+        System.out.println("[" + answer[0] + ", " + answer[1] + "]");
+    }
+}
+"""
+JAVA_TWO_SUM = """import java.util.HashMap;
+
+class Solution {
+    public int[] twoSum(int[] nums, int target) {
+        HashMap<Integer, Integer> seen = new HashMap<>();
+        for (int i = 0; i < nums.length; i++) {
+            if (seen.containsKey(target - nums[i])) return new int[] {seen.get(target - nums[i]), i};
+            seen.put(nums[i], i);
+        }
+        return null;
+    }
+}
+"""
+
+
 def _two_sum_record() -> dict:
     """A LeetCode-style functional problem in EffiBench-X's format: tests, runner and evaluator as upstream's."""
     tests = [{"input": json.dumps([[2, 7, 11, 15], 9]), "output": "[0, 1]"}]
@@ -148,11 +208,15 @@ def _two_sum_record() -> dict:
         "description": "Return the indices of the two numbers that add up to target.",
         "description_md": "Return the indices of the two numbers that add up to target.",
         "starter_code": {"python3": solution.split("        seen")[0]},
-        "solutions": {"python3": {"code": solution, "runtime": 1, "memory": 1}},
+        "solutions": {
+            "python3": {"code": solution, "runtime": 1, "memory": 1},
+            "golang": {"code": GO_TWO_SUM, "runtime": 1, "memory": 1},
+            "java": {"code": JAVA_TWO_SUM, "runtime": 1, "memory": 1},
+        },
         "evaluator": "def evaluate(expected_output, program_output):\n    import json\n"
         "    return json.loads(expected_output) == json.loads(program_output)\n",
         "generated_tests": json.dumps(tests),
-        "test_runners": {"python3": runner},
+        "test_runners": {"python3": runner, "golang": GO_RUNNER, "java": JAVA_RUNNER},
     }  # fmt: skip
 
 
@@ -169,8 +233,25 @@ async def test_a_functional_problem_runs_inside_its_runner(tmp_path):
     assert (await run_solution(problem, "python", wrong)).outcome is Outcome.TEST_FAILED
     rust = await run_solution(problem, "rust", "fn main() {}")
     assert rust.outcome is Outcome.INVALID and "no Rust runner" in rust.detail
-    with pytest.raises(EffiBenchError, match="no java runner"):
-        program(problem, "java", "class Solution {}")
+    with pytest.raises(EffiBenchError, match="no cpp runner"):
+        program(problem, "cpp", "class Solution {};")
+
+
+@pytest.mark.parametrize("language", ["go", "java"])
+async def test_functional_go_and_java_merge_the_answers_imports_into_the_runner(tmp_path, language):
+    (tmp_path / "leetcode_1_two-sum.json").write_text(json.dumps(_two_sum_record()))
+    [problem] = load_effibench(tmp_path)
+    source = program(problem, language, problem.solutions[language])
+    assert source.count("package main") == (language == "go") and "==Code Submission==" not in source
+    if language == "java":  # every import before the first class
+        assert source.rindex("import java.util.HashMap;") < source.index("class Solution")
+    run = await run_solution(problem, language, problem.solutions[language])
+    assert run.outcome is Outcome.PASSED, run.detail
+
+
+def test_a_codechef_class_is_run_as_main(yokohama):
+    codechef = "import java.util.*;\nclass Codechef {\n    public static void main(String[] a) {}\n}\n"
+    assert "class Main {" in program(yokohama, "java", codechef)
 
 
 def test_a_directory_without_effibench_files_is_refused_with_the_fix(tmp_path):

@@ -12,6 +12,7 @@ PRELUDE = (
 )
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+[\w.*\s]+;[ \t]*$", re.MULTILINE)
 _PUBLIC_CLASS = re.compile(r"public\s+(?:final\s+)?class\s+(\w+)")
+_CODECHEF = re.compile(r"\bclass\s+Codechef\b")  # CodeChef's template class, not always public
 
 
 def program(kind: str, solution: str, runner: str | None, marker: str) -> str:
@@ -25,6 +26,5 @@ def program(kind: str, solution: str, runner: str | None, marker: str) -> str:
 
 def _main_class(code: str) -> str:
     found = _PUBLIC_CLASS.search(code)
-    if found is None or found.group(1) == "Main":
-        return code
-    return re.sub(rf"\b{re.escape(found.group(1))}\b", "Main", code)
+    name = found.group(1) if found else "Codechef" if _CODECHEF.search(code) else "Main"
+    return code if name == "Main" else re.sub(rf"\b{re.escape(name)}\b", "Main", code)
