@@ -422,6 +422,7 @@ def _eval(args: argparse.Namespace) -> int:
             raise ConfigError("eval: one of --profile or --single-model is required (unless --from-results FILE)")
         if args.resume and not args.results:
             raise ConfigError("eval --resume: name the results store to resume with --results FILE")
+        _refuse_effibench(args.benchmark)
         enamel = _enamel(args.benchmark)
         report = _run_efficiency_eval(args, enamel) if enamel is not None else _run_eval(args)
     if args.json:
@@ -512,6 +513,17 @@ def _one_attempt(settings: PipelineSettings) -> PipelineSettings:
 def _single_mode(model: str, s: PipelineSettings) -> str:
     budget = f"{s.generators} generate, {s.debuggers}x{s.debug_rounds} debug, {s.refiners} refine attempts"
     return f"single model {model} ({budget})"
+
+
+def _refuse_effibench(directory: Path) -> None:
+    """EffiBench-X is detected, but the pipeline cannot yet check whole programs on stdin: say so plainly."""
+    from perforch.orchestration.efficiency.effibench import is_effibench
+
+    if is_effibench(directory):
+        raise ConfigError(
+            f"eval: {directory} is EffiBench-X data; running models on it through the pipeline is not supported "
+            "yet. Score its canonical solutions (or a Rust answer) with benchmarks/effibench_canonical.py DIR"
+        )
 
 
 def _enamel(directory: Path):
