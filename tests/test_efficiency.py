@@ -224,5 +224,5 @@ def test_profile_fills_refine_cells_with_measured_improvement_rates(workspace, c
     )
     assert run.returncode == 0, run.stderr[-3000:]
     ranking = {m.model: m for m in load_profile(out).cell("refine", "python")}
-    assert ranking[EXPERT].score == 1.0 and ranking[EXPERT].samples == len(SAMPLE)
-    assert ranking[RENAMER].score == 0.0 and ranking[SLOWER].score == 0.0
+    assert ranking[EXPERT].rate == 1.0 and ranking[EXPERT].samples == len(SAMPLE)
+    assert ranking[RENAMER].rate == 0.0 and ranking[SLOWER].rate == 0.0
