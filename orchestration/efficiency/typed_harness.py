@@ -54,8 +54,10 @@ async def run_harness(
     limits: Limits,
 ) -> HarnessRun:
     """Build the harness around `source` (the candidate's whole file), run it on `inputs` (a PVS input
-    file's bytes) with `warmups` untimed and `runs` timed calls per case, and read what it reports."""
+    file's bytes) with `warmups` untimed and `runs` timed calls per case, and read what it reports. The
+    result file holds each case's first call, so a check-only run (`runs=0`) still makes one untimed call."""
     name = language_spec(language).name
+    warmups = max(warmups, 1) if runs == 0 else warmups
     if name in HARNESS_RUNNERS:
         return await HARNESS_RUNNERS[name](source, signature, inputs, warmups, runs, limits)
     toolchain = get_toolchain(name)
