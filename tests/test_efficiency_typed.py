@@ -81,7 +81,8 @@ FASTER_BODY = {
 """,
 }
 REPEATED_SCAN = {
-    "go": "    for k := 0; k < len(str); k++ {\n        if IsPalindrome(str[k:]) {\n            break\n        }\n    }\n",
+    "go": "    for k := 0; k < len(str); k++ {\n        if IsPalindrome(str[k:]) {\n"
+    "            break\n        }\n    }\n",
     "cpp": "    for (size_t k = 0; k < str.size(); k++) { if (is_palindrome(str.substr(k))) break; }\n",
 }
 
