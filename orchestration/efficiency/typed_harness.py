@@ -116,6 +116,17 @@ def signature_in(language: str, source: str, entry_point: str) -> Signature:
     return language_spec(language).values().parse_signature(declared)
 
 
+def unrenderable(language: str, source: str, entry_point: str, cases: Sequence[Any]) -> str:
+    """Why `entry_point`'s declared types, or one of `cases`' arguments, cannot be carried to the harness
+    (e.g. a float where `int` is declared); "" when all can."""
+    try:
+        signature = signature_in(language, source, entry_point)
+        encode_cases(signature.param_types, [case.args for case in cases])
+    except Unrenderable as exc:
+        return str(exc)
+    return ""
+
+
 async def run(
     language: str, source: str, entry_point: str, cases: Sequence[Any], warmups: int, runs: int, limits: Limits
 ) -> tuple[Any, list[object]]:
