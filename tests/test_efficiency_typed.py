@@ -21,6 +21,8 @@ import sys
 
 import pytest
 from enamel_models import ENAMEL, SHARED, enamel_rows
+from perforch.orchestration.efficiency.harness import unrenderable
+from perforch.orchestration.efficiency.inputs import Case
 
 EXPERT, RENAMER, SLOWER = "expert", "renamer", "slower"
 TASK = "HumanEval/10"
@@ -191,3 +193,12 @@ def test_a_renamed_or_slower_refinement_is_never_kept_in_go_and_cpp(workspace, b
         score = languages[language]
         assert score["solved"] == 1 and score["improved"] == 0, score["problems"]
         assert score["problems"][0]["speedup"] in (None, 1.0)  # the first version was kept
+
+
+def test_inputs_the_declared_types_cannot_carry_are_named_before_anything_is_built():
+    go = "func Gcd(a int, b int) int {\n    return a\n}\n"
+    assert unrenderable("go", go, "Gcd", [Case(0, 1, (12, 18), 6)]) == ""
+    assert unrenderable("go", go, "Gcd", [Case(0, 1, (1.5, 2), 1)]) == "1.5 is not an int"
+    java = "class Solution {\n    public int gcd(int a, int b) {\n        return a;\n    }\n}\n"
+    assert "does not fit" in unrenderable("java", java, "gcd", [Case(3, 1, (2537720636, 1), 1)])
+    assert unrenderable("python", "def gcd(a, b): ...", "gcd", [Case(3, 1, (2537720636, 1), 1)]) == ""
