@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from perforch.orchestration.efficiency.enamel import joined
-from perforch.orchestration.efficiency.harness import HarnessUnavailable, run_harness, run_versions
+from perforch.orchestration.efficiency.harness import HarnessUnavailable, run_harness, run_versions, unrenderable
 from perforch.orchestration.efficiency.inputs import HIDDEN_SEED, InputsError, performance_inputs
 from perforch.orchestration.efficiency.validator import describe_args
 from perforch.orchestration.profiling import for_each
@@ -38,6 +38,9 @@ async def _one(pair, wall: float) -> dict:
         return {**row, "status": "not rendered", "detail": str(exc)}
     limits = Limits(wall_seconds=wall, memory_mb=4096, output_bytes=256 << 20)
     source, entry = problem.reference_source, problem.entry_point
+    why = unrenderable(problem.language, source, entry, hidden.cases)
+    if why:
+        return {**row, "status": "not rendered", "detail": why}
     try:
         check = await run_harness(
             problem.language, enamel, source, entry, hidden.cases, warmups=0, runs=0, limits=limits

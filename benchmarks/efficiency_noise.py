@@ -49,7 +49,89 @@ def work(xs):
         extra = (extra * 31 + x) % 1000003
     return h if extra >= 0 else -1
 """
-WORKLOADS = {"python": (PYTHON_PLAIN, PYTHON_SLOWER)}
+# The typed languages: the same loop, HumanEvalPack's style of declaration; the slower version also runs
+# the loop over the first fifth and lets that sum decide the result (it never does), so no optimizer drops it.
+JAVA_LOOP = """
+import java.util.*;
+
+class Solution {
+    public long work(List<Long> xs) {
+        long h = 0;
+        for (int i = 0; i < xs.size(); i++) {
+            h = (h * 31 + xs.get(i)) % 1000003;
+        }
+        EXTRA
+        return h;
+    }
+}
+"""
+JAVA_EXTRA = """long extra = 0;
+        for (int i = 0; i < xs.size() / 5; i++) {
+            extra = (extra * 31 + xs.get(i)) % 1000003;
+        }
+        if (extra == -1) return -1;"""
+CPP_LOOP = """
+#include <vector>
+using namespace std;
+long long work(vector<long long> xs){
+    long long h = 0;
+    for (size_t i = 0; i < xs.size(); i++) h = (h * 31 + xs[i]) % 1000003;
+    EXTRA
+    return h;
+}
+"""
+CPP_EXTRA = """long long extra = 0;
+    for (size_t i = 0; i < xs.size() / 5; i++) extra = (extra * 31 + xs[i]) % 1000003;
+    if (extra == -1) return -1;"""
+GO_LOOP = """
+func work(xs []int) int {
+    h := 0
+    for _, x := range xs {
+        h = (h*31 + x) % 1000003
+    }
+    EXTRA
+    return h
+}
+"""
+GO_EXTRA = """extra := 0
+    for _, x := range xs[:len(xs)/5] {
+        extra = (extra*31 + x) % 1000003
+    }
+    if extra == -1 {
+        return -1
+    }"""
+RUST_LOOP = """
+fn main(){}
+
+fn work(xs: Vec<i64>) -> i64 {
+    let mut h: i64 = 0;
+    for x in xs.iter() {
+        h = (h * 31 + x) % 1000003;
+    }
+    EXTRA
+    h
+}
+"""
+RUST_EXTRA = """let mut extra: i64 = 0;
+    for x in xs[..xs.len() / 5].iter() {
+        extra = (extra * 31 + x) % 1000003;
+    }
+    if extra == -1 {
+        return -1;
+    }"""
+
+
+def _typed(loop: str, extra: str) -> tuple[str, str]:
+    return loop.replace("EXTRA", ""), loop.replace("EXTRA", extra)
+
+
+WORKLOADS = {
+    "python": (PYTHON_PLAIN, PYTHON_SLOWER),
+    "java": _typed(JAVA_LOOP, JAVA_EXTRA),
+    "cpp": _typed(CPP_LOOP, CPP_EXTRA),
+    "go": _typed(GO_LOOP, GO_EXTRA),
+    "rust": _typed(RUST_LOOP, RUST_EXTRA),
+}
 PROBLEM = EnamelProblem(
     number=-1,
     entry_point="work",

@@ -23,7 +23,7 @@ from ..run import Result
 from ..task import Limits, Outcome, Timing
 from ..validation import ProgramValidator, Validator, is_faster, same_code, speedup
 from .enamel import EFFICIENCY_LEVELS, EnamelProblem, joined
-from .harness import HarnessUnavailable, harness_available, run_versions
+from .harness import HarnessUnavailable, harness_available, run_versions, unrenderable
 from .inputs import HIDDEN_SEED, VISIBLE_SEED, InputsError, PerformanceInputs, performance_inputs
 from .validator import BUDGET_MS, RUNS, WARMUPS, EfficiencyValidator
 
@@ -36,6 +36,7 @@ class EnamelBenchmark:
     """An ENAMEL directory: its problems joined with HumanEvalPack, and the validators that time them."""
 
     directory: Path
+    unmeasured: dict[str, str] = field(default_factory=dict)  # task id -> why its speed cannot be measured
 
     def problems(self, languages: list[str], limit: int | None = None) -> list[tuple[EnamelProblem, Problem]]:
         return joined(self.directory, languages, limit)
@@ -47,10 +48,17 @@ class EnamelBenchmark:
     async def validator(
         self, enamel: EnamelProblem, problem: Problem, correctness: ProgramValidator, limits: Limits
     ) -> EfficiencyValidator | ProgramValidator:
-        """Speed measured in-process where the language has a harness; elsewhere the plain validator."""
+        """Speed measured in-process where the language has a harness that carries the problem's types and
+        inputs; elsewhere the plain validator (the reason kept in `unmeasured`)."""
         if not harness_available(problem.language):
+            self.unmeasured[problem.task_id] = f"{problem.language}: no in-process timing harness here"
             return correctness
         visible, hidden = await self.inputs(enamel)
+        cases = [*visible.cases, *hidden.cases]
+        why = unrenderable(problem.language, problem.reference_source, problem.entry_point, cases)
+        if why:
+            self.unmeasured[problem.task_id] = f"{problem.language}: inputs not rendered: {why}"
+            return correctness
         return EfficiencyValidator(correctness, enamel, problem.entry_point, visible, hidden, limits)
 
     def speed_validators(self, pairs: list[tuple[EnamelProblem, Problem]], limits: Limits):
@@ -128,7 +136,7 @@ async def score_problem(
         return score, result
     score.solved = True
     if not isinstance(validator, EfficiencyValidator):
-        score.note = f"{problem.language}: no in-process timing harness here; speed not measured"
+        score.note = f"{benchmark.unmeasured.get(problem.task_id, problem.language)}; speed not measured"
         return score, result
     first = result.first_passing_source or result.source
     versions = _distinct([first, result.source, problem.reference_source])

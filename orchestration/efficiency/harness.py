@@ -70,6 +70,16 @@ def harness_available(language: str) -> bool:
     return importlib.util.find_spec(f"{__package__}.typed_harness") is not None
 
 
+def unrenderable(language: str, source: str, entry_point: str, cases: Sequence[Case]) -> str:
+    """Why the harness cannot carry `source`'s declared types or one of `cases` in `language` ("" when it can:
+    always in Python, whose harness takes the values as they are)."""
+    language = language_spec(language).name
+    if language == "python" or not harness_available(language):
+        return ""
+    typed = importlib.import_module(f"{__package__}.typed_harness")
+    return typed.unrenderable(language, source, entry_point, cases)
+
+
 async def run_harness(
     language: str,
     problem: EnamelProblem,
