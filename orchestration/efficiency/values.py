@@ -14,7 +14,7 @@ extends the protocol's plain `0`/`1` optional for Go `interface{}`, which cannot
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..errors import PerfOrchError
@@ -390,3 +390,30 @@ def bool_as_text(value: object) -> object:
     """HumanEvalPack's convention where Python returns a bool inside a result the language types as
     strings (Rust/C++ reverse_delete: `["bcd", "False"]`): the bool as Python prints it."""
     return str(value) if isinstance(value, bool) else value
+
+
+# -- visible tests from examples ----------------------------------------------------------------------
+
+Example = tuple[tuple[object, ...], object]  # (arguments, expected result)
+
+
+def rendered_examples(examples: Sequence[Example], render: Callable[[Example, int], str]) -> list[str]:
+    """Each example as `render(example, number)` renders it (number: 1-based among those rendered), skipping
+    those that raise Unrenderable; Unrenderable, with every reason, when none renders."""
+    rendered: list[str] = []
+    reasons: list[str] = []
+    for example in examples:
+        try:
+            rendered.append(render(example, len(rendered) + 1))
+        except Unrenderable as exc:
+            reasons.append(str(exc))
+    if not rendered:
+        raise Unrenderable("no example renders: " + "; ".join(reasons or ["the problem has no examples"]))
+    return rendered
+
+
+def arguments(signature: Signature, args: tuple[object, ...], literal: Callable[[str, object], str]) -> str:
+    """An example's arguments as the language's literals of the declared types, comma-separated."""
+    if len(args) != len(signature.params):
+        raise Unrenderable(f"an example passes {len(args)} arguments, the function takes {len(signature.params)}")
+    return ", ".join(literal(p.text, a) for p, a in zip(signature.params, args, strict=True))

@@ -11,6 +11,7 @@ from ...efficiency.values import (
     Any,
     Bool,
     Char,
+    Example,
     Float,
     Int,
     List,
@@ -22,11 +23,13 @@ from ...efficiency.values import (
     Tuple,
     Type,
     Unrenderable,
+    arguments,
     bool_as_text,
     escaped,
     generic,
     integral,
     parenthesized,
+    rendered_examples,
     split_top_level,
 )
 
@@ -201,22 +204,14 @@ template <class T> bool perforch_close(const vector<T>& a, const vector<T>& b) {
 
 def visible_test(signature: Signature, examples: list[tuple[tuple[object, ...], object]]) -> str:
     """A `main` that asserts each example, or Unrenderable when none renders."""
-    lines, reasons = [], []
-    for args, expected in examples:
-        try:
-            lines.append(_example(signature, args, expected))
-        except Unrenderable as exc:
-            reasons.append(str(exc))
-    if not lines:
-        raise Unrenderable("no example renders: " + "; ".join(reasons or ["the problem has no examples"]))
+    lines = rendered_examples(examples, lambda example, _: _example(signature, example))
     body = "".join(f"    assert (({line}));\n" for line in lines)
     return f"#undef NDEBUG\n#include<assert.h>\n#include<math.h>\n{_CLOSE}int main(){{\n{body}}}\n"
 
 
-def _example(signature: Signature, args: tuple[object, ...], expected: object) -> str:
-    if len(args) != len(signature.params):
-        raise Unrenderable(f"an example passes {len(args)} arguments, the function takes {len(signature.params)}")
-    call = f"{signature.name}({', '.join(literal(p.text, a) for p, a in zip(signature.params, args, strict=True))})"
+def _example(signature: Signature, example: Example) -> str:
+    args, expected = example
+    call = f"{signature.name}({arguments(signature, args, literal)})"
     kind = signature.returns
     if isinstance(kind, Any):
         raise Unrenderable("a boost::any result has no == to compare it with")

@@ -11,6 +11,7 @@ from ...efficiency.values import (
     Any,
     Bool,
     Char,
+    Example,
     Float,
     Int,
     List,
@@ -21,10 +22,12 @@ from ...efficiency.values import (
     Tuple,
     Type,
     Unrenderable,
+    arguments,
     bool_as_text,
     escaped,
     integral,
     parenthesized,
+    rendered_examples,
     split_top_level,
 )
 from .benchmark import split_imports
@@ -205,22 +208,14 @@ def _float(value: object) -> str:
 
 def visible_test(signature: Signature, examples: list[tuple[tuple[object, ...], object]]) -> str:
     """A testify test asserting each example, or Unrenderable when none renders."""
-    lines, reasons = [], []
-    for args, expected in examples:
-        try:
-            lines.append(_example(signature, args, expected))
-        except Unrenderable as exc:
-            reasons.append(str(exc))
-    if not lines:
-        raise Unrenderable("no example renders: " + "; ".join(reasons or ["the problem has no examples"]))
+    lines = rendered_examples(examples, lambda example, _: _example(signature, example))
     body = "".join(f"    {line}\n" for line in lines)
     return f"func TestExamples(t *testing.T) {{\n    assert := assert.New(t)\n{body}}}\n"
 
 
-def _example(signature: Signature, args: tuple[object, ...], expected: object) -> str:
-    if len(args) != len(signature.params):
-        raise Unrenderable(f"an example passes {len(args)} arguments, the function takes {len(signature.params)}")
-    call = f"{signature.name}({', '.join(literal(p.text, a) for p, a in zip(signature.params, args, strict=True))})"
+def _example(signature: Signature, example: Example) -> str:
+    args, expected = example
+    call = f"{signature.name}({arguments(signature, args, literal)})"
     want = _literal(signature.returns, expected)
     if isinstance(signature.returns, Float):
         return f"assert.InDelta({want}, {call}, 1e-4)"

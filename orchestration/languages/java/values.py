@@ -11,6 +11,7 @@ from ...efficiency.values import (
     Any,
     Bool,
     Char,
+    Example,
     Float,
     Int,
     List,
@@ -21,10 +22,12 @@ from ...efficiency.values import (
     Str,
     Type,
     Unrenderable,
+    arguments,
     bool_as_text,
     generic,
     integral,
     parenthesized,
+    rendered_examples,
     split_top_level,
 )
 
@@ -210,24 +213,15 @@ _CLOSE = """    static boolean perforchClose(Object got, Object want) {
 
 def visible_test(signature: Signature, examples: list[tuple[tuple[object, ...], object]]) -> str:
     """A `public class Main` whose main checks each example, or Unrenderable when none renders."""
-    checks, reasons = [], []
-    for args, expected in examples:
-        try:
-            checks.append(_example(signature, args, expected, len(checks) + 1))
-        except Unrenderable as exc:
-            reasons.append(str(exc))
-    if not checks:
-        raise Unrenderable("no example renders: " + "; ".join(reasons or ["the problem has no examples"]))
-    body = "".join(checks)
+    body = "".join(rendered_examples(examples, lambda example, number: _example(signature, example, number)))
     head = "    public static void main(String[] args) throws Exception {\n        Solution s = new Solution();\n"
     main = f"{head}{body}    }}\n"
     return f"public class Main {{\n{_CLOSE}{main}}}\n"
 
 
-def _example(signature: Signature, args: tuple[object, ...], expected: object, number: int) -> str:
-    if len(args) != len(signature.params):
-        raise Unrenderable(f"an example passes {len(args)} arguments, the function takes {len(signature.params)}")
-    rendered = ", ".join(literal(p.text, a) for p, a in zip(signature.params, args, strict=True))
+def _example(signature: Signature, example: Example, number: int) -> str:
+    args, expected = example
+    rendered = arguments(signature, args, literal)
     call = f"s.{signature.name}({rendered})"
     want = literal(signature.return_text, expected)
     same = "perforchClose" if _has_float(signature.returns) else "Objects.equals"

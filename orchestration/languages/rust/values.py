@@ -12,6 +12,7 @@ from ...efficiency.values import (
     Any,
     Bool,
     Char,
+    Example,
     Float,
     Int,
     List,
@@ -23,11 +24,13 @@ from ...efficiency.values import (
     Tuple,
     Type,
     Unrenderable,
+    arguments,
     bool_as_text,
     escaped,
     generic,
     integral,
     parenthesized,
+    rendered_examples,
     split_top_level,
 )
 
@@ -199,23 +202,13 @@ def _items(value: object) -> list[object] | tuple[object, ...]:
 
 def visible_test(signature: Signature, examples: list[tuple[tuple[object, ...], object]]) -> str:
     """A `#[cfg(test)]` module with one #[test] per example, or Unrenderable when none renders."""
-    tests: list[str] = []
-    reasons: list[str] = []
-    for args, expected in examples:
-        try:
-            tests.append(_example(signature, args, expected, len(tests) + 1))
-        except Unrenderable as exc:
-            reasons.append(str(exc))
-    if not tests:
-        raise Unrenderable("no example renders: " + "; ".join(reasons or ["the problem has no examples"]))
-    body = "\n".join(tests)
+    body = "\n".join(rendered_examples(examples, lambda example, number: _example(signature, example, number)))
     return f"#[cfg(test)]\nmod perforch_examples {{\n    #[allow(unused_imports)]\n    use super::*;\n{body}}}\n"
 
 
-def _example(signature: Signature, args: tuple[object, ...], expected: object, number: int) -> str:
-    if len(args) != len(signature.params):
-        raise Unrenderable(f"an example passes {len(args)} arguments, the function takes {len(signature.params)}")
-    call = f"{signature.name}({', '.join(literal(p.text, a) for p, a in zip(signature.params, args, strict=True))})"
+def _example(signature: Signature, example: Example, number: int) -> str:
+    args, expected = example
+    call = f"{signature.name}({arguments(signature, args, literal)})"
     want = literal(signature.return_text, expected)
     check = _check(signature.returns, want)
     return f"    #[test]\n    fn example_{number}() {{\n        let got = {call};\n        {check}\n    }}\n"
