@@ -238,8 +238,10 @@ async def _evaluate(
     box.write("evaluator-job.json", json.dumps({"evaluator": evaluator, "pairs": [[e, o] for e, o in pairs]}))
     interpreter = get_toolchain("python")
     await interpreter.ensure_prepared()
-    argv = [interpreter.interpreter, "-I", "-B", str(_HERE / "effibench_evaluator.py")]
-    run = await box.run([*argv, str(box.build_dir / "evaluator-job.json")], limits)
+    # A copy in the box: the sandbox user may not read PerfOrch's own install (a private home, a 0700 checkout).
+    script = box.write("effibench_evaluator.py", (_HERE / "effibench_evaluator.py").read_text(encoding="utf-8"))
+    argv = [interpreter.interpreter, "-I", "-B", str(script), str(box.build_dir / "evaluator-job.json")]
+    run = await box.run(argv, limits)
     if run.timed_out:
         return None, f"ran longer than {limits.wall_seconds:g} s and was stopped"
     try:
