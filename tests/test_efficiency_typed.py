@@ -174,7 +174,7 @@ def _eval(workspace, benchmark, model: str) -> dict:
     return json.loads(run.stdout)["languages"]
 
 
-@pytest.mark.slow
+@pytest.mark.heavy  # about 2 minutes: the typed harness and the Python eval are tested apart
 def test_the_linear_refinement_is_kept_with_its_measured_speed_up(workspace, benchmark, server):
     languages = _eval(workspace, benchmark, EXPERT)
     for language in LANGUAGES:
@@ -186,7 +186,7 @@ def test_the_linear_refinement_is_kept_with_its_measured_speed_up(workspace, ben
         assert "ms on its slowest performance input (ENAMEL size" in told
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.parametrize("model", [SLOWER])  # a renamed one is Python's test; both ran in Go and C++ when written
 def test_a_slower_refinement_is_never_kept(workspace, benchmark, model):
     languages = _eval(workspace, benchmark, model)
