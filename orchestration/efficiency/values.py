@@ -195,16 +195,11 @@ def _checked(value: object, python_type: type, kind: Type) -> object:
 
 
 def _int(kind: Int, value: object) -> int:
-    value = integral(value)
-    if not kind.fits(value):
-        raise Unrenderable(f"{value} does not fit a {'' if kind.signed else 'un'}signed {kind.bits}-bit integer")
-    return value
+    return checked_int(kind, value, f"a {'' if kind.signed else 'un'}signed {kind.bits}-bit integer")
 
 
 def _float_token(value: object) -> bytes:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unrenderable(f"{value!r} is not a number")
-    return repr(float(value)).encode()
+    return repr(checked_number(value)).encode()
 
 
 def _str_token(value: str) -> bytes:
@@ -390,6 +385,49 @@ def bool_as_text(value: object) -> object:
     """HumanEvalPack's convention where Python returns a bool inside a result the language types as
     strings (Rust/C++ reverse_delete: `["bcd", "False"]`): the bool as Python prints it."""
     return str(value) if isinstance(value, bool) else value
+
+
+# -- the checks every language's literals make (languages/<lang>/values.py) ---------------------------
+
+
+def checked_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise Unrenderable(f"{value!r} is not a bool")
+    return value
+
+
+def checked_int(kind: Int, value: object, type_name: str) -> int:
+    """`value` as an int that fits `kind`; `type_name` names the declared type in the message."""
+    number = integral(value)
+    if not kind.fits(number):
+        raise Unrenderable(f"{number} does not fit {type_name}")
+    return number
+
+
+def checked_number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Unrenderable(f"{value!r} is not a number")
+    return float(value)
+
+
+def checked_str(value: object) -> str:
+    """A str, or a bool where the language types a string (see bool_as_text)."""
+    value = bool_as_text(value)
+    if not isinstance(value, str):
+        raise Unrenderable(f"{value!r} is not a str")
+    return value
+
+
+def checked_items(value: object) -> list[object] | tuple[object, ...]:
+    if not isinstance(value, list | tuple):
+        raise Unrenderable(f"{value!r} is not a list or tuple")
+    return value
+
+
+def checked_dict(value: object) -> dict:
+    if not isinstance(value, dict):
+        raise Unrenderable(f"{value!r} is not a dict")
+    return value
 
 
 # -- visible tests from examples ----------------------------------------------------------------------

@@ -24,10 +24,14 @@ from ...efficiency.values import (
     Type,
     Unrenderable,
     arguments,
-    bool_as_text,
+    checked_bool,
+    checked_dict,
+    checked_int,
+    checked_items,
+    checked_number,
+    checked_str,
     escaped,
     generic,
-    integral,
     parenthesized,
     rendered_examples,
     split_top_level,
@@ -105,18 +109,13 @@ def literal(text: str, value: object) -> str:
     kind = parse_type(bare)
     match kind:
         case Bool():
-            if not isinstance(value, bool):
-                raise Unrenderable(f"{value!r} is not a bool")
-            return "true" if value else "false"
+            return "true" if checked_bool(value) else "false"
         case Int():
             return _int(kind, value)
         case Float():
             return _float(value, kind)
         case Str():
-            value = bool_as_text(value)
-            if not isinstance(value, str):
-                raise Unrenderable(f"{value!r} is not a str")
-            return f'string("{_escaped(value)}")'
+            return f'string("{_escaped(checked_str(value))}")'
         case Char():
             if not (isinstance(value, str) and len(value) == 1 and value.isascii()):
                 raise Unrenderable(f"{value!r} is not one ASCII character")
@@ -128,21 +127,19 @@ def literal(text: str, value: object) -> str:
 
 def _composite(bare: str, kind: Type, value: object) -> str:
     if bare == "list_any":
-        return "list_any{" + ", ".join(_any(item) for item in _items(value)) + "}"
+        return "list_any{" + ", ".join(_any(item) for item in checked_items(value)) + "}"
     head, args = generic(bare)
     if isinstance(kind, Map):
-        if not isinstance(value, dict):
-            raise Unrenderable(f"{value!r} is not a dict")
-        pairs = ", ".join(f"{{{literal(args[0], k)}, {literal(args[1], v)}}}" for k, v in value.items())
+        pairs = ", ".join(f"{{{literal(args[0], k)}, {literal(args[1], v)}}}" for k, v in checked_dict(value).items())
         return f"{bare}{{{pairs}}}"
     if isinstance(kind, Tuple):
-        items = _items(value)
+        items = checked_items(value)
         if len(items) != 2:
             raise Unrenderable(f"{value!r} is not a pair")
         return f"{bare}({literal(args[0], items[0])}, {literal(args[1], items[1])})"
     if isinstance(kind, Optional):
         return f"{bare}()" if value is None else f"{bare}({literal(args[0], value)})"
-    return f"{bare}{{" + ", ".join(literal(args[0], item) for item in _items(value)) + "}"
+    return f"{bare}{{" + ", ".join(literal(args[0], item) for item in checked_items(value)) + "}"
 
 
 def _any(value: object) -> str:
@@ -164,29 +161,19 @@ def _escaped(text: str) -> str:
 
 
 def _int(kind: Int, value: object) -> str:
-    number = integral(value)
-    if not kind.fits(number):
-        raise Unrenderable(f"{number} does not fit a {kind.bits}-bit integer")
+    number = checked_int(kind, value, f"a {kind.bits}-bit integer")
     if number == -(2**31) and kind.bits == 32:
         return "(-2147483647 - 1)"
     return f"{number}LL" if kind.bits == 64 else str(number)
 
 
 def _float(value: object, kind: Float) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unrenderable(f"{value!r} is not a number")
-    number = float(value)
+    number = checked_number(value)
     if number != number:
         return "NAN"
     if number in (float("inf"), float("-inf")):
         return "-INFINITY" if number < 0 else "INFINITY"
     return repr(number) + ("f" if kind.bits == 32 else "")
-
-
-def _items(value: object) -> list[object] | tuple[object, ...]:
-    if not isinstance(value, list | tuple):
-        raise Unrenderable(f"{value!r} is not a list or tuple")
-    return value
 
 
 # -- visible tests -------------------------------------------------------------------------------------

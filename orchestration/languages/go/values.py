@@ -23,9 +23,13 @@ from ...efficiency.values import (
     Type,
     Unrenderable,
     arguments,
-    bool_as_text,
+    checked_bool,
+    checked_dict,
+    checked_int,
+    checked_items,
+    checked_number,
+    checked_str,
     escaped,
-    integral,
     parenthesized,
     rendered_examples,
     split_top_level,
@@ -132,21 +136,13 @@ def literal(text: str, value: object) -> str:
 def _literal(kind: Type, value: object) -> str:
     match kind:
         case Bool():
-            if not isinstance(value, bool):
-                raise Unrenderable(f"{value!r} is not a bool")
-            return "true" if value else "false"
+            return "true" if checked_bool(value) else "false"
         case Int():
-            number = integral(value)
-            if not kind.fits(number):
-                raise Unrenderable(f"{number} does not fit {go_type(kind)}")
-            return str(number)
+            return str(checked_int(kind, value, go_type(kind)))
         case Float():
             return _float(value)
         case Str():
-            value = bool_as_text(value)
-            if not isinstance(value, str):
-                raise Unrenderable(f"{value!r} is not a str")
-            return f'"{escaped(value, chr(92) + "U{:08x}")}"'
+            return f'"{escaped(checked_str(value), chr(92) + "U{:08x}")}"'
         case Char():
             if not (isinstance(value, str) and len(value) == 1):
                 raise Unrenderable(f"{value!r} is not one character")
@@ -154,16 +150,14 @@ def _literal(kind: Type, value: object) -> str:
         case List() | Tuple():
             return _sequence(kind, value)
         case Map():
-            if not isinstance(value, dict):
-                raise Unrenderable(f"{value!r} is not a dict")
-            pairs = ", ".join(f"{_literal(kind.key, k)}: {_literal(kind.value, v)}" for k, v in value.items())
+            items = checked_dict(value).items()
+            pairs = ", ".join(f"{_literal(kind.key, k)}: {_literal(kind.value, v)}" for k, v in items)
             return f"{go_type(kind)}{{{pairs}}}"
     return _any(value)
 
 
 def _sequence(kind: List | Tuple, value: object) -> str:
-    if not isinstance(value, list | tuple):
-        raise Unrenderable(f"{value!r} is not a list or tuple")
+    value = checked_items(value)
     if isinstance(kind, Tuple) and len(value) != len(kind.items):
         raise Unrenderable(f"{value!r} does not have {len(kind.items)} items")
     item = kind.item if isinstance(kind, List) else kind.items[0]
@@ -193,9 +187,7 @@ def _any(value: object) -> str:
 
 
 def _float(value: object) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unrenderable(f"{value!r} is not a number")
-    number = float(value)
+    number = checked_number(value)
     if number != number:
         return "math.NaN()"
     if number in (float("inf"), float("-inf")):

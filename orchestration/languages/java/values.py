@@ -23,9 +23,13 @@ from ...efficiency.values import (
     Type,
     Unrenderable,
     arguments,
-    bool_as_text,
+    checked_bool,
+    checked_dict,
+    checked_int,
+    checked_items,
+    checked_number,
+    checked_str,
     generic,
-    integral,
     parenthesized,
     rendered_examples,
     split_top_level,
@@ -109,21 +113,14 @@ def literal(text: str, value: object) -> str:
     kind = parse_type(text)
     match kind:
         case Bool():
-            if not isinstance(value, bool):
-                raise Unrenderable(f"{value!r} is not a bool")
-            return "true" if value else "false"
+            return "true" if checked_bool(value) else "false"
         case Int():
-            number = integral(value)
-            if not kind.fits(number):
-                raise Unrenderable(f"{number} does not fit a Java {text}")
+            number = checked_int(kind, value, f"a Java {text}")
             return f"{number}L" if kind.bits == 64 else str(number)
         case Float():
             return _float(value, kind)
         case Str():
-            value = bool_as_text(value)
-            if not isinstance(value, str):
-                raise Unrenderable(f"{value!r} is not a str")
-            return f'"{_escaped(value)}"'
+            return f'"{_escaped(checked_str(value))}"'
         case Char():
             if not (isinstance(value, str) and len(value) == 1 and ord(value) < 0x10000):
                 raise Unrenderable(f"{value!r} is not one Java char")
@@ -136,14 +133,11 @@ def literal(text: str, value: object) -> str:
 def _composite(text: str, kind: Type, value: object) -> str:
     args = [boxed(arg) for arg in generic(text)[1]]
     if isinstance(kind, List):
-        if not isinstance(value, list | tuple):
-            raise Unrenderable(f"{value!r} is not a list or tuple")
-        items = ", ".join(literal(args[0], item) for item in value)
+        items = ", ".join(literal(args[0], item) for item in checked_items(value))
         return f"new ArrayList<{args[0]}>(Arrays.<{args[0]}>asList({items}))"
     if isinstance(kind, Map):
-        if not isinstance(value, dict):
-            raise Unrenderable(f"{value!r} is not a dict")
-        entries = ", ".join(f"Map.entry({literal(args[0], k)}, {literal(args[1], v)})" for k, v in value.items())
+        pairs = checked_dict(value).items()
+        entries = ", ".join(f"Map.entry({literal(args[0], k)}, {literal(args[1], v)})" for k, v in pairs)
         return f"new HashMap<{args[0]}, {args[1]}>(Map.<{args[0]}, {args[1]}>ofEntries({entries}))"
     if isinstance(kind, Optional):
         return f"Optional.<{args[0]}>empty()" if value is None else f"Optional.of({literal(args[0], value)})"
@@ -183,9 +177,7 @@ def _escaped(text: str) -> str:
 
 
 def _float(value: object, kind: Float) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unrenderable(f"{value!r} is not a number")
-    number, name = float(value), "Float" if kind.bits == 32 else "Double"
+    number, name = checked_number(value), "Float" if kind.bits == 32 else "Double"
     if number != number:
         return f"{name}.NaN"
     if number in (float("inf"), float("-inf")):

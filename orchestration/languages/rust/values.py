@@ -25,10 +25,14 @@ from ...efficiency.values import (
     Type,
     Unrenderable,
     arguments,
-    bool_as_text,
+    checked_bool,
+    checked_dict,
+    checked_int,
+    checked_items,
+    checked_number,
+    checked_str,
     escaped,
     generic,
-    integral,
     parenthesized,
     rendered_examples,
     split_top_level,
@@ -104,10 +108,7 @@ def literal(text: str, value: object) -> str:
     bare = _REFERENCE.sub("", text)
     kind = parse_type(bare)
     if isinstance(kind, Str):
-        value = bool_as_text(value)
-        if not isinstance(value, str):
-            raise Unrenderable(f"{value!r} is not a str")
-        quoted = f'"{escaped(value, chr(92) + "u{{{:x}}}")}"'
+        quoted = f'"{escaped(checked_str(value), chr(92) + "u{{{:x}}}")}"'
         return quoted if bare == "str" else f"String::from({quoted})"
     body = _composite(bare, kind, value)
     return f"&{body}" if borrowed else body
@@ -116,7 +117,7 @@ def literal(text: str, value: object) -> str:
 def _composite(text: str, kind: Type, value: object) -> str:
     match kind:
         case Bool():
-            return "true" if _is(value, bool) else "false"
+            return "true" if checked_bool(value) else "false"
         case Int():
             return _int(kind, value, text)
         case Float():
@@ -130,21 +131,19 @@ def _composite(text: str, kind: Type, value: object) -> str:
             return "None" if value is None else f"Some({literal(inner, value)})"
         case List():
             inner = generic(text)[1][0]
-            items = _items(value)
+            items = checked_items(value)
             if not items:  # `vec![]` alone leaves its type to inference, which an assert_eq! cannot give
                 return f"Vec::<{inner}>::new()"
             return "vec![" + ", ".join(literal(inner, item) for item in items) + "]"
         case Tuple():
             texts = split_top_level(text[1:-1])
-            items = _items(value)
+            items = checked_items(value)
             if len(items) != len(texts):
                 raise Unrenderable(f"{value!r} does not have {len(texts)} items")
             return "(" + ", ".join(literal(t, v) for t, v in zip(texts, items, strict=True)) + ",)"
         case Map():
             key, item = generic(text)[1]
-            if not isinstance(value, dict):
-                raise Unrenderable(f"{value!r} is not a dict")
-            pairs = ", ".join(f"({literal(key, k)}, {literal(item, v)})" for k, v in value.items())
+            pairs = ", ".join(f"({literal(key, k)}, {literal(item, v)})" for k, v in checked_dict(value).items())
             return f"std::collections::{generic(text)[0]}::from([{pairs}])"
         case Any():
             return _any(value)
@@ -167,34 +166,18 @@ def _any(value: object) -> str:
     raise Unrenderable(f"no Rust value for {value!r} as a Box<dyn Any>")
 
 
-def _is(value: object, python_type: type) -> object:
-    if not isinstance(value, python_type) or (python_type is not bool and isinstance(value, bool)):
-        raise Unrenderable(f"{value!r} is not a {python_type.__name__}")
-    return value
-
-
 def _int(kind: Int, value: object, text: str) -> str:
-    number = integral(value)
-    if not kind.fits(number):
-        raise Unrenderable(f"{number} does not fit {text}")
+    number = checked_int(kind, value, text)
     return f"{number}{text}" if number < 0 else f"{number}_{text}"
 
 
 def _float(value: object, text: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unrenderable(f"{value!r} is not a number")
-    number = float(value)
+    number = checked_number(value)
     if number != number:
         return f"{text}::NAN"
     if number in (float("inf"), float("-inf")):
         return f"{'-' if number < 0 else ''}{text}::INFINITY"
     return f"({number!r}_{text})" if "e" not in repr(number) else f"({number!r} as {text})"
-
-
-def _items(value: object) -> list[object] | tuple[object, ...]:
-    if not isinstance(value, list | tuple):
-        raise Unrenderable(f"{value!r} is not a list or tuple")
-    return value
 
 
 # -- visible tests -------------------------------------------------------------------------------------
