@@ -105,4 +105,6 @@ def test_only_the_language_packages_import_a_language_package() -> None:
                 parts = node.module.split(".")
                 if "languages" in parts and parts[-1] != "languages":
                     offenders.append(f"{relative}: from {'.' * node.level}{node.module}")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and ".languages." in node.value:
+                offenders.append(f"{relative}: {node.value!r}")  # a module path to import_module
     assert offenders == []

@@ -12,7 +12,6 @@ of the CPU seconds of that loop, the canonical solution timed on this machine in
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Sequence
@@ -23,12 +22,12 @@ from ..checking import get_toolchain
 from ..checking.buildrun import BuildRunToolchain
 from ..checking.sandbox import Sandbox, open_sandbox
 from ..errors import PerfOrchError
-from ..languages import language_spec
+from ..languages import SPECS, language_spec
 from ..task import Limits, Outcome
 
 MARKER = "==Code Submission=="
 # Our language names and the record's keys for them (Rust has none in the data).
-DATA_KEYS = {"python": "python3", "java": "java", "cpp": "cpp", "go": "golang", "rust": "rust"}
+DATA_KEYS = {spec.name: spec.effibench_key or spec.name for spec in SPECS.values()}
 VISIBLE_TESTS = 3
 _REQUIRED = ("id", "title_slug", "source", "type", "description", "evaluator", "generated_tests")
 _HERE = Path(__file__).parent
@@ -143,11 +142,16 @@ def _by_language(value: dict | None) -> dict:
 
 def program(problem: EffiProblem, language: str, solution: str) -> str:
     """The source to build: the answer itself (io), or the answer inside the problem's runner (functional)."""
-    name = language_spec(language).name
-    if problem.kind == "functional" and name not in problem.runners and name != "rust":
-        raise EffiBenchError(f"{problem.key}: no {name} runner in the data (test_runners has none)")
-    assemble = importlib.import_module(f"{__package__.rsplit('.', 1)[0]}.languages.{name}.effibench").program
-    return assemble(problem.kind, solution, problem.runners.get(name), MARKER)
+    spec = language_spec(language)
+    if problem.kind == "functional" and spec.name not in problem.runners and spec.effibench_runners:
+        raise EffiBenchError(f"{problem.key}: no {spec.name} runner in the data (test_runners has none)")
+    try:
+        assemble = spec.effibench_program()
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{spec.package}.effibench":
+            raise
+        raise EffiBenchError(f"{spec.display_name} has no EffiBench-X programs ({spec.package}.effibench)") from exc
+    return assemble(problem.kind, solution, problem.runners.get(spec.name), MARKER)
 
 
 @dataclass(frozen=True)

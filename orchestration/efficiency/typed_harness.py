@@ -27,10 +27,6 @@ from .values import Signature, Unrenderable, decode_results, encode_cases, shape
 _TIMES = re.compile(r"^TIMES (\d+)((?: \d+)*)\s*$", re.MULTILINE)
 _PEAK = re.compile(r"^PEAK_RSS_KB (\d+)\s*$", re.MULTILINE)
 RESULT_FILE = "results.pvs"
-# Warm-ups a timed run makes at least: the JVM's tiered JIT reaches its optimizing compiler only after many
-# calls or loop iterations, and with the callers' one warm-up its timed calls straddled the switch
-# (benchmarks/efficiency_noise.py: A/A ratios up to 1.4). The ahead-of-time builds need none.
-JIT_WARMUPS = {"java": 10}
 
 
 @dataclass(frozen=True)
@@ -60,8 +56,9 @@ async def run_harness(
     """Build the harness around `source` (the candidate's whole file), run it on `inputs` (a PVS input
     file's bytes) with `warmups` untimed and `runs` timed calls per case, and read what it reports. The
     result file holds each case's first call, so a check-only run (`runs=0`) still makes one untimed call."""
-    name = language_spec(language).name
-    warmups = max(warmups, 1) if runs == 0 else max(warmups, JIT_WARMUPS.get(name, 0))
+    spec = language_spec(language)
+    name = spec.name
+    warmups = max(warmups, 1) if runs == 0 else max(warmups, spec.jit_warmups)  # see LanguageSpec.jit_warmups
     if name in HARNESS_RUNNERS:
         return await HARNESS_RUNNERS[name](source, signature, inputs, warmups, runs, limits)
     toolchain = get_toolchain(name)

@@ -1,10 +1,12 @@
 """LanguageSpec: what the rest of the engine knows about one language.
 
 A language is one package under `languages/`: its `__init__` holds the LanguageSpec (the facts below),
-and three modules hold its code, each exporting one name the spec loads on first use:
+and its modules hold its code, each exporting one name the spec loads on first use (the timers and harness
+sources beside them are its own, used by its project.py and values.py):
 
     syntax.py     SYNTAX     tree-sitter vocabulary and stub markers (a stubs.syntax.Syntax)
     benchmark.py  TOOLCHAIN  how a benchmark Program is assembled, built and judged (a checking Toolchain)
+    effibench.py  program    how an EffiBench-X answer becomes a whole program (in its problem's runner)
     project.py    PROJECT    how a project's tests are found, selected and run (a workspace ProjectLanguage)
     values.py     (module)   typed values: declarations parsed, literals, visible tests, the timing harness
                              (Java, C++, Go, Rust; see efficiency/values.py)
@@ -57,6 +59,11 @@ class LanguageSpec:
     build_outputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # dir -> manifests beside it
     build_dir_markers: tuple[str, ...] = ()  # a directory holding one of these is a build dir
 
+    # -- timing and EffiBench-X --------------------------------------------------------------------------
+    jit_warmups: int = 0  # untimed calls a timed harness run makes at least, for a JIT to reach its top tier
+    effibench_key: str = ""  # its key in an EffiBench-X record ("golang"), when not its name
+    effibench_runners: bool = True  # whether the data has its functional runners (else effibench.py says why)
+
     @property
     def syntax(self) -> Syntax:
         return _load(self.package, "syntax", "SYNTAX")
@@ -68,6 +75,10 @@ class LanguageSpec:
     def project(self) -> type[ProjectLanguage]:
         """The class of its workspace projects (ProjectLanguage.for_root picks a variant)."""
         return _load(self.package, "project", "PROJECT")
+
+    def effibench_program(self) -> Callable[[str, str, str | None, str], str]:
+        """Its EffiBench-X assembler, languages/<lang>/effibench.py's `program(kind, solution, runner, marker)`."""
+        return _load(self.package, "effibench", "program")
 
     def values(self) -> Any:
         """Its typed-values module (languages/<lang>/values.py): parse_signature, literal, visible_test,

@@ -23,4 +23,5 @@ SPEC = LanguageSpec(
     doc_comment_openers=("//", "/*", "*/", "*"),
     doc_comment_closers=("*/",),
     copied_files=frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"}),
+    effibench_key="golang",
 )

@@ -19,4 +19,5 @@ SPEC = LanguageSpec(
     skipped_dirs=frozenset(
         {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox", ".venv", "venv"}
     ),
+    effibench_key="python3",
 )

@@ -34,4 +34,5 @@ SPEC = LanguageSpec(
     doc_comment_closers=("*/",),
     copied_files=frozenset({"Cargo.lock"}),
     build_outputs={"target": ("Cargo.toml",)},
+    effibench_runners=False,  # upstream lacks Rust: its effibench.py assembles io programs only
 )
