@@ -150,7 +150,7 @@ class Proposal:
         priced = any(a.priced and a.status == "answered" for a in self.result.trace)
         if unpriced and not priced:
             return "cost unpriced"
-        money = f"${self.result.cost_usd:.4f}"
+        money = costs.shown(self.result.cost_usd)  # the same dollars as every other cost; the models by name
         return f"{money} + unpriced ({', '.join(unpriced)})" if unpriced else money
 
     def summary(self) -> str:
