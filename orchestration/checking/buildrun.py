@@ -59,11 +59,12 @@ class BuildRunToolchain(Toolchain):
         return {}
 
     async def build_harness(self, source: str, box: Sandbox, limits: Limits) -> Verdict | None:
-        """Compile a timing harness (languages/<lang>/values.py made `source`) as a release build."""
+        """Build a whole program as a release build: a timing harness (languages/<lang>/values.py made
+        `source`) or an EffiBench-X program (languages/<lang>/effibench.py)."""
         raise ToolchainUnavailable(f"{self.spec.display_name} has no timing harness")
 
     def harness_command(self, box: Sandbox, limits: Limits) -> list[str]:
-        """The built harness's command, before its four arguments (EFFICIENCY_PROTOCOL)."""
+        """The built program's command (a harness's, before its four arguments: EFFICIENCY_PROTOCOL)."""
         raise ToolchainUnavailable(f"{self.spec.display_name} has no timing harness")
 
     def missing_tests(self, run: Completed) -> str | None:

@@ -191,9 +191,6 @@ async def run_solution(
 
 async def _build(toolchain: BuildRunToolchain, source: str, box: Sandbox, limits: Limits):
     await toolchain.ensure_prepared()
-    if toolchain.spec.name == "python":  # no build: the interpreter runs the file (compile errors show as a crash)
-        box.write("main.py", source)
-        return None, [toolchain.interpreter, "-B", str(box.build_dir / "main.py")]
     return await toolchain.build_harness(source, box, limits), toolchain.harness_command(box, limits)
 
 
