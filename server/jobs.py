@@ -30,6 +30,7 @@ from pygls.workspace import TextDocument
 
 from . import proposals, routing
 from .messages import Refused
+from .protocol import forget_progress, on_progress_cancelled
 from .settings import engine_config
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class JobProgress:
             return
         # begin() registers the future that window/workDoneProgress/cancel cancels.
         self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(title=title, cancellable=True))
-        self.ls.work_done_progress.tokens[self.token].add_done_callback(lambda f: f.cancelled() and on_cancel())
+        on_progress_cancelled(self.ls, self.token, on_cancel)
         self.shown = True
 
     async def _create(self) -> bool:
@@ -134,7 +135,7 @@ class JobProgress:
     def end(self, message: str) -> None:
         if self.shown:
             self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-            self.ls.work_done_progress.tokens.pop(self.token, None)  # pygls keeps them otherwise
+            forget_progress(self.ls, self.token)
             self.shown = False
 
     def _notify(self, fields: dict, message: str) -> None:

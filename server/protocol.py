@@ -204,6 +204,20 @@ class PerfOrchProtocol(LanguageServerProtocol):
             raise JsonRpcInvalidParams(_problems(cause, params.command)) from cause
 
 
+# -- pygls' work done progress: the futures it keeps per token, which it offers no hook or cleanup for -----
+
+
+def on_progress_cancelled(ls: LanguageServer, token: types.ProgressToken, callback: Callable[[], None]) -> None:
+    """Call `callback` when the client cancels `token`'s progress (window/workDoneProgress/cancel): pygls
+    then cancels the future begin() registered for the token, and nothing else."""
+    ls.work_done_progress.tokens[token].add_done_callback(lambda future: future.cancelled() and callback())
+
+
+def forget_progress(ls: LanguageServer, token: types.ProgressToken) -> None:
+    """Drop `token`'s future after end(): pygls keeps them otherwise."""
+    ls.work_done_progress.tokens.pop(token, None)
+
+
 class PerfOrchServer(LanguageServer):
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Errors no request waits for: invalid JSON is answered (id null); others are shown, briefly."""
