@@ -112,12 +112,12 @@ async def run_versions(
     limits: Limits,
     budget_ms: int = 0,
 ) -> list[HarnessRun]:
-    """Several versions timed together, taking turns call by call where the harness can (Python), so that
-    the machine's load weighs on each alike; elsewhere one run after another. Each is judged."""
+    """Several versions timed together, taking turns so that the machine's load weighs on each alike: call by
+    call in one process (Python), a short run each in turn (the typed languages). Each is judged."""
     language = language_spec(language).name
     if language == "python":
         return await _python(problem, sources, entry_point, cases, warmups, runs, limits, budget_ms)
-    return [await _typed(language, problem, source, entry_point, cases, warmups, runs, limits) for source in sources]
+    return await _typed(language, problem, sources, entry_point, cases, warmups, runs, limits)
 
 
 async def _python(
@@ -155,25 +155,33 @@ async def _python(
 async def _typed(
     language: str,
     problem: EnamelProblem,
-    source: str,
+    sources: Sequence[str],
     entry_point: str,
     cases: Sequence[Case],
     warmups: int,
     runs: int,
     limits: Limits,
-) -> HarnessRun:
-    """Java, C++, Go, Rust: the typed-values helper runs the harness and decodes the results; we judge them.
+) -> list[HarnessRun]:
+    """Java, C++, Go, Rust: the typed-values helper runs the harnesses in turns and decodes the results; we
+    judge them.
 
-    Its contract: `await typed_harness.run(language, source, entry_point, cases, warmups, runs, limits)` returns
-    `(HarnessRun, results)`, the run's outcome and per-case times as here, and the first result of every case as
-    Python values of the types ENAMEL's checker expects (the answers in `Case.expected` show them)."""
+    Its contract: `await typed_harness.run_together(language, sources, entry_point, cases, warmups, runs,
+    limits, run_id)` returns, per source, `(HarnessRun, results)`: the run's outcome and per-case times as
+    here, and the first result of every case as Python values of the types ENAMEL's checker expects (the
+    answers in `Case.expected` show them)."""
     try:
         typed = importlib.import_module(f"{__package__}.typed_harness")
     except ModuleNotFoundError as exc:
         raise HarnessUnavailable(f"{language}: no in-process timing harness is installed ({exc})") from exc
-    timed, results = await typed.run(language, source, entry_point, cases, warmups, runs, limits)
-    if not timed.passed:
-        return timed
+    run_id = f"{os.getpid()}-{next(_RUN_IDS)}" if len(sources) > 1 else ""
+    ran = await typed.run_together(language, sources, entry_point, cases, warmups, runs, limits, run_id)
+    judged = []
+    for timed, results in ran:
+        judged.append(await _typed_judged(problem, cases, timed, results) if timed.passed else timed)
+    return judged
+
+
+async def _typed_judged(problem: EnamelProblem, cases: Sequence[Case], timed: HarnessRun, results: list) -> HarnessRun:
     toolchain = get_toolchain("python")
     await toolchain.ensure_prepared()
     interpreter = toolchain.interpreter  # type: ignore[attr-defined]

@@ -2,16 +2,17 @@
 module writes the program around the candidate, its toolchain builds it as a release build, and the
 sandbox runs it on an input file; the harness's own output gives each case's times and the peak RSS.
 
-`run_harness` is keyed by language; a language whose harness is built elsewhere (Python's) registers its
-runner in HARNESS_RUNNERS. `run` is the entry the ENAMEL side calls (efficiency/harness.py): cases in,
+`run_harness` is keyed by language; `run_in_turns` times several versions taking turns. `run` and
+`run_together` are the entries the ENAMEL side calls (efficiency/harness.py): cases in,
 its HarnessRun and the decoded results out, the function's types read from the candidate's own declaration.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..checking import get_toolchain
@@ -40,10 +41,6 @@ class HarnessRun:
     output: str = field(default="", repr=False)  # what the harness printed, for diagnostics
 
 
-HarnessRunner = Callable[[str, Signature, bytes, int, int, Limits], Awaitable[HarnessRun]]
-HARNESS_RUNNERS: dict[str, HarnessRunner] = {}
-
-
 async def run_harness(
     language: str,
     source: str,
@@ -56,23 +53,70 @@ async def run_harness(
     """Build the harness around `source` (the candidate's whole file), run it on `inputs` (a PVS input
     file's bytes) with `warmups` untimed and `runs` timed calls per case, and read what it reports. The
     result file holds each case's first call, so a check-only run (`runs=0`) still makes one untimed call."""
+    (run,) = await run_in_turns(language, [(source, signature, inputs)], warmups, runs, limits)
+    return run
+
+
+async def run_in_turns(
+    language: str,
+    versions: Sequence[tuple[str, Signature, bytes]],
+    warmups: int,
+    runs: int,
+    limits: Limits,
+) -> list[HarnessRun]:
+    """Several versions (source, signature, inputs), each built once, then run in turns: the language's
+    `timing_rounds` short runs each, alternating, so that a spell of load (or one process's unlucky JIT or
+    memory layout) weighs on a few calls of each version rather than on all the calls of one. Each version's
+    times are its rounds' calls in order; the results are its first round's. `limits.wall_seconds` bounds
+    each version's rounds together."""
     spec = language_spec(language)
     name = spec.name
     warmups = max(warmups, 1) if runs == 0 else max(warmups, spec.jit_warmups)  # see LanguageSpec.jit_warmups
-    if name in HARNESS_RUNNERS:
-        return await HARNESS_RUNNERS[name](source, signature, inputs, warmups, runs, limits)
     toolchain = get_toolchain(name)
     if not isinstance(toolchain, BuildRunToolchain):
         raise ToolchainUnavailable(f"{name} has no timing harness")
-    program = language_spec(name).values().harness_source(signature, source)
     await toolchain.ensure_prepared()
-    async with open_sandbox() as box:
-        failed = await toolchain.build_harness(program, box, limits)
+    async with AsyncExitStack() as stack:
+        turns = [_Turns(toolchain, await stack.enter_async_context(open_sandbox()), limits) for _ in versions]
+        for turn, (source, signature, inputs) in zip(turns, versions, strict=True):
+            await turn.build(language_spec(name).values().harness_source(signature, source), inputs)
+        for calls in _rounds(runs, spec.timing_rounds):
+            for turn in turns:
+                await turn.run(warmups, calls)
+        return [turn.finished(runs) for turn in turns]
+
+
+def _rounds(runs: int, most: int) -> list[int]:
+    """The timed calls of each round: `runs` split over at most `most` rounds (one untimed round for 0)."""
+    rounds = max(1, min(most, runs))
+    return [runs // rounds + (n < runs % rounds) for n in range(rounds)]
+
+
+class _Turns:
+    """One version's harness, built once in its own box, run round after round; its calls kept in order."""
+
+    def __init__(self, toolchain: BuildRunToolchain, box: Sandbox, limits: Limits) -> None:
+        self.toolchain, self.box, self.limits = toolchain, box, limits
+        self.failed: HarnessRun | None = None
+        self.times: list[list[int]] = []
+        self.results = b""
+        self.peak = 0
+        self.output = ""
+        self.spent = 0.0
+
+    async def build(self, program: str, inputs: bytes) -> None:
+        failed = await self.toolchain.build_harness(program, self.box, self.limits)
         if failed is not None:
-            return HarnessRun(failed)
-        (box.build_dir / "input.pvs").write_bytes(inputs)
+            self.failed = HarnessRun(failed)
+        (self.box.build_dir / "input.pvs").write_bytes(inputs)
+
+    async def run(self, warmups: int, calls: int) -> None:
+        if self.failed is not None:
+            return
+        box, toolchain = self.box, self.toolchain
+        limits = replace(self.limits, wall_seconds=max(self.limits.wall_seconds - self.spent, 0.1))
         argv = [*toolchain.harness_command(box, limits), str(box.build_dir / "input.pvs")]
-        argv += [str(box.run_dir / RESULT_FILE), str(warmups), str(runs)]
+        argv += [str(box.run_dir / RESULT_FILE), str(warmups), str(calls)]
         run = await box.run(
             argv,
             limits,
@@ -80,7 +124,26 @@ async def run_harness(
             memory_headroom_mb=toolchain.memory_headroom_mb,
             env=toolchain.test_env(box),
         )
-        return _read_run(toolchain, run, box, limits, runs)
+        self.spent += run.wall_seconds
+        read = _read_run(toolchain, run, box, limits, calls)
+        if not read.verdict.passed:
+            self.failed = read
+            return
+        self._add(read)
+
+    def _add(self, read: HarnessRun) -> None:
+        if not self.times:
+            self.times = [[] for _ in read.times_ns]
+            self.results, self.output = read.results, read.output
+        for calls, more in zip(self.times, read.times_ns, strict=True):
+            calls.extend(more)
+        self.peak = max(self.peak, read.peak_rss_kb or 0)
+
+    def finished(self, runs: int) -> HarnessRun:
+        if self.failed is not None:
+            return self.failed
+        times = tuple(tuple(calls) for calls in self.times)
+        return HarnessRun(Verdict(Outcome.PASSED), times, self.results, self.peak, self.output)
 
 
 def _read_run(toolchain: BuildRunToolchain, run: Completed, box: Sandbox, limits: Limits, runs: int) -> HarnessRun:
@@ -130,15 +193,38 @@ async def run(
     """For efficiency/harness.py: time `entry_point` on `cases` (each with `.args` and `.expected`) and
     return (its HarnessRun, the first result of each case as a Python value shaped like `.expected`).
     HarnessUnavailable when the types or an input cannot be carried, with the reason."""
-    from .harness import HarnessRun as JudgedRun  # that module imports this one lazily
-    from .harness import HarnessUnavailable
+    (ran,) = await run_together(language, [source], entry_point, cases, warmups, runs, limits)
+    return ran
 
-    try:
-        signature = signature_in(language, source, entry_point)
-        inputs = encode_cases(signature.param_types, [case.args for case in cases])
-    except Unrenderable as exc:
-        raise HarnessUnavailable(f"{language}: {exc}") from exc
-    timed = await run_harness(language, source, signature, inputs, warmups, runs, limits)
+
+async def run_together(
+    language: str,
+    sources: Sequence[str],
+    entry_point: str,
+    cases: Sequence[Any],
+    warmups: int,
+    runs: int,
+    limits: Limits,
+    run_id: str = "",
+) -> list[tuple[Any, list[object]]]:
+    """`run` for several versions timed in turns (`run_in_turns`); each passing one's HarnessRun carries
+    `run_id`, so the verdict compares their calls as pairs (the i-th calls ran in the same round)."""
+    from .harness import HarnessUnavailable  # that module imports this one lazily
+
+    versions = []
+    for source in sources:
+        try:
+            signature = signature_in(language, source, entry_point)
+            versions.append((source, signature, encode_cases(signature.param_types, [c.args for c in cases])))
+        except Unrenderable as exc:
+            raise HarnessUnavailable(f"{language}: {exc}") from exc
+    timed = await run_in_turns(language, versions, warmups, runs, limits)
+    return [_decoded(run, signature, cases, run_id) for run, (_, signature, _) in zip(timed, versions, strict=True)]
+
+
+def _decoded(timed: HarnessRun, signature: Signature, cases: Sequence[Any], run_id: str) -> tuple[Any, list[object]]:
+    from .harness import HarnessRun as JudgedRun  # that module imports this one lazily
+
     if not timed.verdict.passed:
         return JudgedRun(timed.verdict.outcome, timed.times_ns, timed.peak_rss_kb, timed.verdict.diagnostics), []
     try:
@@ -146,4 +232,4 @@ async def run(
     except (ValueError, UnicodeDecodeError) as exc:
         return JudgedRun(Outcome.TEST_FAILED, timed.times_ns, timed.peak_rss_kb, f"unreadable results: {exc}"), []
     shaped = [shaped_like(result, case.expected) for result, case in zip(results, cases, strict=True)]
-    return JudgedRun(Outcome.PASSED, timed.times_ns, timed.peak_rss_kb), shaped
+    return JudgedRun(Outcome.PASSED, timed.times_ns, timed.peak_rss_kb, run_id=run_id), shaped

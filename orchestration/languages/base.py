@@ -61,6 +61,9 @@ class LanguageSpec:
 
     # -- timing and EffiBench-X --------------------------------------------------------------------------
     jit_warmups: int = 0  # untimed calls a timed harness run makes at least, for a JIT to reach its top tier
+    # Short runs each version's timing harness makes, versions taking turns (efficiency/typed_harness.py):
+    # a process's memory layout and a spell of load weigh on a few calls, not all (efficiency_noise.py).
+    timing_rounds: int = 15
     effibench_key: str = ""  # its key in an EffiBench-X record ("golang"), when not its name
     effibench_runners: bool = True  # whether the data has its functional runners (else effibench.py says why)
 

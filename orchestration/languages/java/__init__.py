@@ -22,4 +22,5 @@ SPEC = LanguageSpec(
     # with the callers' one warm-up its timed calls straddled the switch (benchmarks/efficiency_noise.py:
     # A/A ratios up to 1.4). The ahead-of-time builds need none.
     jit_warmups=10,
+    timing_rounds=15,
 )

@@ -72,7 +72,7 @@ class JavaToolchain(BuildRunToolchain):
 
     def harness_command(self, box: Sandbox, limits: Limits) -> list[str]:
         # The JVM's defaults (tiered JIT, its own GC choice), as a user's run would have them.
-        return [self.java, f"-Xmx{limits.memory_mb}m", "-cp", str(box.build_dir), "Main"]
+        return [self.java, "-Xbatch", f"-Xmx{limits.memory_mb}m", "-cp", str(box.build_dir), "Main"]
 
     async def aclose(self) -> None:
         if self._server is not None:
