@@ -276,6 +276,14 @@ def test_a_directory_is_not_a_file(tmp_path):
     assert "unsupported language" not in run.stderr
 
 
+def test_a_file_of_no_supported_language_says_which_languages_are(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("count the vowels\n")
+    run = _perforch("generate", str(notes), "--line", "1", cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"{notes}: PerfOrch does not know the language of `.txt` files (Python .py, Java .java" in run.stderr
+
+
 @pytest.mark.parametrize("line", ["0", "-5", "999"])
 def test_a_line_outside_the_file_says_lines_start_at_1_and_how_many_there_are(tmp_path, line):
     root = _copy(tmp_path, "python")
