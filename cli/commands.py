@@ -14,7 +14,7 @@ from pathlib import Path
 
 from perforch.orchestration import costs
 from perforch.orchestration.benchmark import load_benchmark
-from perforch.orchestration.config import ConfigError, PipelineSettings, load_config
+from perforch.orchestration.config import CONFIG_FILE, ConfigError, PipelineSettings, load_config, user_config_path
 from perforch.orchestration.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PerfOrchError
 from perforch.orchestration.languages import LANGUAGES, check_language
 from perforch.orchestration.rankings.matrix import Provenance, RankingMatrix
@@ -162,7 +162,10 @@ def _job(args: argparse.Namespace) -> int:
     from perforch.orchestration.rankings.router import Router
     from perforch.orchestration.workspace import config_root
 
-    config = load_config(config_root(args.file), args.config)
+    root = config_root(args.file)
+    if args.config is None:
+        _note_an_unread_config(root)
+    config = load_config(root, args.config)
     if args.apply and args.file.is_file():
         check_writable(args.file)  # refuse before any model is asked, not after
     router = Router.configured(config, args.profile)
@@ -182,6 +185,19 @@ def _job(args: argparse.Namespace) -> int:
     report = proposal.report(applied, refusal)
     print(json.dumps(report, indent=2) if args.json else _job_text(proposal, report, args.apply))
     return EXIT_OK if report["passed"] and not refusal else EXIT_FAILED
+
+
+def _note_an_unread_config(root: Path) -> None:
+    """Say so when the current folder's perforch.toml is not the one a job reads: a user who wrote a
+    [models.*] table there would otherwise see other models asked (or the bundled local one) without a word."""
+    here = Path.cwd() / CONFIG_FILE
+    if here.is_file() and here.resolve() != (root / CONFIG_FILE).resolve():
+        print(
+            f"perforch: note: ./{CONFIG_FILE} is not read: the settings come from the project's root {root} "
+            f"({CONFIG_FILE} there, if any) over the user file {user_config_path()}; move it to either, "
+            f"or pass --config {CONFIG_FILE}",
+            file=sys.stderr,
+        )
 
 
 def _caps(settings: PipelineSettings) -> dict[str, float]:

@@ -152,6 +152,23 @@ def test_rankings_show_the_models_tables_in_the_order_written(tmp_path):
         assert cell["your_order"] == ["zeta", "alpha"], cell  # every stage, categorize included
 
 
+def test_a_perforch_toml_in_the_current_folder_that_is_not_read_says_so(tmp_path, scripted_server):
+    clone = tmp_path / "clone"  # as a user at a clone's root tries the README's example there
+    root = _copy(clone / "examples", "python")
+    _models_only(clone, scripted_server, {"gpt": RIGHT_VOWELS})
+    file = root / PYTHON_FILE
+    # A line outside the file: bad input, refused before any model is asked, after the config is read.
+    run = _perforch("generate", str(file.relative_to(clone)), "--line", "999", cwd=clone)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"./perforch.toml is not read: the settings come from the project's root {root}" in run.stderr
+    assert "pass --config perforch.toml" in run.stderr
+
+    shutil.move(clone / "perforch.toml", root / "perforch.toml")  # where the README says it is read
+    run = _perforch("generate", str(PYTHON_FILE), "--line", "999", cwd=root)
+    assert run.returncode == 2 and "is not read" not in run.stderr, run.stderr
+    assert scripted_server.requests == []
+
+
 # -- the user's signature survives an answer that drops its modifiers --------------------------------------
 
 RUST_PUBLIC_API = (
@@ -257,6 +274,14 @@ def test_a_directory_is_not_a_file(tmp_path):
     assert run.returncode == 2
     assert "is a directory: give the source file that holds the function" in run.stderr
     assert "unsupported language" not in run.stderr
+
+
+def test_a_file_of_no_supported_language_says_which_languages_are(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("count the vowels\n")
+    run = _perforch("generate", str(notes), "--line", "1", cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"{notes}: PerfOrch does not know the language of `.txt` files (Python .py, Java .java" in run.stderr
 
 
 @pytest.mark.parametrize("line", ["0", "-5", "999"])

@@ -1,7 +1,7 @@
 """Workspace mode on projects unlike the examples, with the real toolchains: Maven from an empty local
 repository (and what it says when the project does not compile or an artifact is missing offline), and
-projects whose tests discovery cannot attribute to the function (plain ctest programs, Go and Rust tests
-that reach it through another function), which then run the project's whole test command."""
+projects whose tests discovery cannot attribute to the function (plain ctest programs; Go, Rust, Python and
+Java tests that reach it through another function), which then run the project's whole test command."""
 
 from __future__ import annotations
 
@@ -213,6 +213,58 @@ mod tests {
 }
 RUST_MEAN = "    values.iter().sum::<f64>() / values.len() as f64"
 
+PYTHON_PROJECT = {
+    "pyproject.toml": '[project]\nname = "stats"\nversion = "0.1.0"\n\n[tool.pytest.ini_options]\n'
+    'testpaths = ["tests"]\n',
+    "stats/__init__.py": "",
+    "stats/core.py": """def mean(values: list[float]) -> float:
+    return 0.0
+
+
+def summary(values: list[float]) -> str:
+    \"\"\"Describes the values; the tests reach `mean` through it.\"\"\"
+    return f"average {mean(values):.1f}"
+""",
+    "tests/test_summary.py": """from stats.core import summary
+
+
+def test_summarizes():
+    assert summary([1.0, 2.0, 6.0]) == "average 3.0"
+""",
+}
+PYTHON_MEAN = "    return sum(values) / len(values)"
+
+JAVA_PROJECT = {
+    "pom.xml": (EXAMPLES / "java" / "pom.xml").read_text(),
+    "src/main/java/example/Stats.java": """package example;
+
+public class Stats {
+    static double mean(double[] values) {
+        return 0;
+    }
+
+    /** Describes the values; the tests reach mean through it. */
+    public static String summary(double[] values) {
+        return String.format("average %.1f", mean(values));
+    }
+}
+""",
+    "src/test/java/example/StatsTest.java": """package example;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class StatsTest {
+    @Test
+    void summarizes() {
+        assertEquals("average 3.0", Stats.summary(new double[] {1, 2, 6}));
+    }
+}
+""",
+}
+JAVA_MEAN = "        double sum = 0;\n        for (double v : values) sum += v;\n        return sum / values.length;"
+
 
 def _project(root: Path, files: dict[str, str]) -> Path:
     for relative, text in files.items():
@@ -228,8 +280,11 @@ def _project(root: Path, files: dict[str, str]) -> Path:
          "ctest", (2, 1)),
         (GO_MODULE, "stats.go", "Mean", "\treturn 0", GO_MEAN, "go test ./...", (1, 0)),
         (RUST_CRATE, "src/lib.rs", "mean", "    0.0", RUST_MEAN, "cargo test", (1, 0)),
+        (PYTHON_PROJECT, "stats/core.py", "mean", "    return 0.0", PYTHON_MEAN, "pytest", (1, 0)),
+        (JAVA_PROJECT, "src/main/java/example/Stats.java", "mean", "        return 0;", JAVA_MEAN, "mvn test",
+         (1, 0)),
     ],
-    ids=["cmake-add_test", "go", "rust"],
+    ids=["cmake-add_test", "go", "rust", "python", "java"],
 )  # fmt: skip
 async def test_a_function_no_test_names_is_checked_by_the_whole_test_command(
     cache_dir: Path,
