@@ -32,6 +32,7 @@ from perforch.orchestration.config import Config, SandboxSettings
 from perforch.orchestration.task import Limits, Outcome
 from perforch.orchestration.workspace import Workspace
 from perforch.orchestration.workspace.calls import CALLS_VARIABLE
+from perforch.orchestration.workspace.errors import WorkspaceError
 from perforch.orchestration.workspace.jail import PASSED_ENVIRONMENT, bubblewrap_problem
 from perforch.orchestration.workspace.steps import BUILD_FILE_BYTES, TOOLCHAIN_MEMORY_MB, TOOLCHAIN_PROCESSES
 from process_watch import unique_marker, wait_until_gone
@@ -69,6 +70,11 @@ def count_vowels(text: str) -> int:
     attempt("chmod_tree", lambda: os.chmod(".", 0o000))
     attempt("rename", lambda: os.rename("pyproject.toml", "moved.toml"))
     attempt("link", lambda: os.link("pyproject.toml", os.environ["HOME"] + "/linked"))
+    def through_symlink(target, name):
+        os.symlink(target, os.environ["HOME"] + "/" + name)
+        open(os.environ["HOME"] + "/" + name, "a").write("owned")
+    attempt("symlink_shadow", lambda: through_symlink(os.path.abspath("pyproject.toml"), "shadow-link"))
+    attempt("symlink_user", lambda: through_symlink(USER_FILE, "user-link"))
     attempt("pyc", lambda: open("textstats/__pycache__/core.cpython-311.pyc", "wb").write(b"x"))
     attempt("sourceless", lambda: open("textstats/evil.pyc", "wb").write(b"x"))
     for name, path in TARGETS.items():
@@ -131,10 +137,10 @@ def _fenced(code: str) -> str:
     return f"Here it is.\n```python\n{code}```\n"
 
 
-def _hostile(targets: dict[str, str], config_file: Path, daemon_file: Path, server_port: int) -> str:
+def _hostile(targets: dict[str, str], config_file: Path, daemon_file: Path, server_port: int, user_file: Path) -> str:
     header = (
         f"TARGETS = {targets!r}\nCONFIG_FILE = {str(config_file)!r}\nDAEMON_FILE = {str(daemon_file)!r}\n"
-        f"SERVER_PORT = {server_port}\n"
+        f"SERVER_PORT = {server_port}\nUSER_FILE = {str(user_file)!r}\n"
         f"DAEMON_SECONDS = {DAEMON_SECONDS}\nALLOWED = set({sorted(ALLOWED_ENVIRONMENT)!r})\n"
     )
     return header + HOSTILE_PYTHON
@@ -195,7 +201,7 @@ def test_a_hostile_candidate_changes_nothing_reads_no_secret_and_leaves_nothing_
     daemon_file = tmp_path / f"daemon-{marker}"
     port = urlsplit(scripted_server.base_url).port  # the model server on the host's loopback: a way out
     targets = {name: str(path) for name, path in escapes.items()}
-    hostile = _hostile(targets, config_dir / "perforch.toml", daemon_file, port)
+    hostile = _hostile(targets, config_dir / "perforch.toml", daemon_file, port, root / "pyproject.toml")
     wrong = "def count_vowels(text: str) -> int:\n    return len(text)\n"
 
     def policy(model: str, messages: list[dict]) -> str:
@@ -273,15 +279,23 @@ async def test_a_supervisor_that_dies_is_a_failed_attempt_with_a_reason(tmp_path
     assert (await validator.check(file.read_text())).outcome is Outcome.TEST_FAILED  # and the next one runs
 
 
-def test_without_bubblewrap_the_refusal_names_the_cause_and_the_fix(tmp_path: Path, monkeypatch) -> None:
+async def test_without_bubblewrap_the_refusal_names_the_cause_and_the_fix(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PERFORCH_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "python"
+    shutil.copytree(EXAMPLES / "python", root)
+    workspace = Workspace.open(root / "textstats" / "core.py", Config())
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
     monkeypatch.setattr("perforch.orchestration.workspace.jail._SYSTEM_PATH", str(tmp_path))
     bubblewrap_problem.cache_clear()
     try:
         problem = bubblewrap_problem()
+        # Workspace mode refuses before it copies, fetches or runs anything.
+        with pytest.raises(WorkspaceError) as refused:
+            await workspace.prepare()
     finally:
         bubblewrap_problem.cache_clear()
     assert problem is not None and "apt-get install bubblewrap" in problem and 'mode = "none"' in problem
+    assert str(refused.value) == problem and not workspace.shadow.tree.exists()
 
 
 async def test_mode_none_is_the_users_explicit_choice(tmp_path: Path, monkeypatch) -> None:
