@@ -1,16 +1,19 @@
 """Workspace candidates stay in their box: a scripted hostile model, through the real CLI, real HTTP and the
 workspace's own toolchain, answers with code that attacks when the workspace's tests run it.
 
-The attack reports what it managed in its failure message, which PerfOrch passes to the next model: the
-scripted server records it. Afterwards the user's tree is byte-identical with its modes, nothing was
-written outside the candidate's scratch space, no key reached the candidate or a model, nothing it started
-is alive, a later run is not fooled, and the limits read from inside are the documented ones.
+The attack (writes through the shadow copy and outside it, reads of the user's config, a connection to the
+model server, a daemon, a fork storm, a huge file) reports what it managed in its failure message, which
+PerfOrch passes to the next model: the scripted server records it. Afterwards the user's tree is
+byte-identical with its modes, nothing was written outside the candidate's scratch space, no key reached the
+candidate or a model, nothing it started is alive, a later run is not fooled, and the limits read from
+inside are the documented ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import shutil
@@ -21,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from perforch.orchestration.checking.sandbox import _launcher, uid_isolation
@@ -28,8 +32,9 @@ from perforch.orchestration.config import Config, SandboxSettings
 from perforch.orchestration.task import Limits, Outcome
 from perforch.orchestration.workspace import Workspace
 from perforch.orchestration.workspace.calls import CALLS_VARIABLE
+from perforch.orchestration.workspace.errors import WorkspaceError
 from perforch.orchestration.workspace.jail import PASSED_ENVIRONMENT, bubblewrap_problem
-from perforch.orchestration.workspace.steps import TOOLCHAIN_PROCESSES
+from perforch.orchestration.workspace.steps import BUILD_FILE_BYTES, TOOLCHAIN_MEMORY_MB, TOOLCHAIN_PROCESSES
 from process_watch import unique_marker, wait_until_gone
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -38,6 +43,7 @@ UNUSED_KEY = "sk-unused-provider-key-9876543210"  # a key of a provider the run 
 CONFIG_TOKEN = "config-dir-token-5550123"  # in the user's PerfOrch config dir
 REPORT = "HOSTILE-REPORT"
 DAEMON_SECONDS = 6
+TEST_TIMEOUT = 60.0  # [pipeline] test_timeout of the Python workspace
 # What a candidate's environment may hold: the jail's allow-list (whatever of it this machine sets), what
 # it sets itself, and what the shell and pytest inside add.
 ALLOWED_ENVIRONMENT = {*PASSED_ENVIRONMENT, "PATH", "HOME", "TMPDIR", "PWD", "PYTHONDONTWRITEBYTECODE"}
@@ -64,17 +70,25 @@ def count_vowels(text: str) -> int:
     attempt("chmod_tree", lambda: os.chmod(".", 0o000))
     attempt("rename", lambda: os.rename("pyproject.toml", "moved.toml"))
     attempt("link", lambda: os.link("pyproject.toml", os.environ["HOME"] + "/linked"))
+    def through_symlink(target, name):
+        os.symlink(target, os.environ["HOME"] + "/" + name)
+        open(os.environ["HOME"] + "/" + name, "a").write("owned")
+    attempt("symlink_shadow", lambda: through_symlink(os.path.abspath("pyproject.toml"), "shadow-link"))
+    attempt("symlink_user", lambda: through_symlink(USER_FILE, "user-link"))
     attempt("pyc", lambda: open("textstats/__pycache__/core.cpython-311.pyc", "wb").write(b"x"))
     attempt("sourceless", lambda: open("textstats/evil.pyc", "wb").write(b"x"))
     for name, path in TARGETS.items():
         attempt("write_" + name, lambda path=path: open(path, "w").write("escaped"))
     attempt("read_config", lambda: open(CONFIG_FILE).read())
+    attempt("network", lambda: __import__("socket").create_connection(("127.0.0.1", SERVER_PORT), 2).close())
     report["keys"] = {k: v for k, v in os.environ.items() if "KEY" in k or "TOKEN" in k}
     report["env"] = sorted(set(os.environ) - ALLOWED)
     report["uid"] = os.getuid()
     report["caps"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]
     report["nproc"] = resource.getrlimit(resource.RLIMIT_NPROC)[0]
     report["fsize"] = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    report["data"] = resource.getrlimit(resource.RLIMIT_DATA)[0]
+    report["cpu"] = resource.getrlimit(resource.RLIMIT_CPU)[0]
     libc = ctypes.CDLL(None, use_errno=True)
     report["remount"] = libc.mount(b"none", os.getcwd().encode(), None, 32 | 4096, None)  # MS_REMOUNT|MS_BIND
     attempt("kill_supervisor", lambda: os.kill(os.getppid(), 9))
@@ -123,9 +137,10 @@ def _fenced(code: str) -> str:
     return f"Here it is.\n```python\n{code}```\n"
 
 
-def _hostile(targets: dict[str, str], config_file: Path, daemon_file: Path) -> str:
+def _hostile(targets: dict[str, str], config_file: Path, daemon_file: Path, server_port: int, user_file: Path) -> str:
     header = (
         f"TARGETS = {targets!r}\nCONFIG_FILE = {str(config_file)!r}\nDAEMON_FILE = {str(daemon_file)!r}\n"
+        f"SERVER_PORT = {server_port}\nUSER_FILE = {str(user_file)!r}\n"
         f"DAEMON_SECONDS = {DAEMON_SECONDS}\nALLOWED = set({sorted(ALLOWED_ENVIRONMENT)!r})\n"
     )
     return header + HOSTILE_PYTHON
@@ -162,7 +177,9 @@ def workspace(tmp_path: Path, scripted_server, monkeypatch: pytest.MonkeyPatch):
         f'api_key_env = "PERFORCH_TEST_KEY"\n'
         for name in models
     ]
-    pipeline = f"[pipeline]\nmodels = {json.dumps(models)}\ngenerators = 2\ndebug_rounds = 1\ntest_timeout = 60.0\n"
+    pipeline = (
+        f"[pipeline]\nmodels = {json.dumps(models)}\ngenerators = 2\ndebug_rounds = 1\ntest_timeout = {TEST_TIMEOUT}\n"
+    )
     (root / "perforch.toml").write_text("\n".join([*tables, pipeline]))
     config_dir = tmp_path / "user-config"
     config_dir.mkdir()
@@ -182,7 +199,9 @@ def test_a_hostile_candidate_changes_nothing_reads_no_secret_and_leaves_nothing_
         "cache": tmp_path / "cache" / "escaped.txt",
     }
     daemon_file = tmp_path / f"daemon-{marker}"
-    hostile = _hostile({name: str(path) for name, path in escapes.items()}, config_dir / "perforch.toml", daemon_file)
+    port = urlsplit(scripted_server.base_url).port  # the model server on the host's loopback: a way out
+    targets = {name: str(path) for name, path in escapes.items()}
+    hostile = _hostile(targets, config_dir / "perforch.toml", daemon_file, port, root / "pyproject.toml")
     wrong = "def count_vowels(text: str) -> int:\n    return len(text)\n"
 
     def policy(model: str, messages: list[dict]) -> str:
@@ -216,11 +235,14 @@ def test_a_hostile_candidate_changes_nothing_reads_no_secret_and_leaves_nothing_
         sent = json.dumps(request.messages)
         assert SECRET_KEY not in sent and UNUSED_KEY not in sent and CONFIG_TOKEN not in sent
     assert SECRET_KEY not in run.stdout + run.stderr and UNUSED_KEY not in run.stdout + run.stderr
-    # The documented limits, read from inside: processes, file size.
+    # The documented limits, read from inside: processes, file size, memory (data segment), CPU time (the
+    # backstop behind the wall clock, test_timeout; see the README's Sandbox section).
     if uid_isolation():
         assert report["uid"] >= 61000 and report["nproc"] == Limits().processes + TOOLCHAIN_PROCESSES
         assert report["forked"] < report["nproc"]
     assert report["fsize"] == Limits().output_bytes and report["huge_size"] <= Limits().output_bytes
+    assert report["data"] == (Limits().memory_mb + TOOLCHAIN_MEMORY_MB) * 2**20, report
+    assert report["cpu"] == math.ceil(TEST_TIMEOUT) + 1, report
     # Nothing it started is alive a few seconds later, and the daemon never writes.
     assert wait_until_gone(marker, seconds=3) == []
     time.sleep(max(0.0, finished + DAEMON_SECONDS + 2 - time.monotonic()))
@@ -257,15 +279,23 @@ async def test_a_supervisor_that_dies_is_a_failed_attempt_with_a_reason(tmp_path
     assert (await validator.check(file.read_text())).outcome is Outcome.TEST_FAILED  # and the next one runs
 
 
-def test_without_bubblewrap_the_refusal_names_the_cause_and_the_fix(tmp_path: Path, monkeypatch) -> None:
+async def test_without_bubblewrap_the_refusal_names_the_cause_and_the_fix(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PERFORCH_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "python"
+    shutil.copytree(EXAMPLES / "python", root)
+    workspace = Workspace.open(root / "textstats" / "core.py", Config())
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
     monkeypatch.setattr("perforch.orchestration.workspace.jail._SYSTEM_PATH", str(tmp_path))
     bubblewrap_problem.cache_clear()
     try:
         problem = bubblewrap_problem()
+        # Workspace mode refuses before it copies, fetches or runs anything.
+        with pytest.raises(WorkspaceError) as refused:
+            await workspace.prepare()
     finally:
         bubblewrap_problem.cache_clear()
     assert problem is not None and "apt-get install bubblewrap" in problem and 'mode = "none"' in problem
+    assert str(refused.value) == problem and not workspace.shadow.tree.exists()
 
 
 async def test_mode_none_is_the_users_explicit_choice(tmp_path: Path, monkeypatch) -> None:
@@ -281,16 +311,19 @@ async def test_mode_none_is_the_users_explicit_choice(tmp_path: Path, monkeypatc
 # The same attacks from the compiled languages, run by their test binaries (the JVM for Java). Each answer
 # reads a user test file (so the relative paths are known to reach the shadow copy), writes through the shadow
 # to it and to the build file, chmods and renames the build file, writes $HOME and /tmp outside its scratch
-# dir, reads the user's config dir, lists the key variables it sees and starts a detached daemon; then fails
-# with the report. Paths are relative to the tests' working dir, the shadow copy (C++: to `__FILE__`'s root,
-# as ctest runs in the build dir). The report is split in the source, which the next model is sent too.
+# dir, reads the user's config dir, connects to the model server on the host's loopback, lists the key
+# variables it sees and starts a detached daemon; then fails with the report. Paths are relative to the tests'
+# working dir, the shadow copy (C++: to `__FILE__`'s root, as ctest runs in the build dir). The report is split
+# in the source, which the next model is sent too.
 HOSTILE_GO = r"""import (
     "encoding/json"
+    "net"
     "os"
     "os/exec"
     "strconv"
     "strings"
     "syscall"
+    "time"
 )
 
 func CountVowels(text string) int {
@@ -319,6 +352,9 @@ func CountVowels(text string) int {
     attempt("write_tmp", os.WriteFile(%(tmp)s, []byte("escaped"), 0o644))
     _, err = os.ReadFile(%(config)s)
     attempt("read_config", err)
+    _, err = net.DialTimeout("tcp", %(server)s, 2*time.Second)
+    attempt("network", err)
+    attempt("poison", os.WriteFile(os.Getenv("GOCACHE")+"/"+%(poison)s, []byte("x"), 0o644))
     keys := []string{}
     for _, pair := range os.Environ() {
         if name := strings.SplitN(pair, "=", 2)[0]; strings.Contains(name, "KEY") {
@@ -328,8 +364,18 @@ func CountVowels(text string) int {
     spawned := exec.Command("setsid", "sh", "-c", %(daemon)s).Start() == nil
     var processes syscall.Rlimit
     syscall.Getrlimit(6, &processes) // RLIMIT_NPROC
+    limits, _ := os.ReadFile("/proc/self/limits")
+    limit := func(prefix string) string { // the soft limit: the fourth field of "Max file size  N  N  bytes"
+        for _, line := range strings.Split(string(limits), "\n") {
+            if strings.HasPrefix(line, prefix) {
+                return strings.Fields(line)[3]
+            }
+        }
+        return "?"
+    }
     report, _ := json.Marshal(map[string]any{"done": done, "keys": keys, "spawned": spawned,
-        "nproc": strconv.FormatUint(processes.Cur, 10), "uid": os.Getuid()})
+        "nproc": strconv.FormatUint(processes.Cur, 10), "uid": os.Getuid(), "fsize": limit("Max file size"),
+        "data": limit("Max data size"), "cpu": limit("Max cpu time")})
     panic("REPORT" + string(report) + "END")
 }
 """
@@ -358,6 +404,8 @@ HOSTILE_RUST = r"""pub fn count_vowels(text: &str) -> usize {
     attempt("write_home", fs::write(%(home)s, "escaped").is_ok());
     attempt("write_tmp", fs::write(%(tmp)s, "escaped").is_ok());
     attempt("read_config", fs::read_to_string(%(config)s).is_ok());
+    attempt("network", std::net::TcpStream::connect(%(server)s).is_ok());
+    attempt("poison", fs::write(format!("target/{}", %(poison)s), "x").is_ok());
     let keys: Vec<String> = std::env::vars_os()
         .map(|(name, _)| name.to_string_lossy().into_owned())
         .filter(|name| name.contains("KEY"))
@@ -377,9 +425,14 @@ HOSTILE_RUST = r"""pub fn count_vowels(text: &str) -> usize {
         .and_then(|line| line.split_whitespace().nth(2))
         .unwrap_or("?")
         .to_string();
+    let limit = |prefix: &str| {
+        let line = limits.lines().find(|line| line.starts_with(prefix));
+        line.and_then(|line| line.split_whitespace().nth(3)).unwrap_or("?").to_string()
+    };
+    let (fsize, data, cpu) = (limit("Max file size"), limit("Max data size"), limit("Max cpu time"));
     panic!(
-        "{}{{\"done\":{:?},\"keys\":{:?},\"spawned\":{},\"uid\":{},\"nproc\":\"{}\"}}END",
-        "REPORT", done, keys, spawned, uid, nproc
+        "{}{{\"done\":{:?},\"keys\":{:?},\"spawned\":{},\"uid\":{},\"nproc\":\"{}\",\"fsize\":\"{}\",\"data\":\"{}\",\"cpu\":\"{}\"}}END",
+        "REPORT", done, keys, spawned, uid, nproc, fsize, data, cpu
     );
 }
 """
@@ -389,7 +442,10 @@ HOSTILE_CPP = r"""#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -420,6 +476,13 @@ int count_vowels(const std::string& text) {
     attempt("write_home", write(%(home)s));
     attempt("write_tmp", write(%(tmp)s));
     attempt("read_config", std::ifstream(%(config)s).good());
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(%(port)s);
+    inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+    int sock = socket(AF_INET, SOCK_STREAM, 0);
+    attempt("network", sock >= 0 && connect(sock, (sockaddr*)&server, sizeof server) == 0);
+    attempt("poison", write(root + "../cmake-build/" + %(poison)s));  // the build dir beside the shadow tree
     for (char** entry = environ; *entry; ++entry) {
         std::string name = std::string(*entry).substr(0, std::string(*entry).find('='));
         if (name.find("KEY") != std::string::npos) keys += std::string(keys.empty() ? "" : ",") + "\"" + name + "\"";
@@ -428,9 +491,15 @@ int count_vowels(const std::string& text) {
     bool spawned = std::system(("setsid sh -c '" + daemon + "' </dev/null >/dev/null 2>&1 &").c_str()) == 0;
     struct rlimit processes;
     getrlimit(RLIMIT_NPROC, &processes);
+    auto limit = [](int resource) {
+        struct rlimit value;
+        getrlimit(resource, &value);
+        return std::to_string(value.rlim_cur);
+    };
     throw std::runtime_error(std::string("REPORT") + "{\"done\":[" + done + "],\"keys\":[" + keys + "],\"spawned\":" +
         (spawned ? "true" : "false") + ",\"uid\":" + std::to_string(getuid()) + ",\"nproc\":\"" +
-        std::to_string(processes.rlim_cur) + "\"}END");
+        std::to_string(processes.rlim_cur) + "\",\"fsize\":\"" + limit(RLIMIT_FSIZE) + "\",\"data\":\"" +
+        limit(RLIMIT_DATA) + "\",\"cpu\":\"" + limit(RLIMIT_CPU) + "\"}END");
     return text.size();
 }
 """
@@ -463,6 +532,8 @@ public static int countVowels(String text) {
         attempt.accept("write_home", () -> Files.writeString(Path.of(%(home)s), "escaped"));
         attempt.accept("write_tmp", () -> Files.writeString(Path.of(%(tmp)s), "escaped"));
         attempt.accept("read_config", () -> Files.readString(Path.of(%(config)s)));
+        attempt.accept("network", () -> new java.net.Socket("127.0.0.1", %(port)s));
+        attempt.accept("poison", () -> Files.writeString(Path.of("target", %(poison)s), "x"));
         List<String> keys = new ArrayList<>();
         for (String name : System.getenv().keySet()) {
             if (name.contains("KEY")) keys.add("\"" + name + "\"");
@@ -476,17 +547,23 @@ public static int countVowels(String text) {
         }
         Object uid = -1;
         String nproc = "?";
+        String fsize = "?";
+        String data = "?";
+        String cpu = "?";
         try {
             uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
             for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
                 if (line.startsWith("Max processes")) nproc = line.split("\\s+")[2];
+                if (line.startsWith("Max file size")) fsize = line.split("\\s+")[3];
+                if (line.startsWith("Max data size")) data = line.split("\\s+")[3];
+                if (line.startsWith("Max cpu time")) cpu = line.split("\\s+")[3];
             }
         } catch (Exception e) {
             // reported as -1 and ?
         }
         throw new RuntimeException("REPORT" + "{\"done\":[" + String.join(",", done) + "],\"keys\":["
             + String.join(",", keys) + "],\"spawned\":" + spawned + ",\"uid\":" + uid + ",\"nproc\":\"" + nproc
-            + "\"}END");
+            + "\",\"fsize\":\"" + fsize + "\",\"data\":\"" + data + "\",\"cpu\":\"" + cpu + "\"}END");
     }
 """
 
@@ -499,6 +576,9 @@ class CompiledExample:
     build_file: str
     fence: str
     code: str  # the hostile answer, a %-template
+    # Where its code runs: "test" (a test binary), or "build+test" (`mvn test` compiles and tests in one step,
+    # so it gets a build step's file size and deadline, and its own copy of target/, thrown away after it).
+    phase: str = "test"
 
 
 COMPILED = {
@@ -514,8 +594,16 @@ COMPILED = {
         "pom.xml",
         "java",
         HOSTILE_JAVA,
+        "build+test",
     ),
 }
+
+
+def _go_build_cache() -> list[Path]:
+    """Go's build cache, which build steps keep across candidates (outside PerfOrch's cache dir)."""
+    if shutil.which("go") is None:
+        return []
+    return [Path(subprocess.run(["go", "env", "GOCACHE"], capture_output=True, text=True, check=True).stdout.strip())]
 
 
 @pytest.mark.parametrize("language", sorted(COMPILED))
@@ -538,7 +626,10 @@ def test_a_hostile_compiled_candidate_is_confined_too(
     daemon_file = tmp_path / f"daemon-{marker}"
     places = {name: str(path) for name, path in escapes.items()}
     places |= {"test": example.test_file, "build": example.build_file, "config": str(config_dir / "perforch.toml")}
+    port = urlsplit(scripted_server.base_url).port  # the model server on the host's loopback: a way out
+    places |= {"server": f"127.0.0.1:{port}", "port": port}
     places["daemon"] = f"sleep {DAEMON_SECONDS}; touch {daemon_file}"  # the marker in its command line
+    places["poison"] = f"poison-{marker}"  # written into the build outputs kept for the next candidate
     code = example.code % {name: json.dumps(value) for name, value in places.items()}
     scripted_server.set_policy(
         lambda model, messages: "string" if "classify" in messages[0]["content"] else f"```{example.fence}\n{code}```\n"
@@ -554,11 +645,23 @@ def test_a_hostile_compiled_candidate_is_confined_too(
     reports = _reports(scripted_server)
     assert reports, [json.dumps(r.messages)[-1500:] for r in scripted_server.requests]
     report = reports[0]
-    # It read the user's test file through the shadow (so its paths were right), wrote nothing but its /tmp.
-    assert "read_test" in report["done"] and set(report["done"]) <= {"read_test", "write_tmp"}, report
+    # It read the user's test file through the shadow (so its paths were right), wrote nothing but its /tmp
+    # (and, in Java, its own copy of target/); no connection to the model server.
+    allowed = {"read_test", "write_tmp", *(["poison"] if example.phase == "build+test" else [])}
+    assert "read_test" in report["done"] and set(report["done"]) <= allowed, report
     assert report["keys"] == [] and report["spawned"] is True, report
     if uid_isolation():
         assert report["uid"] >= 61000 and report["nproc"] == str(Limits().processes + TOOLCHAIN_PROCESSES), report
+    # The documented limits, read from inside (README, Sandbox): file size, data segment, CPU time (the wall
+    # clock's deadline + 1 s: test_timeout for a test step, + the 60 s build deadline for `mvn test`).
+    builds_too = example.phase == "build+test"
+    assert report["fsize"] == str(BUILD_FILE_BYTES if builds_too else Limits().output_bytes), report
+    assert report["data"] == str((Limits().memory_mb + TOOLCHAIN_MEMORY_MB) * 2**20), report
+    assert report["cpu"] == str(120 + (60 if builds_too else 0) + 1), report
+    # Nothing it wrote is left where the next candidate would find it: the workspace's cache (shadow copy,
+    # build dirs) and Go's build cache.
+    assert not list((tmp_path / "cache").rglob(f"poison-{marker}"))
+    assert not any((cache / f"poison-{marker}").exists() for cache in _go_build_cache() if language == "go")
     assert _snapshot(root) == before
     assert not any(path.exists() for path in escapes.values())
     for request in scripted_server.requests:

@@ -17,9 +17,9 @@ from .jail import Jail, signal_of
 from .project import Command
 
 # Compilers and build tools write files far larger than a test's output limit (test binaries, rlibs)...
-_BUILD_FILE_BYTES = 1 << 30
+BUILD_FILE_BYTES = 1 << 30
 # ...and need memory of their own beside the tested code's (a JVM for Maven, rustc, cc1plus)...
-_TOOLCHAIN_MEMORY_MB = 1536
+TOOLCHAIN_MEMORY_MB = 1536
 # ...and threads: a JVM starts dozens, Maven forks another JVM for the tests, cargo runs jobs in parallel.
 TOOLCHAIN_PROCESSES = 192
 
@@ -31,7 +31,7 @@ def deadline(command: Command, limits: Limits) -> float:
 
 async def run_confined(box: Sandbox, jail: Jail | None, command: Command, limits: Limits) -> Completed:
     # A step that only runs tests keeps the documented output limit; one that builds needs room for binaries.
-    file_bytes = limits.output_bytes if command.phase == "test" else _BUILD_FILE_BYTES
+    file_bytes = limits.output_bytes if command.phase == "test" else BUILD_FILE_BYTES
     processes = limits.processes + TOOLCHAIN_PROCESSES
     confined = replace(limits, wall_seconds=deadline(command, limits), output_bytes=file_bytes, processes=processes)
     if jail is None:
@@ -42,7 +42,7 @@ async def run_confined(box: Sandbox, jail: Jail | None, command: Command, limits
         argv,
         confined,
         memory_rlimit=DATA_SEGMENT,
-        memory_headroom_mb=_TOOLCHAIN_MEMORY_MB,
+        memory_headroom_mb=TOOLCHAIN_MEMORY_MB,
         env=environment,
         cwd=command.cwd,
         as_caller=True,  # bwrap needs root to build the walls; setpriv then drops to the box's uid
