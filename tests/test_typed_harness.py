@@ -9,7 +9,7 @@ import pytest
 from humaneval_models import BENCHMARK
 from perforch.orchestration.benchmark import load_benchmark
 from perforch.orchestration.checking import close_all
-from perforch.orchestration.efficiency.typed_harness import run_harness
+from perforch.orchestration.efficiency.typed_harness import run_harness, run_in_turns
 from perforch.orchestration.efficiency.values import decode_results, encode_cases, shaped_like
 from perforch.orchestration.languages import language_spec
 from perforch.orchestration.task import Limits, Outcome
@@ -95,6 +95,27 @@ async def test_crashing_looping_and_broken_candidates_get_clear_verdicts(problem
     assert looped.verdict.outcome == Outcome.TIMEOUT, looped
     _, built = await harness(problems, language, 35, [([1, 2],)], source=broken)
     assert built.verdict.outcome == Outcome.COMPILE_ERROR and built.verdict.diagnostics, built
+
+
+@pytest.mark.slow
+async def test_versions_timed_in_turns_each_get_every_call_and_a_crash_stays_its_own(problems):
+    # Go: the canonical max_element and a version that crashes, each built once, run round after round in
+    # turns; the good one's calls are all there (paired with the other's by round), the crash is only its own.
+    problem = problems[("go", 35)]
+    opener = len(problem.stub_source) - len(language_spec("go").stub_closer)
+    crash, _, _ = _broken_versions("go", problem.reference_source, opener)
+    signature = signature_of("go", 35)
+    inputs = encode_cases(signature.param_types, [([3, 9, 2],), ([4, 1],)])
+    versions = [
+        (problem.reference_source, signature, inputs),
+        (crash, signature, inputs),
+        (problem.reference_source, signature, inputs),
+    ]
+    good, crashed, again = await run_in_turns("go", versions, warmups=1, runs=6, limits=LIMITS)
+    assert good.verdict.passed and again.verdict.passed, (good, again)
+    assert [len(times) for times in good.times_ns] == [len(times) for times in again.times_ns] == [6, 6]
+    assert decode_results(signature.returns, good.results, 2) == [9, 4]
+    assert crashed.verdict.outcome == Outcome.TEST_FAILED and "scripted crash" in crashed.verdict.diagnostics
 
 
 def _broken_versions(language: str, reference: str, opener: int) -> tuple[str, str, str]:
