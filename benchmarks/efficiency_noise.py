@@ -1,7 +1,8 @@
 """How often the speed verdict is fooled by noise, per language, on this machine under its current load.
 
-Each trial measures two versions as refinement does (one harness run timing the version it starts from and
-the candidate call by call in turn) and asks `is_faster(start, candidate, threshold)`:
+Each trial measures two versions as refinement does (the version it starts from and the candidate taking
+turns: call by call in one Python process, in short alternating runs in the typed languages) and asks
+`is_faster(start, candidate, threshold)`:
 - A/A: the same function against itself; calling it faster is a false positive (target <= 1%);
 - 1.2x: a version doing 1.2 times the work against the plain one; missing it is a miss (target >= 95%).
 The workload is a dependent integer loop over a list at three sizes (one case per size), timed as the
