@@ -7,9 +7,10 @@ Go, Java and C++ as upstream's prompts.py has them generated.
 Scripted models (one policy, dispatching on the model name; each reads the language from the system prompt and
 the problem from the statement it is shown):
 - `canonical` answers every stage with the problem's canonical solution (Rust: ours);
-- `wrong` answers with the canonical solution broken by one of BUGS (an off-by-one, swapped indices);
-- `fixer`, asked to debug, undoes those bugs in the code it is shown (a program it is not shown stays broken);
-  asked to generate, it answers like `wrong`;
+- `wrong` answers with the canonical solution broken by one of BUGS (an off-by-one, swapped indices), in Python
+  also made slow by a WASTE line;
+- `fixer`, asked to debug, undoes those bugs in the code it is shown (the waste stays); asked to refine, it drops
+  the waste from the code it is shown; asked to generate, it answers like `wrong`;
 - `overfit` (Python) answers with a program that prints the shown examples' outputs and guesses otherwise: it
   passes the visible tests and fails the hidden ones.
 Every prompt is kept (`prompts`: (model, system, user)), so a test can read what a model was shown.
@@ -200,6 +201,10 @@ BUGS = (
 )
 
 
+# Useless work at the top of a Python program: about 20-40 ms of CPU time per run, so dropping it is measurable.
+WASTE = "_scripted_waste = sum(i * i for i in range(300000))\n"
+
+
 def write_fixtures(directory: Path) -> Path:
     """An EffiBench-X directory holding the real Aizu problem and the functional Two Sum fixture."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -226,9 +231,15 @@ class EffiBenchModels:
         if model == CANONICAL:
             return _fenced(language, right)
         if model == FIXER and "debugger" in system:
-            shown = re.search(r"The current implementation:\n```\w*\n(.*?)\n```\n", user, re.DOTALL).group(1)
-            return _fenced(language, _repaired(shown))
-        return _fenced(language, _broken(right))
+            return _fenced(language, _repaired(_shown(user)))
+        if model == FIXER and "performance" in system:
+            return _fenced(language, _shown(user).replace(WASTE, ""))
+        return _fenced(language, _broken(WASTE + right if language == "python" else right))
+
+
+def _shown(user: str) -> str:
+    """The code a debug or refine prompt shows (its `The current implementation:` or `The implementation:`)."""
+    return re.search(r"implementation:\n```\w*\n(.*?)\n```\n", user, re.DOTALL).group(1) + "\n"
 
 
 def _canonical(record: dict, language: str) -> str:

@@ -35,9 +35,9 @@ def workspace(tmp_path_factory, server):
         f'[models.{m}]\nmodel = "openai/{m}"\napi_base = "{server.base_url}"\napi_key_env = "PERFORCH_TEST_KEY"\n'
         for m in MODELS
     ]
-    # Routed runs: `wrong` generates, then `wrong` and `fixer` debug, in this order.
+    # Routed runs: `wrong` generates, then `wrong` and `fixer` debug, and refine, in this order.
     pipeline = f'[pipeline]\nmodels = ["{WRONG}", "{FIXER}"]\ngenerators = 1\ndebuggers = 2\ndebug_rounds = 1\n'
-    (root / "perforch.toml").write_text("\n".join([*tables, pipeline + "refiners = 1\n"]))
+    (root / "perforch.toml").write_text("\n".join([*tables, pipeline + "refiners = 2\n"]))
     write_fixtures(root / "effibench")
     return root
 
@@ -95,6 +95,11 @@ def test_a_wrong_generator_is_repaired_by_a_debugger_shown_the_visible_failure(w
     assert [model for model, _ in debug].count(FIXER) == 2  # `wrong` debugged each draft first, and failed
     for _, user in debug:
         assert "of 3: wrong output" in user  # a failure on one of the 3 visible tests, no other
+    # `fixer` refines the repaired draft by dropping its waste: kept, as measured on the visible tests.
+    assert python["improved"] == 2 and python["median_speedup"] > 1.1
+    refine = [user for model, system, user in server.policy.prompts if model == FIXER and "performance" in system]
+    assert refine and all("ms of CPU time in all" in user for user in refine)
+    assert python["efficiency"] > 0.0
 
 
 def test_a_program_that_knows_only_the_shown_examples_fails_the_scoring(workspace):

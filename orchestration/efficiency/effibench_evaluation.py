@@ -70,7 +70,8 @@ def effibench_units(problems: list[EffiProblem], languages: list[str]) -> tuple[
         for problem in problems:
             unit = EffiUnit(problem, language)
             if problem.kind == "functional" and language not in problem.runners:
-                left_out[unit.task_id] = f"no {language} runner in the data (test_runners: {DATA_KEYS[language]})"
+                where = f"test_runners.{DATA_KEYS[language]}"
+                left_out[unit.task_id] = f"the data has no {language} runner for this functional problem ({where})"
             else:
                 units.append(unit)
     return units, left_out
@@ -117,6 +118,7 @@ class EffiLanguage:
 
     def as_dict(self, left_out: list[str]) -> dict:
         solved = [r for r in self.records if r["solved"]]
+        speedups = [r["speedup"] for r in solved if r["speedup"] and r["speedup"] > 1.0]
         scored = [r["efficiency"] for r in self.records if r["efficiency"] is not None]
         tokens: dict[str, int] = defaultdict(int)
         for record in self.records:
@@ -128,6 +130,8 @@ class EffiLanguage:
             "pass@1": _share(len(solved), len(self.records)),
             "efficiency": round(statistics.fmean(scored), 4) if scored else None,
             "efficiency_problems": len(scored),  # those whose canonical solution passed here
+            "improved": len(speedups),  # solved with a refinement kept (measurably faster on the visible tests)
+            "median_speedup": round(statistics.median(speedups), 3) if speedups else None,
             "tokens_per_stage": dict(tokens),
             "tokens": sum(r["tokens"] for r in self.records),
             "cost_usd": round(sum(r["cost_usd"] for r in self.records), 6),
