@@ -110,7 +110,8 @@ def _benchmark_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--benchmark",
         type=Path,
-        help="directory of <language>.jsonl.gz files, or ENAMEL's (enamel.csv.gz: speed measured in-process)",
+        help="directory of <language>.jsonl.gz files, ENAMEL's (enamel.csv.gz: speed measured in-process), "
+        "or (eval) EffiBench-X's problem files",
     )
     parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
