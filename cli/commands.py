@@ -100,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_models_list)
 
+    effibench = sub.add_parser("effibench", help="EffiBench-X data: unpack the hub's parquet into problem files")
+    effibench_sub = effibench.add_subparsers(dest="action", required=True)
+    unpack = effibench_sub.add_parser(
+        "unpack", help="one {source}_{id}_{title_slug}.json per row, as upstream's hf_dataset.py (needs pyarrow)"
+    )
+    unpack.add_argument("parquet", type=Path, nargs="+", help="parquet files, or directories holding them")
+    unpack.add_argument("--out", type=Path, required=True, help="directory to write the problem files to")
+    unpack.set_defaults(run=_effibench_unpack)
+
     serve = sub.add_parser("serve", help="run the language server (stdio)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, for debugging")
     serve.set_defaults(run=_serve)
@@ -272,6 +281,16 @@ def _models_list(args: argparse.Namespace) -> int:
     for model, row in zip(CATALOG.values(), rows, strict=True):
         state = row["path"] if row["pulled"] else f"not pulled (perforch models pull {model.name})"
         print(f"{row['model']:<16}{row['size_mb']:>7} MB  {row['source']}  {state}")
+    return EXIT_OK
+
+
+def _effibench_unpack(args: argparse.Namespace) -> int:
+    from perforch.orchestration.efficiency.effibench_parquet import unpack_parquet
+
+    unpacked = unpack_parquet(args.parquet, args.out)
+    skipped = f" ({unpacked.skipped} rows without a source, id or title slug skipped)" if unpacked.skipped else ""
+    print(f"wrote {len(unpacked.written)} problem files to {args.out}{skipped}")
+    print(f"run them: perforch eval --benchmark {args.out} (--profile P | --single-model M)")
     return EXIT_OK
 
 
