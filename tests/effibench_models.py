@@ -2,7 +2,7 @@
 
 Fixtures: the real Aizu problem (io) in ../shared/benchmarks/effibench-x, a Rust answer to it written here (the
 data has none), and a LeetCode-style functional problem (Two Sum) in the same format, with runners in Python,
-Go, Java and C++ as upstream's prompts.py has them generated.
+Go, Java and C++ as upstream's prompts.py has them generated, and one in Rust (which the real data lacks).
 
 Scripted models (one policy, dispatching on the model name; each reads the language from the system prompt and
 the problem from the statement it is shown):
@@ -154,6 +154,39 @@ public:
 };
 """
 
+# EffiBench-X has no Rust runners; this one is written here as upstream's are generated (LeetCode's Rust
+# shape: the answer is `impl Solution`), to run a functional problem in Rust where the data carries a runner.
+RUST_RUNNER = """use std::io::Read;
+
+struct Solution;
+
+==Code Submission==
+
+fn main() {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).unwrap();
+    let values: Vec<i32> = text.replace(['[', ']', ','], " ").split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let (nums, target) = (values[..values.len() - 1].to_vec(), values[values.len() - 1]);
+    let answer = Solution::two_sum(nums, target);
+    println!("[{}, {}]", answer[0], answer[1]);
+}
+"""
+RUST_TWO_SUM = """use std::collections::HashMap;
+
+impl Solution {
+    pub fn two_sum(nums: Vec<i32>, target: i32) -> Vec<i32> {
+        let mut seen = HashMap::new();
+        for (i, n) in nums.iter().enumerate() {
+            if let Some(&j) = seen.get(&(target - n)) {
+                return vec![j as i32, i as i32];
+            }
+            seen.insert(*n, i);
+        }
+        vec![]
+    }
+}
+"""
+
 
 def two_sum_record() -> dict:
     """A LeetCode-style functional problem in EffiBench-X's format: tests, runner and evaluator as upstream's."""
@@ -179,11 +212,14 @@ def two_sum_record() -> dict:
             "golang": {"code": GO_TWO_SUM, "runtime": 1, "memory": 1},
             "java": {"code": JAVA_TWO_SUM, "runtime": 1, "memory": 1},
             "cpp": {"code": CPP_TWO_SUM, "runtime": 1, "memory": 1},
+            "rust": {"code": RUST_TWO_SUM, "runtime": 1, "memory": 1},
         },
         "evaluator": "def evaluate(expected_output, program_output):\n    import json\n"
         "    return json.loads(expected_output) == json.loads(program_output)\n",
         "generated_tests": json.dumps(tests),
-        "test_runners": {"python3": runner, "golang": GO_RUNNER, "java": JAVA_RUNNER, "cpp": CPP_RUNNER},
+        "test_runners": {
+            "python3": runner, "golang": GO_RUNNER, "java": JAVA_RUNNER, "cpp": CPP_RUNNER, "rust": RUST_RUNNER,
+        },
     }  # fmt: skip
 
 
@@ -198,6 +234,7 @@ BUGS = (
     ("return []int{j, i}", "return []int{i, j}"),
     ("return new int[] {seen.get(target - nums[i]), i};", "return new int[] {i, seen.get(target - nums[i])};"),
     ("return {found->second, i};", "return {i, found->second};"),
+    ("return vec![j as i32, i as i32];", "return vec![i as i32, j as i32];"),
 )
 
 
@@ -243,7 +280,7 @@ def _shown(user: str) -> str:
 
 
 def _canonical(record: dict, language: str) -> str:
-    if language == "rust":
+    if language == "rust" and "rust" not in record["solutions"]:
         return RUST_YOKOHAMA
     key = {"python": "python3", "go": "golang"}.get(language, language)
     return record["solutions"][key]["code"]

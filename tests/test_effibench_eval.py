@@ -12,7 +12,18 @@ import subprocess
 import sys
 
 import pytest
-from effibench_models import CANONICAL, FIXER, MODELS, OVERFIT, WRONG, EffiBenchModels, write_fixtures
+from effibench_models import (
+    CANONICAL,
+    FIXER,
+    MODELS,
+    OVERFIT,
+    WRONG,
+    EffiBenchModels,
+    two_sum_record,
+    write_fixtures,
+)
+from perforch.orchestration.efficiency.effibench import load_effibench
+from perforch.orchestration.efficiency.effibench_evaluation import effibench_units
 
 YOKOHAMA_ID = "EffiBench-X/aizu_1444_yokohama-phenomena"
 TWO_SUM_ID = "EffiBench-X/leetcode_1_two-sum"
@@ -107,3 +118,17 @@ def test_a_program_that_knows_only_the_shown_examples_fails_the_scoring(workspac
     assert (python["total"], python["solved"], python["efficiency"]) == (2, 0, 0.0)
     assert set(python["unsolved"]) == {f"{YOKOHAMA_ID}/python", f"{TWO_SUM_ID}/python"}
     assert all("wrong output" in detail for detail in python["unsolved"].values())
+
+
+def test_units_leave_out_a_functional_problem_in_a_language_the_data_has_no_runner_for(tmp_path):
+    record = two_sum_record()
+    del record["test_runners"]["rust"]  # as in the real data, which has no Rust at all
+    (tmp_path / "leetcode_1_two-sum.json").write_text(json.dumps(record))
+    write_fixtures(tmp_path / "both")
+    problems = load_effibench(tmp_path)[:1] + load_effibench(tmp_path / "both")[:1]  # Two Sum, then Yokohama
+    units, left_out = effibench_units(problems, ["python", "rust"])
+    assert [u.task_id for u in units] == [f"{TWO_SUM_ID}/python", f"{YOKOHAMA_ID}/python", f"{YOKOHAMA_ID}/rust"]
+    why = "the data has no rust runner for this functional problem (test_runners.rust)"
+    assert left_out == {f"{TWO_SUM_ID}/rust": why}
+    assert units[2].reference_language == "cpp"  # no Rust solution in the data: timed against C++'s
+    assert "Write a complete program that reads standard input" in units[2].task().statement

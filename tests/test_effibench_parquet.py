@@ -39,7 +39,7 @@ def test_the_hubs_parquet_unpacks_into_problem_files_that_load_as_the_json_does(
     expected = load_effibench(write_fixtures(tmp_path / "json"))
     assert [p.key for p in unpacked] == ["aizu_1444_yokohama-phenomena", "leetcode_1_two-sum"]
     assert unpacked == expected  # every field the harness reads: tests, solutions, runners, evaluator, starter
-    assert unpacked[1].runners.keys() == {"python", "go", "java", "cpp"} and unpacked[0].runners == {}
+    assert unpacked[1].runners.keys() == {"python", "go", "java", "cpp", "rust"} and unpacked[0].runners == {}
 
 
 def test_without_pyarrow_the_error_says_which_extra_to_install(tmp_path):
