@@ -66,12 +66,18 @@ def main() -> None:
 
 def _print(pool: str, report: dict, seconds: float) -> None:
     print(f"\npool {pool} ({report['mode']}), {seconds:.0f} s")
-    print(f"{'language':<9}{'total':>6}{'solved':>7}{'pass@1':>8}{'paper':>8}{'efficiency':>11}  tokens per stage")
+    print(
+        f"{'language':<9}{'total':>6}{'solved':>7}{'pass@1':>8}{'paper':>8}{'efficiency':>11}{'improved':>9}"
+        "  tokens per stage"
+    )
     paper = report["paper"]["pass@1"]
     for language, s in report["languages"].items():
         eff = "-" if s["efficiency"] is None else f"{s['efficiency']:.2f}"
         tokens = ", ".join(f"{stage} {n}" for stage, n in s["tokens_per_stage"].items())
-        print(f"{language:<9}{s['total']:>6}{s['solved']:>7}{s['pass@1']:>8.1%}{paper:>8.1%}{eff:>11}  {tokens}")
+        print(
+            f"{language:<9}{s['total']:>6}{s['solved']:>7}{s['pass@1']:>8.1%}{paper:>8.1%}{eff:>11}"
+            f"{s['improved']:>9}  {tokens}"
+        )
         for task_id, detail in s["unsolved"].items():
             print(f"{'':<9}unsolved {task_id}: {detail.splitlines()[0] if detail else ''}")
     for task_id, why in report["left_out"].items():

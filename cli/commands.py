@@ -634,12 +634,16 @@ def _effibench_text(report: dict) -> str:
     paper = report["paper"]["pass@1"]
     lines = [
         f"eval ({report['mode']}, EffiBench-X: all tests scored, efficiency against the canonical solution)",
-        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'efficiency':>12}{'paper pass@1':>14}  cost",
+        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'efficiency':>12}{'improved':>10}"
+        f"{'paper pass@1':>14}  cost",
     ]
     for language, s in report["languages"].items():
         eff = "-" if s["efficiency"] is None else f"{s['efficiency']:.2f}"
         cost = costs.shown(s["cost_usd"], s["unpriced_calls"])
-        lines.append(f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{eff:>12}{paper:>14.2%}  {cost}")
+        lines.append(
+            f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{eff:>12}{s['improved']:>10}"
+            f"{paper:>14.2%}  {cost}"
+        )
         tokens = ", ".join(f"{stage} {n}" for stage, n in s["tokens_per_stage"].items()) or "none"
         lines.append(f"{'':<10}tokens per stage: {tokens}")
         for task_id, detail in s["unsolved"].items():
