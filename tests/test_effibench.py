@@ -116,6 +116,16 @@ async def test_functional_programs_merge_the_answers_imports_into_the_runner(tmp
     assert run.outcome is Outcome.PASSED, run.detail
 
 
+async def test_a_public_solution_class_runs_inside_the_java_runner(tmp_path):
+    (tmp_path / "leetcode_1_two-sum.json").write_text(json.dumps(two_sum_record()))
+    [problem] = load_effibench(tmp_path)
+    answer = problem.solutions["java"].replace("class Solution {", "public class Solution {")
+    source = program(problem, "java", answer)
+    assert "public class Main" in source and "public class Solution" not in source
+    run = await run_solution(problem, "java", answer)
+    assert run.outcome is Outcome.PASSED, run.detail
+
+
 def test_a_codechef_class_is_run_as_main(yokohama):
     codechef = "import java.util.*;\nclass Codechef {\n    public static void main(String[] a) {}\n}\n"
     assert "class Main {" in program(yokohama, "java", codechef)
