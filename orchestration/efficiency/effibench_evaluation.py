@@ -2,10 +2,10 @@
 
 A unit is one problem in one language. Models see the problem's prompt (description, starter code, the first
 tests as examples) and the debugger the failures on those visible tests only (EffiBenchValidator). The final
-version is then run on all the problem's tests, and the canonical solution in that language (Rust: C++'s, the
-data has none in Rust) right after it on this machine; efficiency = min(1, canonical / candidate) CPU seconds,
-0 for a failure, as upstream averages it. A unit's record is all the report needs, so a results store can be
-resumed or reported on again (`--from-results`).
+version is then run on all the problem's tests, and right after it, on this machine, the canonical solution in
+that language (Rust: C++'s where the record has none in Rust, as the real data never has); efficiency =
+min(1, canonical / candidate) CPU seconds, 0 for a failure, as upstream averages it. A unit's record is all
+the report needs, so a results store can be resumed or reported on again (`--from-results`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ PAPER_PASS_AT_1 = 0.9583  # the PerfOrch paper's pass@1 on EffiBench-X (arXiv 25
 NOTE = (
     "models saw the description, the starter code and the first 3 tests; the debugger saw failures on those only; "
     "pass@1 and efficiency are scored on all tests; efficiency = min(1, canonical / candidate) CPU seconds of "
-    "the test loop, the canonical solution run on this machine right after the candidate (Rust: against C++'s)"
+    "the test loop, the canonical solution run on this machine right after the candidate (Rust: C++'s where the "
+    "record has no Rust solution)"
 )
 
 
