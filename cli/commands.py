@@ -100,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_models_list)
 
+    effibench = sub.add_parser("effibench", help="EffiBench-X data: unpack the hub's parquet into problem files")
+    effibench_sub = effibench.add_subparsers(dest="action", required=True)
+    unpack = effibench_sub.add_parser(
+        "unpack", help="one {source}_{id}_{title_slug}.json per row, as upstream's hf_dataset.py (needs pyarrow)"
+    )
+    unpack.add_argument("parquet", type=Path, nargs="+", help="parquet files, or directories holding them")
+    unpack.add_argument("--out", type=Path, required=True, help="directory to write the problem files to")
+    unpack.set_defaults(run=_effibench_unpack)
+
     serve = sub.add_parser("serve", help="run the language server (stdio)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, for debugging")
     serve.set_defaults(run=_serve)
@@ -110,7 +119,8 @@ def _benchmark_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--benchmark",
         type=Path,
-        help="directory of <language>.jsonl.gz files, or ENAMEL's (enamel.csv.gz: speed measured in-process)",
+        help="directory of <language>.jsonl.gz files, ENAMEL's (enamel.csv.gz: speed measured in-process), "
+        "or (eval) EffiBench-X's problem files",
     )
     parser.add_argument("--languages", help="comma-separated subset (default: all)")
     parser.add_argument("--limit", type=int, help="first N problems per language")
@@ -290,6 +300,16 @@ def _models_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _effibench_unpack(args: argparse.Namespace) -> int:
+    from perforch.orchestration.efficiency.effibench_parquet import unpack_parquet
+
+    unpacked = unpack_parquet(args.parquet, args.out)
+    skipped = f" ({unpacked.skipped} rows without a source, id or title slug skipped)" if unpacked.skipped else ""
+    print(f"wrote {len(unpacked.written)} problem files to {args.out}{skipped}")
+    print(f"run them: perforch eval --benchmark {args.out} (--profile P | --single-model M)")
+    return EXIT_OK
+
+
 def _serve(args: argparse.Namespace) -> int:
     if args.tcp is not None and not args.tcp.rpartition(":")[2].isdigit():
         print(f"perforch: error: --tcp: expected HOST:PORT, got {args.tcp!r}", file=sys.stderr)
@@ -427,22 +447,26 @@ def _with_command(matrix: RankingMatrix, argv: list[str]) -> Provenance:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from perforch.orchestration.profiling import eval_report
-
     if args.from_results:
         store = _read_store(args.from_results, "eval")
-        report = eval_report(sorted(store.records.values(), key=_problem_order), store.subject.subject[0])
+        report = _stored_report(store)
     else:
         _require(args, "--benchmark")
         if not (args.profile or args.single_model):
             raise ConfigError("eval: one of --profile or --single-model is required (unless --from-results FILE)")
         if args.resume and not args.results:
             raise ConfigError("eval --resume: name the results store to resume with --results FILE")
-        _refuse_effibench(args.benchmark)
         enamel = _enamel(args.benchmark)
-        report = _run_efficiency_eval(args, enamel) if enamel is not None else _run_eval(args)
+        if enamel is not None:
+            report = _run_efficiency_eval(args, enamel)
+        elif _is_effibench(args.benchmark):
+            report = _run_effibench_eval(args)
+        else:
+            report = _run_eval(args)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
+    elif report.as_dict().get("benchmark") == "effibench-x":
+        print(_effibench_text(report.as_dict()))
     elif "eff@1" in next(iter(report.as_dict()["languages"].values()), {}):
         print(_efficiency_text(report.as_dict()))
     else:
@@ -480,19 +504,10 @@ def _refuse_for_enamel(args: argparse.Namespace, command: str, flags: tuple[str,
 def _run_eval(args: argparse.Namespace):
     from perforch.orchestration.pipeline import Pipeline
     from perforch.orchestration.profiling import evaluate
-    from perforch.orchestration.rankings.router import Router
     from perforch.orchestration.results import StoreSubject
 
-    config = load_config(Path.cwd(), args.config)
-    if args.one_attempt and not args.single_model:
-        raise ConfigError("--one-attempt goes with --single-model (a routed run's budget is its [pipeline])")
+    config, router, mode = _eval_routing(args)  # its config is the one a Ray node's runner builds from, too
     problems = load_benchmark(args.benchmark, _languages(args.languages), args.limit)
-    if args.one_attempt:  # the config a Ray node's runner builds its pipeline from, too
-        config = replace(config, pipeline=_one_attempt(config.pipeline))
-    mode = f"profile {args.profile}" if args.profile else _single_mode(args.single_model, config.pipeline)
-    # A benchmark neither learns from nor routes by the user's own outcomes.
-    router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
-    router.check()
     cluster = None
     if args.ray:  # connect and check every node before the store is touched
         from perforch.orchestration.cluster import EvalRunner, RayUnits
@@ -531,15 +546,58 @@ def _single_mode(model: str, s: PipelineSettings) -> str:
     return f"single model {model} ({budget})"
 
 
-def _refuse_effibench(directory: Path) -> None:
-    """EffiBench-X is detected, but the pipeline cannot yet check whole programs on stdin: say so plainly."""
+def _stored_report(store):
+    """The report of an eval's results store, EffiBench-X's or the HumanEval-schema one's."""
+    from perforch.orchestration.efficiency.effibench_evaluation import effibench_report, is_effibench_record
+    from perforch.orchestration.profiling import eval_report
+
+    records, mode = list(store.records.values()), store.subject.subject[0]
+    if records and all(is_effibench_record(r) for r in records):
+        return effibench_report(records, mode)
+    return eval_report(sorted(records, key=_problem_order), mode)
+
+
+def _is_effibench(directory: Path) -> bool:
     from perforch.orchestration.efficiency.effibench import is_effibench
 
-    if is_effibench(directory):
-        raise ConfigError(
-            f"eval: {directory} is EffiBench-X data; running models on it through the pipeline is not supported "
-            "yet. Score its canonical solutions (or a Rust answer) with benchmarks/effibench_canonical.py DIR"
-        )
+    return is_effibench(directory)
+
+
+def _run_effibench_eval(args: argparse.Namespace):
+    """Eval on EffiBench-X: each problem in each language through the pipeline, scored on all its tests."""
+    from perforch.orchestration.efficiency.effibench import load_effibench
+    from perforch.orchestration.efficiency.effibench_evaluation import effibench_units, evaluate_effibench
+    from perforch.orchestration.pipeline import Pipeline
+    from perforch.orchestration.results import StoreSubject
+
+    if args.ray:
+        raise ConfigError("eval on EffiBench-X does not support --ray yet; run it without it")
+    config, router, mode = _eval_routing(args)
+    units, left_out = effibench_units(load_effibench(args.benchmark, args.limit), _languages(args.languages))
+    subject = StoreSubject("eval", args.benchmark.name, (mode,))
+    store, progress = _start_store(args, subject, args.results, units, "eval")
+    pipeline = Pipeline(config.gateway(), router, config.pipeline)
+    try:
+        run = evaluate_effibench(units, pipeline, mode, store, progress, args.jobs, left_out)
+        return asyncio.run(_closing(run))
+    finally:
+        progress.close()
+
+
+def _eval_routing(args: argparse.Namespace):
+    """The config (one attempt per stage with --one-attempt), the router and the mode an eval runs with; a
+    benchmark neither learns from nor routes by the user's own outcomes."""
+    from perforch.orchestration.rankings.router import Router
+
+    config = load_config(Path.cwd(), args.config)
+    if args.one_attempt and not args.single_model:
+        raise ConfigError("--one-attempt goes with --single-model (a routed run's budget is its [pipeline])")
+    if args.one_attempt:
+        config = replace(config, pipeline=_one_attempt(config.pipeline))
+    mode = f"profile {args.profile}" if args.profile else _single_mode(args.single_model, config.pipeline)
+    router = Router.configured(config, args.profile, learn=False) if args.profile else Router.single(args.single_model)
+    router.check()
+    return config, router, mode
 
 
 def _enamel(directory: Path):
@@ -583,6 +641,32 @@ def _efficiency_text(report: dict) -> str:
                     f"{num(p['growth_after'])}" + (f", eff {p['eff']:.2f}" if p["eff"] is not None else "")
                 )
                 lines.append(f"{'':<9}{p['task_id']}: {detail}")
+    lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")
+    lines.append(f"note: {report['note']}")
+    return "\n".join(lines)
+
+
+def _effibench_text(report: dict) -> str:
+    paper = report["paper"]["pass@1"]
+    lines = [
+        f"eval ({report['mode']}, EffiBench-X: all tests scored, efficiency against the canonical solution)",
+        f"{'language':<10}{'total':>7}{'solved':>8}{'pass@1':>9}{'efficiency':>12}{'improved':>10}"
+        f"{'paper pass@1':>14}  cost",
+    ]
+    for language, s in report["languages"].items():
+        eff = "-" if s["efficiency"] is None else f"{s['efficiency']:.2f}"
+        cost = costs.shown(s["cost_usd"], s["unpriced_calls"])
+        lines.append(
+            f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{eff:>12}{s['improved']:>10}"
+            f"{paper:>14.2%}  {cost}"
+        )
+        tokens = ", ".join(f"{stage} {n}" for stage, n in s["tokens_per_stage"].items()) or "none"
+        lines.append(f"{'':<10}tokens per stage: {tokens}")
+        for task_id, detail in s["unsolved"].items():
+            lines.append(f"{'':<10}unsolved {task_id}: {detail.splitlines()[0] if detail else ''}")
+    for task_id, why in report["left_out"].items():
+        lines.append(f"left out {task_id}: {why}")
+    lines.append(f"pass@1 overall: {report['pass@1']:.2%} (paper: {paper:.2%})")
     lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")
     lines.append(f"note: {report['note']}")
     return "\n".join(lines)

@@ -23,10 +23,11 @@ class Candidate:
 
 async def checked(task: Task, answer: str, model: str, validator: Validator) -> Candidate:
     """The answer's code spliced into the task's file and checked; INVALID, and not run, when the answer has no
-    usable code or the code cannot be spliced."""
+    usable code or the code cannot be spliced. A task told as a statement takes the code as it is: the answer
+    is the whole submission."""
     try:
         code = code_from_answer(answer, task.language)
-        source = splice(task.source, task.language, task.entry_point, code)
+        source = code if task.statement else splice(task.source, task.language, task.entry_point, code)
     except (AnswerError, SpliceError) as exc:
         return Candidate(answer, None, Verdict(Outcome.INVALID, str(exc)), model)
     return Candidate(code, source, shown(await validator.check(source)), model)

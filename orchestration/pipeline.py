@@ -86,11 +86,12 @@ class Pipeline:
         """What `run` (or `optimize`) on `task` is expected to cost, before any call (costs.JobEstimate). The
         category is not known yet, so the language's rows route; every prompt is sized on the task's file."""
         language, source, name, s = task.language, task.source, task.entry_point, self.settings
+        said = task.statement
         prompts = {
-            "categorize": categorize.build_messages(language, source, name),
-            "generate": generate.build_messages(language, source, name),
-            "debug": debug.build_messages(language, source, name, source, "", task.visible_test),
-            "refine": refine.build_messages(language, source, name, source, 0.0),
+            "categorize": categorize.build_messages(language, source, name, said),
+            "generate": generate.build_messages(language, source, name, said),
+            "debug": debug.build_messages(language, source, name, source, "", task.visible_test, said),
+            "refine": refine.build_messages(language, source, name, source, "", said),
         }
         order = {
             stage: self._models(stage, language, ANY_CATEGORY, count)
@@ -111,14 +112,14 @@ class Pipeline:
     # -- stages -------------------------------------------------------------------------------------
 
     async def _categorize(self, task: Task, result: Result) -> None:
-        messages = categorize.build_messages(task.language, task.source, task.entry_point)
+        messages = categorize.build_messages(task.language, task.source, task.entry_point, task.statement)
         for n, model in enumerate(self._models("categorize", task.language, ANY_CATEGORY, 1), 1):
             answer = await self._ask("categorize", model, n, messages, result)
             if answer is not None:
-                result.category, result.category_from_model = categorize.parse(answer, task.source)
+                result.category, result.category_from_model = categorize.parse(answer, task.problem_text)
                 result.models["categorize"] = model
                 return
-        result.category = categorize.classify_by_keywords(task.source)
+        result.category = categorize.classify_by_keywords(task.problem_text)
 
     async def _generate_and_debug(self, task: Task, validator: Validator, result: Result) -> Candidate | None:
         if self.settings.fallback == "per-generator":
@@ -149,7 +150,7 @@ class Pipeline:
         return None
 
     async def _generate(self, task: Task, validator: Validator, result: Result, model: str, n: int) -> Candidate | None:
-        messages = generate.build_messages(task.language, task.source, task.entry_point)
+        messages = generate.build_messages(task.language, task.source, task.entry_point, task.statement)
         return await self._candidate("generate", model, n, messages, task, validator, result)
 
     async def _debugged(self, draft: Candidate, task: Task, validator: Validator, result: Result) -> Candidate | None:
@@ -172,6 +173,7 @@ class Pipeline:
                 current.code,
                 current.verdict.diagnostics,
                 task.visible_test,
+                task.statement,
             )
             candidate = await self._candidate("debug", model, n, messages, task, validator, result)
             if candidate and candidate.verdict.passed:
@@ -223,7 +225,9 @@ class Pipeline:
         """`model`'s refinement of `start` with its timing, when it passes and is measurably faster."""
         describe = getattr(validator, "describe", None)  # what the validator measured, in words
         speed = describe(timing) if describe else refine.speed_note(timing.median)
-        messages = refine.build_messages(task.language, task.source, task.entry_point, start.code, speed)
+        messages = refine.build_messages(
+            task.language, task.source, task.entry_point, start.code, speed, task.statement
+        )
         candidate = await self._candidate("refine", model, n, messages, task, validator, result)
         if not (candidate and candidate.verdict.passed):
             return None

@@ -17,6 +17,9 @@ class Task:
 
     `source` is the whole file with the stub in place; the model's answer is spliced into it.
     `visible_test` is the only test the pipeline may run and show to models (never the hidden one).
+    `statement`, when set, is a problem told in words with its examples (EffiBench-X): models see it instead of
+    a file, and an answer's code is the whole submission (a program, or the starter code completed), not
+    spliced into `source`.
     """
 
     language: str
@@ -25,6 +28,12 @@ class Task:
     visible_test: str
     test_setup: str = ""
     task_id: str = ""
+    statement: str = ""
+
+    @property
+    def problem_text(self) -> str:
+        """What the problem says: its statement, else the file with the stub (a category's keywords are read here)."""
+        return self.statement or self.source
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,15 @@ ANSWER_RULES = (
     "Answer with the complete function (signature and body) in one fenced code block. You may add the imports "
     "and helper functions it needs. Do not include tests, a main function or example usage."
 )
+# A task told as a problem statement (Task.statement): the answer is the whole submission, as the problem asks.
+SUBMISSION_RULES = (
+    "Answer with the complete solution in one fenced code block: the whole program when the problem reads "
+    "standard input, otherwise the given starter code completed. Do not include example usage or tests."
+)
+
+
+def rules(statement: str) -> str:
+    return SUBMISSION_RULES if statement else ANSWER_RULES
 
 
 def fenced(language: str, code: str) -> str:

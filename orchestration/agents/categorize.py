@@ -62,8 +62,15 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_messages(language: str, source: str, entry_point: str) -> list[dict]:
+def build_messages(language: str, source: str, entry_point: str, statement: str = "") -> list[dict]:
+    """`statement`: a problem told in words (Task.statement), classified instead of the file's function."""
     vocabulary = ", ".join(CATEGORIES)
+    if statement:
+        question = f"Which category fits the problem below, to be solved in {language}, best?\n\n{statement}"
+    else:
+        question = (
+            f"Which category fits the {language} function `{entry_point}` below best?\n\n```{language}\n{source}\n```"
+        )
     return [
         {
             "role": "system",
@@ -71,11 +78,7 @@ def build_messages(language: str, source: str, entry_point: str) -> list[dict]:
         },
         {
             "role": "user",
-            "content": (
-                f"Categories: {vocabulary}\n\n"
-                f"Which category fits the {language} function `{entry_point}` below best?\n\n"
-                f"```{language}\n{source}\n```\n\nAnswer with one category name from the list."
-            ),
+            "content": f"Categories: {vocabulary}\n\n{question}\n\nAnswer with one category name from the list.",
         },
     ]
 

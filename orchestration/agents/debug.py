@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 from ..redaction import cap, excerpt
-from .answer import ANSWER_RULES, fenced
+from .answer import fenced, rules
 
 _MAX_DIAGNOSTICS = 2000
 _MAX_CANDIDATE = 16_000  # characters of the version being repaired: a runaway answer is not sent back whole
 
 
 def build_messages(
-    language: str, source: str, entry_point: str, candidate: str, failure: str, visible_test: str
+    language: str,
+    source: str,
+    entry_point: str,
+    candidate: str,
+    failure: str,
+    visible_test: str,
+    statement: str = "",
 ) -> list[dict]:
+    """`statement`: a problem told in words (Task.statement; its examples are its visible tests)."""
     candidate = cap(candidate, _MAX_CANDIDATE)
     test_part = f"The tests it must pass:\n{fenced(language, visible_test)}\n\n" if visible_test.strip() else ""
+    if statement:
+        what, context, whole = "solution", f"The problem:\n{statement}", "solution"
+    else:
+        what, context, whole = (
+            f"function `{entry_point}`",
+            f"The file it belongs to:\n{fenced(language, source)}",
+            "function",
+        )
     return [
-        {"role": "system", "content": f"You are an expert {language} debugger. {ANSWER_RULES}"},
+        {"role": "system", "content": f"You are an expert {language} debugger. {rules(statement)}"},
         {
             "role": "user",
             "content": (
-                f"The function `{entry_point}` below is wrong.\n\nThe file it belongs to:\n"
-                f"{fenced(language, source)}\n\nThe current implementation:\n{fenced(language, candidate)}\n\n"
-                f"{test_part}What went wrong:\n```text\n{trim(failure)}\n```\n\n"
-                "Fix it. Return the complete corrected function."
+                f"The {what} below is wrong.\n\n{context}\n\nThe current implementation:\n"
+                f"{fenced(language, candidate)}\n\n{test_part}What went wrong:\n```text\n{trim(failure)}\n```\n\n"
+                f"Fix it. Return the complete corrected {whole}."
             ),
         },
     ]

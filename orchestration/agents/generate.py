@@ -1,11 +1,18 @@
-"""Generate agent: write the function from its stub."""
+"""Generate agent: write the function from its stub (or the solution to a problem statement)."""
 
 from __future__ import annotations
 
-from .answer import ANSWER_RULES, fenced
+from .answer import ANSWER_RULES, SUBMISSION_RULES, fenced
 
 
-def build_messages(language: str, source: str, entry_point: str) -> list[dict]:
+def build_messages(language: str, source: str, entry_point: str, statement: str = "") -> list[dict]:
+    """`statement`: a problem told in words (Task.statement), asked instead of the file's stub."""
+    if statement:
+        system = f"You are an expert {language} programmer. {SUBMISSION_RULES}"
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"Solve this problem in {language}.\n\n{statement}"},
+        ]
     return [
         {"role": "system", "content": f"You are an expert {language} programmer. {ANSWER_RULES}"},
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .answer import ANSWER_RULES, fenced
+from .answer import fenced, rules
 
 
 def speed_note(cpu_seconds: float) -> str:
@@ -10,18 +10,28 @@ def speed_note(cpu_seconds: float) -> str:
     return f"Its tests take {cpu_seconds * 1000:.1f} ms of CPU time."
 
 
-def build_messages(language: str, source: str, entry_point: str, candidate: str, speed: str) -> list[dict]:
-    """`speed`: what was measured, e.g. efficiency/validator.py's describe() or speed_note()."""
+def build_messages(
+    language: str, source: str, entry_point: str, candidate: str, speed: str, statement: str = ""
+) -> list[dict]:
+    """`speed`: what was measured, e.g. efficiency/validator.py's describe() or speed_note(); `statement`: a
+    problem told in words (Task.statement), shown instead of the file."""
+    if statement:
+        what, context, whole = "solution to the problem below", f"The problem:\n{statement}", "solution"
+    else:
+        what, context, whole = (
+            f"implementation of `{entry_point}`",
+            f"The file it belongs to:\n{fenced(language, source)}",
+            "function",
+        )
     return [
-        {"role": "system", "content": f"You are an expert in {language} performance. {ANSWER_RULES}"},
+        {"role": "system", "content": f"You are an expert in {language} performance. {rules(statement)}"},
         {
             "role": "user",
             "content": (
-                f"This implementation of `{entry_point}` is correct. {speed}\n\n"
-                f"The file it belongs to:\n{fenced(language, source)}\n\n"
+                f"This {what} is correct. {speed}\n\n{context}\n\n"
                 f"The implementation:\n{fenced(language, candidate)}\n\n"
                 "Make it faster (better algorithm, fewer allocations, cheaper operations) while keeping its "
-                "behaviour identical for every input. Return the complete function."
+                f"behaviour identical for every input. Return the complete {whole}."
             ),
         },
     ]

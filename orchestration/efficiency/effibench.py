@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..checking import get_toolchain
@@ -161,6 +161,7 @@ class EffiRun:
     passed_tests: int
     cpu_seconds: float = 0.0  # the whole loop's, when every test passed
     detail: str = ""
+    cpu_samples: tuple[float, ...] = ()  # each timed loop's CPU seconds (the judged run's first), when all passed
 
     @property
     def passed(self) -> bool:
@@ -169,10 +170,11 @@ class EffiRun:
 
 async def run_solution(
     problem: EffiProblem, language: str, solution: str, tests: Sequence[EffiTest] | None = None,
-    limits: Limits | None = None, evaluator_limits: Limits = EVALUATOR_LIMITS,
+    limits: Limits | None = None, evaluator_limits: Limits = EVALUATOR_LIMITS, repeats: int = 1,
 ) -> EffiRun:  # fmt: skip
     """Build `solution` and run it on `tests` (all by default); PASSED only if the evaluator accepts all.
-    `limits` bound the build and the whole loop of runs; `evaluator_limits` the evaluator's process."""
+    `limits` bound the build and each loop of runs; `evaluator_limits` the evaluator's process. With `repeats`
+    > 1 a passing program's loop runs that many times in all, built once, each loop's CPU time a sample."""
     tests = list(problem.tests if tests is None else tests)
     limits = limits or Limits(wall_seconds=60.0 + 2.0 * len(tests), build_seconds=120.0)
     async with open_sandbox() as box:
@@ -186,7 +188,19 @@ async def run_solution(
             return EffiRun(built.outcome, 0, 0, detail=built.diagnostics)
         # Runtimes that reserve address space they never use (JVM, Go) are bounded by data size instead.
         memory = {"memory_rlimit": toolchain.memory_rlimit, "memory_headroom_mb": toolchain.memory_headroom_mb}
-        return await _run_and_judge(problem, box, command, tests, limits, memory, evaluator_limits)
+        run = await _run_and_judge(problem, box, command, tests, limits, memory, evaluator_limits)
+        if not run.passed:
+            return run
+        samples = [run.cpu_seconds]
+        for _ in range(repeats - 1):  # the same program on the same inputs: timed again, judged once
+            again = await box.run(
+                ["/bin/sh", str(box.build_dir / "loop.sh"), str(len(tests)), *command], limits, **memory
+            )
+            if again.timed_out or any(_read(box.run_dir / f"rc.{n}", 64).strip() != "0" for n in range(len(tests))):
+                return replace(run, outcome=Outcome.TIMEOUT if again.timed_out else Outcome.TEST_FAILED,
+                               detail="a timed rerun of the passing program failed", cpu_samples=())  # fmt: skip
+            samples.append(again.cpu_seconds)
+        return replace(run, cpu_samples=tuple(samples))
 
 
 async def _build(toolchain: BuildRunToolchain, source: str, box: Sandbox, limits: Limits):
