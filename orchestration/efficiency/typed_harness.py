@@ -68,7 +68,7 @@ async def run_in_turns(
     `timing_rounds` short runs each, alternating, so that a spell of load (or one process's unlucky JIT or
     memory layout) weighs on a few calls of each version rather than on all the calls of one. Each version's
     times are its rounds' calls in order; the results are its first round's. `limits.wall_seconds` bounds
-    each version's rounds together."""
+    each version's rounds together. A version alone runs once: turns only matter to a comparison."""
     spec = language_spec(language)
     name = spec.name
     warmups = max(warmups, 1) if runs == 0 else max(warmups, spec.jit_warmups)  # see LanguageSpec.jit_warmups
@@ -80,7 +80,7 @@ async def run_in_turns(
         turns = [_Turns(toolchain, await stack.enter_async_context(open_sandbox()), limits) for _ in versions]
         for turn, (source, signature, inputs) in zip(turns, versions, strict=True):
             await turn.build(language_spec(name).values().harness_source(signature, source), inputs)
-        for calls in _rounds(runs, spec.timing_rounds):
+        for calls in _rounds(runs, spec.timing_rounds if len(versions) > 1 else 1):  # turns need two
             for turn in turns:
                 await turn.run(warmups, calls)
         return [turn.finished(runs) for turn in turns]
