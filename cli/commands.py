@@ -683,6 +683,11 @@ def _eval_text(report: dict) -> str:
         lines.append(
             f"{language:<10}{s['total']:>7}{s['solved']:>8}{s['pass@1']:>9.2%}{s['improved']:>10}{median:>16}  {cost}"
         )
+        stages = [f"{stage} {n}" for stage, n in s.get("tokens_per_stage", {}).items()]
+        lines.append(f"{'':<10}tokens per stage: {', '.join(stages) or 'none'}")
+        if s.get("cost_per_stage") and s["unpriced_calls"] == 0:
+            dollars = ", ".join(f"{stage} ${d:.4f}" for stage, d in s["cost_per_stage"].items())
+            lines.append(f"{'':<10}cost per stage: {dollars}")
         if s["known_flaky"]:
             lines.append(f"{'':<10}known flaky (canonical solution unreliable): {', '.join(s['known_flaky'])}")
     lines.append(f"tokens: {report['tokens']}  cost_usd: {report['cost_usd']:.4f}")

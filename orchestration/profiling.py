@@ -108,6 +108,15 @@ class LanguageScore:
     tokens: int = 0
     cost_usd: float = 0.0  # of the priced calls
     unpriced_calls: int = 0
+    tokens_per_stage: dict[str, int] = field(default_factory=dict)
+    cost_per_stage: dict[str, float] = field(default_factory=dict)
+
+    def add_stages(self, record: dict) -> None:
+        """A record's tokens and dollars per stage (none in a store written before they were kept)."""
+        for stage, tokens in record.get("tokens_per_stage", {}).items():
+            self.tokens_per_stage[stage] = self.tokens_per_stage.get(stage, 0) + tokens
+        for stage, dollars in record.get("cost_per_stage", {}).items():
+            self.cost_per_stage[stage] = self.cost_per_stage.get(stage, 0.0) + dollars
 
     def as_dict(self) -> dict:
         return {
@@ -121,6 +130,8 @@ class LanguageScore:
             "tokens": self.tokens,
             "cost_usd": round(self.cost_usd, 6),
             "unpriced_calls": self.unpriced_calls,
+            "tokens_per_stage": self.tokens_per_stage,
+            "cost_per_stage": {stage: round(dollars, 6) for stage, dollars in self.cost_per_stage.items()},
         }
 
 
@@ -155,6 +166,8 @@ async def evaluate_problem(problem: Problem, pipeline: Pipeline, limits: Limits)
         "tokens": result.tokens,
         "cost_usd": result.cost_usd,
         "unpriced_calls": result.unpriced_calls,
+        "tokens_per_stage": result.tokens_by_stage,
+        "cost_per_stage": result.cost_by_stage,
     }
 
 
@@ -168,6 +181,7 @@ def eval_report(records: Iterable[dict], mode: str) -> EvalReport:
         tokens, cost = tokens + record["tokens"], cost + record["cost_usd"]
         score.tokens, score.cost_usd = score.tokens + record["tokens"], score.cost_usd + record["cost_usd"]
         score.unpriced_calls += record.get("unpriced_calls", 0)
+        score.add_stages(record)
         if record["task_id"] in KNOWN_FLAKY:
             score.flaky.append(record["task_id"])
         if record["solved"]:

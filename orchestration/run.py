@@ -94,5 +94,20 @@ class Result:
     def unpriced_calls(self) -> int:
         return sum(1 for a in self.trace if a.status == "answered" and not a.priced)
 
+    @property
+    def tokens_by_stage(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for a in self.trace:
+            counts[a.stage] = counts.get(a.stage, 0) + a.prompt_tokens + a.completion_tokens
+        return counts
+
+    @property
+    def cost_by_stage(self) -> dict[str, float]:
+        """Dollars of the priced calls per stage."""
+        dollars: dict[str, float] = {}
+        for a in self.trace:
+            dollars[a.stage] = dollars.get(a.stage, 0.0) + a.cost_usd
+        return dollars
+
 
 FinishedCallback = Callable[[Result], Awaitable[None]]

@@ -85,6 +85,9 @@ def test_routed_eval_beats_every_single_model(workspace, profile):
         assert score["pass@1"] >= 0.99, (language, score)
     assert "hidden tests" in routed["note"]
     assert routed["tokens"] > 0
+    by_stage = [score["tokens_per_stage"] for score in routed["languages"].values()]
+    assert sum(sum(stages.values()) for stages in by_stage) == routed["tokens"]
+    assert all(stages.get("generate", 0) > 0 for stages in by_stage), by_stage
     for model in MODELS:
         single = _eval(workspace, "--single-model", model)
         solved = sum(s["solved"] for s in single["languages"].values())

@@ -21,7 +21,6 @@ from ..results import ResultsStore
 from ..task import Task
 from .effibench import DATA_KEYS, EffiProblem, efficiency, run_solution
 from .effibench_validator import EffiBenchValidator
-from .evaluation import tokens_by_stage
 
 BENCHMARK = "effibench-x"
 PAPER_PASS_AT_1 = 0.9583  # the PerfOrch paper's pass@1 on EffiBench-X (arXiv 2510.01379)
@@ -95,7 +94,7 @@ async def evaluate_unit(unit: EffiUnit, pipeline: Pipeline) -> dict:
         "tokens": result.tokens,
         "cost_usd": result.cost_usd,
         "unpriced_calls": result.unpriced_calls,
-        "tokens_per_stage": dict(tokens_by_stage(result)),
+        "tokens_per_stage": result.tokens_by_stage,
         "detail": "",
     }
     final = await run_solution(unit.problem, unit.language, result.source) if result.source is not None else None

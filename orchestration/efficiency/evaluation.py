@@ -228,13 +228,6 @@ def efficiency(candidate: Timing, reference: Timing) -> float:
     return round(statistics.fmean(levels), 4) if levels else 0.0
 
 
-def tokens_by_stage(result: Result) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for attempt in result.trace:
-        counts[attempt.stage] += attempt.prompt_tokens + attempt.completion_tokens
-    return counts
-
-
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
@@ -289,6 +282,6 @@ async def evaluate_efficiency(
         language.problems.append(score)
         if result is not None:
             tokens, cost = tokens + result.tokens, cost + result.cost_usd
-            for stage, count in tokens_by_stage(result).items():
+            for stage, count in result.tokens_by_stage.items():
                 language.tokens[stage] += count
     return EfficiencyReport(dict(languages), tokens, cost, mode)
