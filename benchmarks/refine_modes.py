@@ -122,6 +122,17 @@ def perforch(*args: str, cwd: Path) -> dict | str:
     return json.loads(run.stdout) if "--json" in args else run.stdout
 
 
+def refine_rankings(profile_text: str) -> str:
+    """The refine sections of `perforch profile`'s printed matrix: the order the ranked walk follows."""
+    kept, keep = [], False
+    for line in profile_text.splitlines():
+        if not line.startswith("    "):  # a section header ("  refine (category x): ...") or the end of one
+            keep = line.startswith("  refine")
+        if keep:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def summary(python: dict) -> dict:
     return {
         "solved": python["solved"],
@@ -171,8 +182,8 @@ def main() -> None:
         common = ["--benchmark", str(enamel), "--languages", "python", "--limit", args.limit, "--jobs", args.jobs]
         write_config(cwd / "perforch.toml", server.base_url, "ranked", 1)
         profile = cwd / "profile.toml"
-        print(perforch("profile", *common, "--models", ",".join(MODELS), "--out", str(profile), cwd=cwd))
-        print(perforch("rankings", "--profile", str(profile), "--explain", "--language", "python", cwd=cwd))
+        ranked = perforch("profile", *common, "--models", ",".join(MODELS), "--out", str(profile), cwd=cwd)
+        print(refine_rankings(ranked))
         rows = {}
         for refine, refiners in [*(("ranked", n) for n in counts), ("exhaustive", len(MODELS))]:
             config = cwd / f"{refine}-{refiners}.toml"
