@@ -17,7 +17,7 @@ version, the fastest kept). Prints per mode: coverage (share of solved problems 
 tokens and dollars, each beside the paper's figure (ranked reaches exhaustive's coverage at about 50% of its
 refine tokens). Run from the repository root:
 
-    python3 benchmarks/refine_modes.py [--limit 30] [--refiners 1,2] [--with-slow]
+    python3 benchmarks/refine_modes.py [--limit N (default 12)] [--refiners 1,2] [--with-slow]
 
 ENAMEL's problems whose canonical solution does not finish the hidden inputs within the deadline (measured by
 benchmarks/efficiency_canonical.py, listed in CANONICAL_TIMED_OUT) are left out unless --with-slow: each costs
