@@ -631,7 +631,12 @@ def _efficiency_text(report: dict) -> str:
             f"{x(s['mean_speedup']):>8}{x(s['median_speedup']):>8}{x(s['median_vs_canonical']):>10}"
             f"{num(s['eff@1']):>7}{growth:>22}"
         )
-        tokens = ", ".join(f"{stage} {n}" for stage, n in s["tokens_per_stage"].items()) or "none"
+        dollars = s.get("cost_usd_per_stage", {})
+        tokens = ", ".join(
+            f"{stage} {n}" + (f" (${dollars[stage]:.4f})" if dollars.get(stage) else "")
+            for stage, n in s["tokens_per_stage"].items()
+        )
+        tokens = tokens or "none"
         lines.append(f"{'':<9}tokens per stage: {tokens}")
         for p in s["problems"]:
             if p["speedup"] is not None or p["note"]:

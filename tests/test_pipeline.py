@@ -196,6 +196,30 @@ async def test_exhaustive_refinement_asks_every_model_from_the_same_version(scri
     assert result.models["refine"] == "fast-refiner" and "sum(values)" in result.source
 
 
+# A quarter of SLOW's quadratic work: faster than SLOW, slower than GOOD.
+MEDIUM = (
+    "```python\ndef total(values: list[int]) -> int:\n    s = 0\n    for i in range(len(values)):\n"
+    "        s += values[i] + 0 * (sum(values[:i]) if i % 4 == 0 else 0)\n    return s\n```"
+)
+
+
+async def test_exhaustive_refinement_keeps_the_fastest_not_the_first_faster_one(scripted_server):
+    answers = {"slow-writer": SLOW, "medium-refiner": MEDIUM, "fast-refiner": GOOD}
+    scripted_server.set_policy(lambda model, messages: answers[model])
+    api = {"api_base": scripted_server.base_url}
+    specs = [ModelSpec(n, f"openai/{n}", api, api_key_env="PERFORCH_TEST_KEY") for n in answers]
+    rankings = RankingMatrix()
+    rankings.set("refine", "python", "*", [RankedModel("medium-refiner", 0.9), RankedModel("fast-refiner", 0.8)])
+    settings = PipelineSettings(generators=1, debuggers=0, refiners=1, refine="exhaustive")
+    router = Router(rankings, available=tuple(answers), default_order=tuple(answers))
+    pipeline = Pipeline(ModelGateway(specs), router, settings)
+    result = await pipeline.run(TASK, ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3))
+
+    judged = {a.model: a.status for a in result.trace if a.stage == "refine" and a.status in ("faster", "not_faster")}
+    assert judged["medium-refiner"] == "faster" and judged["fast-refiner"] == "faster"  # both kept against SLOW
+    assert result.models["refine"] == "fast-refiner" and "sum(values)" in result.source
+
+
 async def test_refinement_keeps_only_faster_correct_code(scripted_server):
     specs = _refiner_specs(scripted_server)
     rankings = RankingMatrix()

@@ -92,6 +92,7 @@ class ProblemScore:
 class LanguageEfficiency:
     problems: list[ProblemScore] = field(default_factory=list)
     tokens: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    cost_usd: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # of the priced calls
 
     def as_dict(self) -> dict:
         solved = [p for p in self.problems if p.solved]
@@ -111,6 +112,7 @@ class LanguageEfficiency:
             "growth_before": _median([p.growth_before for p in solved]),
             "growth_after": _median([p.growth_after for p in solved]),
             "tokens_per_stage": dict(self.tokens),
+            "cost_usd_per_stage": {stage: round(cost, 6) for stage, cost in self.cost_usd.items()},
             "problems": [vars(p) for p in self.problems],
         }
 
@@ -284,4 +286,6 @@ async def evaluate_efficiency(
             tokens, cost = tokens + result.tokens, cost + result.cost_usd
             for stage, count in result.tokens_by_stage.items():
                 language.tokens[stage] += count
+            for stage, dollars in result.cost_by_stage.items():
+                language.cost_usd[stage] += dollars
     return EfficiencyReport(dict(languages), tokens, cost, mode)
