@@ -62,6 +62,14 @@ def test_enough_observations_move_a_score_to_the_beta_posterior(tmp_path):
     assert learner.blended(_prior()).provenance_of(ROW).source == "blended with 10 local outcomes"
 
 
+def test_a_tie_after_learning_keeps_the_priors_order_not_the_alphabet(tmp_path):
+    prior = RankingMatrix()
+    prior.set(*ROW, [RankedModel("zeta", 0.5, 199), RankedModel("alpha", 0.5, 199)])
+    learner = _learner(tmp_path, _outcomes("zeta", 3, 3), _outcomes("alpha", 3, 3), min_observations=5)
+    assert [r.model for r in learner.blended(prior).cell(*ROW)] == ["zeta", "alpha"]
+    assert [e.model for e in learner.explain(prior, ROW)] == ["zeta", "alpha"]
+
+
 def test_a_category_cell_appears_only_where_its_own_outcomes_move_it(tmp_path):
     learner = _learner(tmp_path, _outcomes("x", 6, 0, "string"), _outcomes("y", 0, 2, "math"), min_observations=5)
     blended = learner.blended(_prior())

@@ -166,7 +166,7 @@ class Learner:
                     tally.accepted, tally.rejected, tally.tokens_per_attempt, tally.cost_per_attempt,
                 )
             )  # fmt: skip
-        return sorted(explained, key=lambda e: (-e.score, -e.trials, e.model))
+        return sorted(explained, key=lambda e: (-e.score, -e.trials))  # stable: ties keep the prior's order
 
     def _weight(self, entry: RankedModel) -> float:
         """A prior counts as prior_weight observations, or as its own samples when it rests on fewer."""
