@@ -287,6 +287,7 @@ async def propose(
     on_progress: Callable[[ProgressEvent], None] | None = None,
     ledger: UsageLedger | None = None,
     on_estimate: Callable[[costs.JobEstimate], None] | None = None,
+    on_offer: Callable[[Proposal], None] | None = None,
 ) -> Proposal:
     """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`,
     asking the models `router` names (NoModelToAsk, saying why, when it names none).
@@ -294,7 +295,8 @@ async def propose(
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
     remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
     every model call, also when the run is cancelled (a language server's session totals). `on_estimate` gets
-    the run's expected cost before the first call."""
+    the run's expected cost before the first call. `on_offer` gets each better version while the run goes on
+    (the first passing one before refinement, then each faster one), as a proposal of its own."""
     file = file.resolve()
     language, text, span = read_function(file, line, text)
     check_syntax(file, language, text, span)
@@ -312,14 +314,25 @@ async def propose(
     await workspace.prepare()
     validator = workspace.validator(span.name, config.limits())
     task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
+
+    def offered(snapshot: Result) -> None:
+        if on_offer is not None:
+            on_offer(Proposal(kind, file, span.name, text, snapshot, digest, _learner(router, snapshot)))
+
     pipeline = Pipeline(
-        config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
-    )
+        config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn,
+        on_version=offered if on_offer is not None else None,
+    )  # fmt: skip
     if on_estimate is not None:
         on_estimate(pipeline.estimate(task))
     run = pipeline.run if kind == "generate" else pipeline.optimize
     result = await run(task, validator)
-    return Proposal(kind, file, span.name, text, result, digest, lambda accepted: router.learn_choice(result, accepted))
+    return Proposal(kind, file, span.name, text, result, digest, _learner(router, result))
+
+
+def _learner(router: Router, result: Result) -> Callable[[bool], Awaitable[None]]:
+    """What tells the router the user's choice of the proposal `result` makes."""
+    return lambda accepted: router.learn_choice(result, accepted)
 
 
 def apply(proposal: Proposal) -> None:
