@@ -48,6 +48,7 @@ class Offers:
         self.notify = notify
         self.latest: Stored | None = None  # the version offered last, while it waits for the user
         self.accepted: str | None = None  # the file's text once the user accepted an offered version
+        self.rejected = False  # the user rejected an offer, which ended the job
 
     @property
     def wanted(self) -> bool:
@@ -86,8 +87,11 @@ class Offers:
         return answer
 
     def cancelled(self) -> dict:
-        """The answer of a cancelled job: the version offered last, if any, still waits."""
-        return {"status": "cancelled", "job": self.job.id, "offered": self.latest.id if self.latest else None}
+        """The answer of a cancelled job: the version offered last, if any, still waits; `accepted` when the user
+        accepted an offer before, `rejected` when the job ended because the user rejected its offer."""
+        offered = self.latest.id if self.latest else None
+        decided = {"accepted": self.accepted is not None, "rejected": self.rejected}
+        return {"status": "cancelled", "job": self.job.id, "offered": offered, **decided}
 
     def _decided(self, stored: Stored, accepted: bool) -> None:
         if self.latest is stored:
@@ -98,6 +102,7 @@ class Offers:
             self.accepted = stored.proposal.proposed
         else:
             log.info("job %s: its offer %s was rejected; the job ends", self.job.id, stored.id)
+            self.rejected = True
             self.job.task.cancel()
 
     def _replace(self, older: Stored | None, stored: Stored) -> None:

@@ -188,7 +188,8 @@ async def test_rejecting_the_offer_ends_the_job_and_its_model_request(client, tm
         discarded = await _execute(client, "perforch.discard", first["id"])
         assert discarded["status"] == "discarded", discarded
         result = await job
-        assert result["status"] == "cancelled" and result["offered"] is None, result
+        ended = {"status": "cancelled", "job": first["job"], "offered": None, "accepted": False, "rejected": True}
+        assert result == ended, result
         closed = await asyncio.to_thread(
             scripted_server.wait_for, lambda requests: all(r.disconnected for r in refining(requests))
         )

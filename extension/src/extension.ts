@@ -61,7 +61,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, outcomes));
   context.subscriptions.push(
     jobs.onDidStart(() => outcomes.clear()),
-    previews.onDidDecide(({ accepted }) => outcomes.decided(accepted)),
+    jobs.onDidOffer((offer) => {
+      outcomes.offered(offer);
+      void previews.offer(offer);
+    }),
+    previews.onDidDecide(({ accepted, result }) => outcomes.decided(accepted, result)),
   );
 
   const job = (kind: Kind) => () => jobs.atCursor(kind);

@@ -32,6 +32,10 @@ const STAGING = {
     await page.locator(".monaco-diff-editor").first().waitFor({ state: "visible", timeout: 10000 });
     await page.waitForTimeout(800); // the diff decorations arrive after the editors
   },
+  "early-offer": async (page) => {
+    await page.locator(".monaco-diff-editor").first().waitFor({ state: "visible", timeout: 10000 });
+    await page.waitForTimeout(800);
+  },
   "failure-key": async (page) => {
     await page.locator(".notification-list-item", { hasText: "is not set" }).first().waitFor({ state: "visible", timeout: 10000 });
   },
