@@ -190,7 +190,8 @@ class Pipeline:
         result.first_passing_source = passing.source
         if passing.source != task.source:  # usable now: refinement may take minutes and find nothing faster
             self._offer(result)
-        self._emit(ProgressEvent("refine", "", 0, "measuring", "timing the tests of the passing version"))
+        which = "the original" if passing.source == task.source else "the passing version"
+        self._emit(ProgressEvent("refine", "", 0, "measuring", f"timing {which}"))
         baseline = await validator.measure(passing.source)
         if self.settings.refine == "exhaustive":
             best, best_timing = await self._refine_exhaustively(task, validator, result, passing, baseline)
@@ -236,6 +237,7 @@ class Pipeline:
         candidate = await self._candidate("refine", model, n, messages, task, validator, result)
         if not (candidate and candidate.verdict.passed):
             return None
+        self._emit(ProgressEvent("refine", model, n, "measuring", f"timing {model}'s version"))
         refinement = await judged(start, timing, candidate, validator, self.settings.refine_threshold)
         status = "faster" if refinement.kept else "not_faster"
         self._note("refine", model, n, status, refinement.detail, result, speedup=refinement.speedup)

@@ -312,7 +312,8 @@ async def propose(
     except WorkspaceError as exc:  # not in a project PerfOrch can test: the request cannot be carried out
         raise ProposalError(str(exc)) from None
     await workspace.prepare()
-    validator = workspace.validator(span.name, config.limits())
+    on_progress, on_run = _with_timed_runs(on_progress)
+    validator = workspace.validator(span.name, config.limits(), on_run=on_run)
     task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
 
     def offered(snapshot: Result) -> None:
@@ -328,6 +329,29 @@ async def propose(
     run = pipeline.run if kind == "generate" else pipeline.optimize
     result = await run(task, validator)
     return Proposal(kind, file, span.name, text, result, digest, _learner(router, result))
+
+
+def _with_timed_runs(
+    on_progress: Callable[[ProgressEvent], None] | None,
+) -> tuple[Callable[[ProgressEvent], None] | None, Callable[[int, int], None] | None]:
+    """The progress callback, and a validator's timed-run callback that reports each run as part of the
+    measurement the pipeline said it started: `timing the original, run 3 of 5`."""
+    if on_progress is None:
+        return None, None
+    measuring: list[ProgressEvent] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.status == "measuring":
+            measuring[:] = [event]
+        on_progress(event)
+
+    def timed_run(number: int, runs: int) -> None:
+        if measuring:
+            last = measuring[0]
+            detail = f"{last.detail}, run {number} of {runs}"
+            on_progress(ProgressEvent(last.stage, last.model, last.attempt, "measuring", detail))
+
+    return progress, timed_run
 
 
 def _learner(router: Router, result: Result) -> Callable[[bool], Awaitable[None]]:

@@ -59,7 +59,8 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     lsp_client.offers = []
     lsp_client.feature(types.WORKSPACE_APPLY_EDIT)(_apply_on_disk)
     lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda ls, params: None)
-    lsp_client.feature("perforch/progress")(lambda ls, params: None)
+    lsp_client.progress = []
+    lsp_client.feature("perforch/progress")(lambda ls, params: ls.progress.append(params.message))
     lsp_client.feature("perforch/proposal")(lambda ls, params: ls.offers.append(_plain(params)))
     capabilities = client_capabilities("visual-studio-code")
     capabilities.experimental = {"perforch": {"progress": True, "proposals": True, "results": True}}
@@ -172,6 +173,9 @@ async def test_the_passing_version_is_offered_at_once_and_refinement_goes_on_aft
     applied = await _execute(client, "perforch.apply", result["id"], True)
     assert applied["applied"], applied
     assert FAST_LINE in file.read_text() and "for _ in range" not in file.read_text()
+    # While it measured, the progress said what it timed, run by run.
+    assert "refine measuring: timing the passing version, run 1 of 1" in client.progress, client.progress
+    assert "refine (polisher) measuring: timing polisher's version, run 1 of 1" in client.progress
 
 
 async def test_rejecting_the_offer_ends_the_job_and_its_model_request(client, tmp_path, scripted_server):

@@ -248,6 +248,9 @@ export function progressLine(kind: Kind, event: JobProgress): string {
   const index = stages.indexOf(event.stage);
   const step = index >= 0 ? `step ${index + 1} of ${stages.length}, ` : "";
   const model = event.model ? ` (${event.model})` : "";
+  if (event.status === "measuring" && event.detail) {
+    return `${step}${event.stage}${model}: ${event.detail}`; // `timing the original, run 3 of 5`
+  }
   const status = event.status === "started" ? "asking the model" : event.status.replace(/_/g, " ");
   const detail = event.detail ? `: ${event.detail}` : "";
   return event.stage ? `${step}${event.stage}${model}: ${status}${detail}` : event.message;
