@@ -7,7 +7,7 @@ version replaces the one before: applying the older id is then refused, naming t
 What the user may do with an offer while the job runs, and what follows:
 - Accept: the file now holds that version, and refinement goes on. A faster version, if one is found, is offered
   against the file as accepted (its diff is only the further change); if none is, the job's answer proposes
-  nothing and says the accepted version stands.
+  nothing and says the accepted version stands. Once the user edits the file further, nothing more is offered.
 - Reject: the job ends as cancelled: nothing more is spent refining a version the user does not want.
 - Cancel the job: refinement stops; the version offered last stays waiting, and the cancelled answer names it.
 The job's answer replaces the last offer still waiting: under the same id when it is the same version (a client
@@ -58,7 +58,11 @@ class Offers:
         """The engine's on_offer: a better version than the last, while the job goes on."""
         if self.notify is None:
             return
-        proposal, version = self._against_file(proposal)
+        against = self._against_file(proposal)
+        if against is None:
+            log.info("job %s: a faster version is not offered: the file changed after the accept", self.job.id)
+            return
+        proposal, version = against
         if proposal.proposed is None:
             return
         stored = Stored(self.store.new_id(), self.job.uri, version, proposal)
@@ -70,7 +74,12 @@ class Offers:
 
     def answer(self, proposal: Any) -> dict:
         """The job's answer, with `proposal` (the finished run's) in the place of the last offer."""
-        proposal, version = self._against_file(proposal)
+        against = self._against_file(proposal)
+        if against is None:  # what it found was not offered: it would undo the user's edits since the accept
+            answer = {"status": "done", **self._fields(None, self.job.version), **proposal.report()}
+            answer["summary"] += "; the file changed after you accepted a version, so this one was not offered"
+            return answer
+        proposal, version = against
         latest, self.latest = self.latest, None
         stored = None
         if latest is not None and proposal.proposed == latest.proposal.proposed:
@@ -83,7 +92,7 @@ class Offers:
             self.store.forget(latest.id)
         answer = {"status": "done", **self._fields(stored, version), **proposal.report()}
         if self.accepted is not None and stored is None:
-            answer["summary"] += "; the passing version you accepted stands"
+            answer["summary"] += "; the version you accepted stands"
         return answer
 
     def cancelled(self) -> dict:
@@ -111,12 +120,14 @@ class Offers:
         else:
             self.store.keep(stored)
 
-    def _against_file(self, proposal: Any) -> tuple[Any, int | None]:
-        """The proposal and the document version it applies to: once an offer was accepted, against that text
-        at the document's version now (if the user edited it since, applying is refused as for any edit)."""
+    def _against_file(self, proposal: Any) -> tuple[Any, int | None] | None:
+        """The proposal and the document version it applies to: once an offer was accepted, against that text at
+        the document's version now; None when the user has edited the file since."""
         if self.accepted is None:
             return proposal, self.job.version
         document = self.ls.workspace.get_text_document(self.job.uri)
+        if document.source != self.accepted:
+            return None
         return dataclasses.replace(proposal, original=self.accepted), document.version
 
     def _fields(self, stored: Stored | None, version: int | None = None) -> dict:
