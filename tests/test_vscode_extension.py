@@ -60,13 +60,14 @@ EXPECTED = [
     "shows the failing candidate beside the file, with the tests' output",
     "shows a broken perforch.toml as a Problems entry when it is saved, and the status bar says so",
     "shows the top Rust generator in the status bar",
+    "opens the getting-started walkthrough",
     "opens the ranking matrix for the language",
     "restarts a server that exits unexpectedly",
     "says how to fix an interpreter without PerfOrch, and recovers",
 ]
 SCREENSHOTS = [
     "status-bar", "code-action", "progress", "diff", "early-offer", "rankings", "failure-key", "failure-candidate",
-    "broken-config",
+    "broken-config", "walkthrough",
 ]  # fmt: skip
 
 # Two scripted models, ranked oppositely for Python and Rust, so the status bar must follow the language.

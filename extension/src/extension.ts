@@ -96,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   command("perforch.showFailingCandidate", () => outcomes.showCandidate());
   command("perforch.openConfig", (file?: string) => openConfig(typeof file === "string" ? file : status.routing?.config ?? undefined));
   command("perforch.configureModels", () => configureModels(status, setKey));
+  command("perforch.getStarted", () => vscode.commands.executeCommand("workbench.action.openWalkthrough", `${context.extension.id}#gettingStarted`, false));
 
   // Menus offer Generate on a stub and Optimize on a finished function only: the server says which is here.
   const cursor = new CursorFunction(client);

@@ -343,6 +343,13 @@ describe("PerfOrch in VS Code", () => {
     await until(() => api.status.item.text === "$(sparkle) PerfOrch: writer-b", `the Rust route (status: ${api.status.item.text})`);
   });
 
+  it("opens the getting-started walkthrough", async () => {
+    await vscode.commands.executeCommand("perforch.getStarted");
+    await driverAction("walkthrough-visible"); // its title and first step, in the page
+    await screenshot("walkthrough");
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+  });
+
   it("opens the ranking matrix for the language", async () => {
     await open(PYTHON_FILE, "def count_vowels"); // the view shows the config of a job on this file
     await vscode.commands.executeCommand("perforch.showRankings", "python");
