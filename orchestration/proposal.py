@@ -6,6 +6,7 @@ The user's file is only written by `apply`, and only if it still holds exactly w
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import hashlib
 import logging
@@ -13,7 +14,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import costs
@@ -58,17 +59,28 @@ class Proposal:
     original: str
     result: Result
     digest: str  # sha256 of the file's bytes when the run started
-    on_choice: Callable[[bool], Awaitable[None]] | None = None  # the learner, told the user's accept or reject
+    on_choice: Callable[[Result, bool], Awaitable[None]] | None = None  # the learner (Router.learn_choice)
+    credited: dict[str, str] = field(default_factory=dict)  # stage -> model whose output the user already took
 
     async def chosen(self, accepted: bool) -> None:
         """The user accepted (applied) or rejected (discarded) the proposal: evidence for or against the models
-        whose output it holds. Learning is a side effect: it never fails the user's action."""
+        whose output it holds, but for those already credited. Learning is a side effect: it never fails the
+        user's action."""
         if self.on_choice is None:
             return
+        models = {stage: model for stage, model in self.result.models.items() if self.credited.get(stage) != model}
         try:
-            await self.on_choice(accepted)
+            await self.on_choice(dataclasses.replace(self.result, models=models), accepted)
         except Exception:
             log.exception("recording the user's choice failed")
+
+    def after(self, accepted: Proposal) -> Proposal:
+        """This version, proposed against the file as it became when the user accepted `accepted`, an earlier
+        version of the same run: its diff is only the further change, and choosing it counts only for the models
+        whose output `accepted` did not hold."""
+        assert accepted.proposed is not None, "only a proposal that changed the file can have been accepted"
+        credited = {**self.credited, **accepted.result.models}
+        return dataclasses.replace(self, original=accepted.proposed, credited=credited)
 
     @property
     def proposed(self) -> str | None:
@@ -318,7 +330,7 @@ async def propose(
 
     def offered(snapshot: Result) -> None:
         if on_offer is not None:
-            on_offer(Proposal(kind, file, span.name, text, snapshot, digest, _learner(router, snapshot)))
+            on_offer(Proposal(kind, file, span.name, text, snapshot, digest, router.learn_choice))
 
     pipeline = Pipeline(
         config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn,
@@ -328,7 +340,7 @@ async def propose(
         on_estimate(pipeline.estimate(task))
     run = pipeline.run if kind == "generate" else pipeline.optimize
     result = await run(task, validator)
-    return Proposal(kind, file, span.name, text, result, digest, _learner(router, result))
+    return Proposal(kind, file, span.name, text, result, digest, router.learn_choice)
 
 
 def _with_timed_runs(
@@ -352,11 +364,6 @@ def _with_timed_runs(
             on_progress(ProgressEvent(last.stage, last.model, last.attempt, "measuring", detail))
 
     return progress, timed_run
-
-
-def _learner(router: Router, result: Result) -> Callable[[bool], Awaitable[None]]:
-    """What tells the router the user's choice of the proposal `result` makes."""
-    return lambda accepted: router.learn_choice(result, accepted)
 
 
 def apply(proposal: Proposal) -> None:

@@ -47,7 +47,7 @@ class Offers:
         self.job = job
         self.notify = notify
         self.latest: Stored | None = None  # the version offered last, while it waits for the user
-        self.accepted: str | None = None  # the file's text once the user accepted an offered version
+        self.accepted: Any = None  # the offered Proposal the user accepted: the file now holds it
         self.rejected = False  # the user rejected an offer, which ended the job
 
     @property
@@ -108,7 +108,7 @@ class Offers:
         if self.job.task is None or self.job.task.done():
             return
         if accepted:  # refinement goes on, from the file as it now is
-            self.accepted = stored.proposal.proposed
+            self.accepted = stored.proposal
         else:
             log.info("job %s: its offer %s was rejected; the job ends", self.job.id, stored.id)
             self.rejected = True
@@ -126,9 +126,9 @@ class Offers:
         if self.accepted is None:
             return proposal, self.job.version
         document = self.ls.workspace.get_text_document(self.job.uri)
-        if document.source != self.accepted:
+        if document.source != self.accepted.proposed:
             return None
-        return dataclasses.replace(proposal, original=self.accepted), document.version
+        return proposal.after(self.accepted), document.version
 
     def _fields(self, stored: Stored | None, version: int | None = None) -> dict:
         edit = get_converter().unstructure(stored.edit(self.ls, annotated=False)) if stored is not None else None
