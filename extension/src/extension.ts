@@ -53,8 +53,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
       status.rememberCategory(result.uri ?? "", result.category);
       status.invalidate(); // the outcome may have moved a learned ranking
       refresh();
-      await previews.show(result);
     }
+    await previews.show(result); // a cancelled job's offer, if one waits, stays open to decide
   });
   context.subscriptions.push(output, client, jobs, previews, outcomes, status, panel);
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(SCHEME, previews));

@@ -66,6 +66,9 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
   }
 
   private async showNow(result: JobResult): Promise<Proposal | undefined> {
+    if (result.status === "cancelled" && result.offered) {
+      return this.settle(result.offered);
+    }
     if (result.status !== "done") {
       return undefined;
     }
@@ -126,6 +129,18 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     await this.updateContext();
     await vscode.commands.executeCommand("vscode.diff", file, proposal.view, titleOf(proposal), { preview: false });
     return proposal;
+  }
+
+  /** An offer whose job was cancelled: it stays open to decide, no longer labelled "still refining". */
+  private async settle(id: string): Promise<Proposal | undefined> {
+    const offer = this.proposals.get(id);
+    if (!offer) {
+      return undefined;
+    }
+    offer.result = { ...offer.result, refining: false };
+    await this.close(offer);
+    await vscode.commands.executeCommand("vscode.diff", offer.file, offer.view, titleOf(offer), { preview: false });
+    return offer;
   }
 
   /** The notification with Accept and Reject, which does nothing once the proposal was decided or replaced. */
