@@ -1,13 +1,15 @@
 """categorize -> generate -> debug -> refine, with validation after every step and no passing version lost.
 
 The pipeline knows models only through the gateway, which models to ask only through a Router, and programs only
-through a Validator, so the same code serves benchmarks and workspaces. Progress goes to a callback, and a
-finished run to a hook (the learner subscribes); cancelling the awaiting task cancels the model request or the
+through a Validator, so the same code serves benchmarks and workspaces. Progress goes to a callback, each better
+version to another as soon as it exists (an editor offers it while refinement goes on), and a finished run to a
+hook (the learner subscribes); cancelling the awaiting task cancels the model request or the
 sandboxed run in flight.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -18,7 +20,7 @@ from .costs import JobEstimate
 from .models import ModelError, ModelGateway
 from .rankings.router import Router
 from .redaction import excerpt
-from .run import Attempt, FinishedCallback, ProgressCallback, ProgressEvent, Result
+from .run import Attempt, FinishedCallback, ProgressCallback, ProgressEvent, Result, VersionCallback
 from .stubs import find_function
 from .task import ANY_CATEGORY, Outcome, Task, Timing
 from .validation import Validator, speedup
@@ -42,14 +44,16 @@ class Pipeline:
         *,
         on_progress: ProgressCallback | None = None,
         on_finished: FinishedCallback | None = None,
+        on_version: VersionCallback | None = None,
     ) -> None:
         """`router` says which models each stage asks; `on_finished` gets every finished run's result
-        (a learner records its outcomes there)."""
+        (a learner records its outcomes there); `on_version` each better version while the run goes on."""
         self.gateway = gateway
         self.router = router
         self.settings = settings
         self.on_progress = on_progress
         self.on_finished = on_finished
+        self.on_version = on_version
 
     async def run(self, task: Task, validator: Validator) -> Result:
         """Write the function from its stub, debug it until the visible tests pass, then refine it."""
@@ -185,9 +189,12 @@ class Pipeline:
     async def _refine(self, task: Task, validator: Validator, result: Result, passing: Candidate) -> None:
         if self.settings.refiners <= 0:
             return
-        self._emit(ProgressEvent("refine", "", 0, "measuring", "timing the tests of the passing version"))
-        baseline = await validator.measure(passing.source)
         result.first_passing_source = passing.source
+        if passing.source != task.source:  # usable now: refinement may take minutes and find nothing faster
+            self._offer(result)
+        which = "the original" if passing.source == task.source else "the passing version"
+        self._emit(ProgressEvent("refine", "", 0, "measuring", f"timing {which}"))
+        baseline = await validator.measure(passing.source)
         if self.settings.refine == "exhaustive":
             best, best_timing = await self._refine_exhaustively(task, validator, result, passing, baseline)
         else:
@@ -206,16 +213,19 @@ class Pipeline:
             faster = await self._refined(task, validator, result, model, n, best, best_timing)
             if faster is not None:
                 best, best_timing = faster
+                self._offer(result, best, baseline, best_timing)
         return best, best_timing
 
     async def _refine_exhaustively(
         self, task: Task, validator: Validator, result: Result, passing: Candidate, baseline: Timing
     ) -> tuple[Candidate, Timing]:
         """Every refiner the user has, each from the same passing version; the fastest kept one wins."""
-        kept = []
+        kept: list[tuple[Candidate, Timing]] = []
         for n, model in enumerate(self.router.order("refine", task.language, result.category), 1):
             faster = await self._refined(task, validator, result, model, n, passing, baseline)
             if faster is not None:
+                if all(speedup(baseline, faster[1]) > speedup(baseline, timing) for _, timing in kept):
+                    self._offer(result, faster[0], baseline, faster[1])
                 kept.append(faster)
         return max(kept, key=lambda pair: speedup(baseline, pair[1]), default=(passing, baseline))
 
@@ -231,6 +241,7 @@ class Pipeline:
         candidate = await self._candidate("refine", model, n, messages, task, validator, result)
         if not (candidate and candidate.verdict.passed):
             return None
+        self._emit(ProgressEvent("refine", model, n, "measuring", f"timing {model}'s version"))
         refinement = await judged(start, timing, candidate, validator, self.settings.refine_threshold)
         status = "faster" if refinement.kept else "not_faster"
         self._note("refine", model, n, status, refinement.detail, result, speedup=refinement.speedup)
@@ -293,6 +304,26 @@ class Pipeline:
             await self.on_finished(result)
         except Exception:  # a side effect (learning): it must never cost the user the result
             log.exception("the finished-run hook failed")
+
+    def _offer(
+        self,
+        result: Result,
+        faster: Candidate | None = None,
+        baseline: Timing | None = None,
+        timing: Timing | None = None,
+    ) -> None:
+        """Hand a snapshot of the run, with `faster` kept if given, to `on_version`."""
+        if self.on_version is None:
+            return
+        snapshot = dataclasses.replace(result, models=dict(result.models), trace=list(result.trace))
+        if faster is not None and baseline is not None and timing is not None:
+            self._keep(snapshot, "refine", faster)
+            snapshot.speedup = speedup(baseline, timing)
+            snapshot.timing_before, snapshot.timing_after = baseline, timing
+        try:
+            self.on_version(snapshot)
+        except Exception:  # a broken listener must not break the run
+            log.exception("the better-version callback failed")
 
     def _keep(self, result: Result, stage: str, candidate: Candidate) -> Candidate:
         result.passed, result.verdict = True, candidate.verdict

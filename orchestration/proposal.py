@@ -6,6 +6,7 @@ The user's file is only written by `apply`, and only if it still holds exactly w
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import hashlib
 import logging
@@ -13,7 +14,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import costs
@@ -58,17 +59,28 @@ class Proposal:
     original: str
     result: Result
     digest: str  # sha256 of the file's bytes when the run started
-    on_choice: Callable[[bool], Awaitable[None]] | None = None  # the learner, told the user's accept or reject
+    on_choice: Callable[[Result, bool], Awaitable[None]] | None = None  # the learner (Router.learn_choice)
+    credited: dict[str, str] = field(default_factory=dict)  # stage -> model whose output the user already took
 
     async def chosen(self, accepted: bool) -> None:
         """The user accepted (applied) or rejected (discarded) the proposal: evidence for or against the models
-        whose output it holds. Learning is a side effect: it never fails the user's action."""
+        whose output it holds, but for those already credited. Learning is a side effect: it never fails the
+        user's action."""
         if self.on_choice is None:
             return
+        models = {stage: model for stage, model in self.result.models.items() if self.credited.get(stage) != model}
         try:
-            await self.on_choice(accepted)
+            await self.on_choice(dataclasses.replace(self.result, models=models), accepted)
         except Exception:
             log.exception("recording the user's choice failed")
+
+    def after(self, accepted: Proposal) -> Proposal:
+        """This version, proposed against the file as it became when the user accepted `accepted`, an earlier
+        version of the same run: its diff is only the further change, and choosing it counts only for the models
+        whose output `accepted` did not hold."""
+        assert accepted.proposed is not None, "only a proposal that changed the file can have been accepted"
+        credited = {**self.credited, **accepted.result.models}
+        return dataclasses.replace(self, original=accepted.proposed, credited=credited)
 
     @property
     def proposed(self) -> str | None:
@@ -287,6 +299,7 @@ async def propose(
     on_progress: Callable[[ProgressEvent], None] | None = None,
     ledger: UsageLedger | None = None,
     on_estimate: Callable[[costs.JobEstimate], None] | None = None,
+    on_offer: Callable[[Proposal], None] | None = None,
 ) -> Proposal:
     """Run `generate` (fill a stub) or `optimize` (refine a finished function) on the function at `line`,
     asking the models `router` names (NoModelToAsk, saying why, when it names none).
@@ -294,7 +307,8 @@ async def propose(
     `text` is the file as the editor holds it; by default the file on disk. Either way the proposal
     remembers what it started from, so a later edit is never overwritten. `ledger` collects the usage of
     every model call, also when the run is cancelled (a language server's session totals). `on_estimate` gets
-    the run's expected cost before the first call."""
+    the run's expected cost before the first call. `on_offer` gets each better version while the run goes on
+    (the first passing one before refinement, then each faster one), as a proposal of its own."""
     file = file.resolve()
     language, text, span = read_function(file, line, text)
     check_syntax(file, language, text, span)
@@ -310,16 +324,46 @@ async def propose(
     except WorkspaceError as exc:  # not in a project PerfOrch can test: the request cannot be carried out
         raise ProposalError(str(exc)) from None
     await workspace.prepare()
-    validator = workspace.validator(span.name, config.limits())
+    on_progress, on_run = _with_timed_runs(on_progress)
+    validator = workspace.validator(span.name, config.limits(), on_run=on_run)
     task = Task(language, span.name, text, visible_test="", task_id=f"{file}:{line}")
+
+    def offered(snapshot: Result) -> None:
+        if on_offer is not None:
+            on_offer(Proposal(kind, file, span.name, text, snapshot, digest, router.learn_choice))
+
     pipeline = Pipeline(
-        config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn
-    )
+        config.gateway(ledger), router, config.pipeline, on_progress=on_progress, on_finished=router.learn,
+        on_version=offered if on_offer is not None else None,
+    )  # fmt: skip
     if on_estimate is not None:
         on_estimate(pipeline.estimate(task))
     run = pipeline.run if kind == "generate" else pipeline.optimize
     result = await run(task, validator)
-    return Proposal(kind, file, span.name, text, result, digest, lambda accepted: router.learn_choice(result, accepted))
+    return Proposal(kind, file, span.name, text, result, digest, router.learn_choice)
+
+
+def _with_timed_runs(
+    on_progress: Callable[[ProgressEvent], None] | None,
+) -> tuple[Callable[[ProgressEvent], None] | None, Callable[[int, int], None] | None]:
+    """The progress callback, and a validator's timed-run callback that reports each run as part of the
+    measurement the pipeline said it started: `timing the original, run 3 of 5`."""
+    if on_progress is None:
+        return None, None
+    measuring: list[ProgressEvent] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.status == "measuring":
+            measuring[:] = [event]
+        on_progress(event)
+
+    def timed_run(number: int, runs: int) -> None:
+        if measuring:
+            last = measuring[0]
+            detail = f"{last.detail}, run {number} of {runs}"
+            on_progress(ProgressEvent(last.stage, last.model, last.attempt, "measuring", detail))
+
+    return progress, timed_run
 
 
 def apply(proposal: Proposal) -> None:

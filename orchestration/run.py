@@ -111,3 +111,8 @@ class Result:
 
 
 FinishedCallback = Callable[[Result], Awaitable[None]]
+
+VersionCallback = Callable[[Result], None]
+"""Gets a better version than any offered before, while the run goes on: the first passing version when
+refinement follows, then each faster one refinement keeps. The Result is a snapshot: the run's own goes on
+changing."""

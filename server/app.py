@@ -20,7 +20,7 @@ from perforch.orchestration.languages import LANGUAGES
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from . import config_problems, jobs, proposals, requests
+from . import config_problems, jobs, offers, proposals, requests
 from .code_actions import ACTION_KIND, GENERATE, OPTIMIZE, code_actions, code_lenses
 from .logs import route_logs
 from .messages import reported, show
@@ -42,8 +42,11 @@ server = PerfOrchServer("perforch", _version(), protocol_cls=PerfOrchProtocol)
 session = Session()
 server.protocol.on_cancel = session.jobs.cancel_request
 # What a client can learn from `initialize`: the languages PerfOrch works on (the VS Code extension's
-# language list), and that it sends structured progress to clients that ask for it (jobs.PROGRESS).
-server.protocol.experimental = {"perforch": {"languages": list(LANGUAGES), "progress": jobs.PROGRESS}}
+# language list), that it sends structured progress to clients that ask for it (jobs.PROGRESS), and versions
+# offered while a job still runs (offers.PROPOSAL).
+server.protocol.experimental = {
+    "perforch": {"languages": list(LANGUAGES), "progress": jobs.PROGRESS, "proposals": offers.PROPOSAL}
+}
 
 
 # -- settings --------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ cancellation). A finished job leaves its proposal in the session's ProposalStore
 Progress goes to the client twice, from the same engine event: as `$/progress` work done reports whose
 message is the event's one-line summary (what any LSP client shows), and, to a client that declares
 `capabilities.experimental.perforch.progress: true`, as a `perforch/progress` notification with the event's
-fields (PROGRESS below), so that it need not read them back out of the sentence.
+fields (PROGRESS below), so that it need not read them back out of the sentence. Such a client may also take
+versions offered before the job is done (offers.py).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from perforch.orchestration.stubs import FunctionSpan
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
-from . import proposals, routing
+from . import routing
 from .messages import Refused
+from .offers import Offers
 from .protocol import forget_progress, on_progress_cancelled
 from .settings import engine_config
 
@@ -103,7 +105,7 @@ class JobProgress:
         self.token = token
         self.from_client = from_client
         self.shown = False  # reports before the client has the token would be refused
-        self.structured = _wants_fields(ls)
+        self.structured = _wants(ls, "progress")
 
     async def begin(self, title: str, on_cancel: Callable[[], None]) -> None:
         self._notify({"stage": "", "model": "", "attempt": 0, "status": "starting", "detail": ""}, "starting")
@@ -140,14 +142,19 @@ class JobProgress:
 
     def _notify(self, fields: dict, message: str) -> None:
         if self.structured:
-            job = {"token": self.token, "job": self.job.id, "kind": self.job.kind, "function": self.job.function}
-            self.ls.protocol.notify(PROGRESS, {**job, **fields, "message": message})
+            self.notify(PROGRESS, {**fields, "message": message})
+
+    def notify(self, method: str, fields: dict) -> None:
+        """A notification about this job, naming its token and the job."""
+        job = {"token": self.token, "job": self.job.id, "kind": self.job.kind, "function": self.job.function}
+        self.ls.protocol.notify(method, {**job, **fields})
 
 
-def _wants_fields(ls: LanguageServer) -> bool:
+def _wants(ls: LanguageServer, feature: str) -> bool:
+    """The client declared `capabilities.experimental.perforch.<feature>: true`."""
     experimental = ls.client_capabilities.experimental
     perforch = experimental.get("perforch") if isinstance(experimental, dict) else None
-    return isinstance(perforch, dict) and perforch.get("progress") is True
+    return isinstance(perforch, dict) and perforch.get(feature) is True
 
 
 async def run_job(
@@ -173,6 +180,7 @@ async def run_job(
     job = Job(session.jobs.new_id(), kind, uri, span.name, document.version, ls.protocol.msg_id)
     from_client = work_done_token is not None
     progress = JobProgress(ls, job, work_done_token if from_client else f"perforch-{job.id}", from_client)
+    offers = Offers(ls, session.proposals, job, progress.notify if _wants(ls, "proposals") else None)
 
     def on_progress(event: Any) -> None:
         job.stage, job.model = event.stage, event.model
@@ -180,7 +188,7 @@ async def run_job(
 
     work = propose(
         kind, file, position.line + 1, config, router, text=document.source, on_progress=on_progress,
-        ledger=job.usage,
+        ledger=job.usage, on_offer=offers.offer if offers.wanted else None,
     )  # fmt: skip
     # The task exists before anything is awaited: a cancel that arrives at any point finds it.
     job.task = asyncio.create_task(work, name=job.id)
@@ -193,11 +201,11 @@ async def run_job(
         session.jobs.finish(job)
         progress.end(_ending(job.task))
     if job.task.cancelled():
-        return {"status": "cancelled", "job": job.id}
+        return offers.cancelled()
     error = job.task.exception()
     if isinstance(error, NoModelToAsk):
         raise Refused(str(error), _missing_key_cause(config, str(error))) from error
-    answer = proposals.answer(ls, session.proposals, job.id, job.uri, job.version, job.task.result())
+    answer = offers.answer(job.task.result())
     answer["seconds"] = round(time.monotonic() - job.started, 1)
     _name_key(answer.get("cause"), config)
     _log_trace(job, answer)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from lsprotocol.converters import get_converter
 from pygls.lsp.server import LanguageServer
 
 from .edits import workspace_edit
@@ -31,6 +30,7 @@ class Stored:
     uri: str
     version: int | None  # of the document the job started from
     proposal: Any  # perforch.orchestration.proposal.Proposal
+    on_decided: Callable[[bool], None] | None = None  # a running job's offer: told of the accept or reject
 
     @property
     def label(self) -> str:
@@ -49,6 +49,7 @@ class ProposalStore:
 
     def __init__(self) -> None:
         self._waiting: dict[str, Stored] = {}
+        self._replaced: dict[str, str] = {}  # an early offer's id -> the id of the version that replaced it
         self._ids = itertools.count(1)
 
     def new_id(self) -> str:
@@ -68,12 +69,23 @@ class ProposalStore:
             if not self._waiting:
                 raise Refused("no proposal waiting: run generate or optimize first")
             return next(reversed(self._waiting.values()))
+        if proposal_id in self._replaced:
+            newer = self._replaced[proposal_id]
+            raise Refused(f"proposal {proposal_id!r} was replaced by a faster version, {newer!r}: review that one")
         if proposal_id not in self._waiting:
             raise Refused(f"no proposal {proposal_id!r}: it was applied, discarded or never made")
         return self._waiting[proposal_id]
 
     def forget(self, proposal_id: str) -> None:
         self._waiting.pop(proposal_id, None)
+
+    def replace(self, old_id: str, newer: Stored) -> None:
+        """`newer` takes the place of the waiting `old_id`: applying `old_id` is refused, naming `newer`."""
+        self.forget(old_id)
+        self._replaced[old_id] = newer.id
+        while len(self._replaced) > MAX_PROPOSALS:
+            del self._replaced[next(iter(self._replaced))]
+        self.keep(newer)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._waiting)
@@ -86,18 +98,6 @@ class ProposalStore:
 
     def values(self) -> list[Stored]:
         return list(self._waiting.values())
-
-
-def answer(ls: LanguageServer, store: ProposalStore, job: str, uri: str, version: int | None, proposal: Any) -> dict:
-    """A finished job's answer: the proposal's own report, plus where it came from, its id and its edit when it
-    changes something (then it is kept until applied or discarded)."""
-    stored, edit = None, None
-    if proposal.proposed is not None:
-        stored = Stored(store.new_id(), uri, version, proposal)
-        store.keep(stored)
-        edit = get_converter().unstructure(stored.edit(ls, annotated=False))
-    where = {"job": job, "id": stored.id if stored else None, "uri": uri, "version": version}
-    return {"status": "done", **where, "edit": edit, **proposal.report()}
 
 
 async def apply(ls: LanguageServer, store: ProposalStore, proposal_id: str | None, direct: bool) -> dict:
@@ -117,6 +117,8 @@ async def apply(ls: LanguageServer, store: ProposalStore, proposal_id: str | Non
         reason = result.failure_reason or "the editor did not apply the edit"
         return {"status": "refused", "id": stored.id, "applied": False, "refused": reason}
     store.forget(stored.id)
+    if stored.on_decided is not None:
+        stored.on_decided(True)
     await stored.proposal.chosen(accepted=True)  # the models that made it learn that the user kept it
     return {"status": "applied", "id": stored.id, "applied": True, "refused": ""}
 
@@ -132,5 +134,7 @@ async def discard(store: ProposalStore, proposal_id: str | None) -> dict:
     """Forget a proposal (the user rejected it); the document is not touched."""
     stored = store.find(proposal_id)
     store.forget(stored.id)
+    if stored.on_decided is not None:
+        stored.on_decided(False)
     await stored.proposal.chosen(accepted=False)  # a weaker signal than a failed test: see outcomes.py
     return {"status": "discarded", "id": stored.id}

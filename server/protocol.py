@@ -10,6 +10,8 @@ pygls 2 leaves a client waiting forever, or tells it too much, in these cases, w
   -32002 and -32600, as the LSP specification says.
 - an exception in a handler is answered with its text and its traceback (in `data`). Here the answer is
   short and the traceback goes to the server's log (stderr) only.
+- a cancel of a request already answered is logged as a warning, which reaches the user's log. Here it is
+  ignored, as the LSP specification says.
 The other overrides (cancelling jobs, work done progress for commands, experimental capabilities) fill gaps in
 pygls' LSP features.
 """
@@ -176,7 +178,12 @@ class PerfOrchProtocol(LanguageServerProtocol):
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls cancels only its own future of a workspace/executeCommand request, not the task running the
         # command, so a cancelled generate/optimize would run on: end its job here.
-        super()._handle_cancel_notification(msg_id)
+        # A cancel that crossed the answer (VS Code cancels a code action it no longer needs) is ignored, as LSP
+        # says; pygls would log a warning.
+        if msg_id in self._request_futures:
+            super()._handle_cancel_notification(msg_id)
+        else:
+            log.debug("cancel of request %r, already answered", msg_id)
         self.on_cancel(msg_id)
 
     @lsp_method(types.INITIALIZE)

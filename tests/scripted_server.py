@@ -21,6 +21,8 @@ Build replies with:
 - ``Reply.error(500)``, ``Reply.rate_limited(retry_after="1")``: an HTTP error with OpenAI's error body;
   ``Reply.error(status, headers=..., body=...)`` for anything else.
 - ``Reply("late", delay=5)``: answer after a delay (to force client timeouts or test cancellation).
+- ``Reply("later", hold=event)``: answer once the test sets the ``threading.Event`` (a step held open
+  while the test acts on what came before it, with no race against a delay).
 - ``Reply.dropped()``: close the connection without answering.
 - ``Reply.empty()``: a well-formed answer whose content is empty.
 - ``Reply.malformed()``: HTTP 200 with a body that is not JSON.
@@ -70,6 +72,7 @@ class Reply:
     body: str | None = None  # a raw body replaces the generated one (errors, malformed JSON)
     delay: float = 0.0
     drop: bool = False
+    hold: threading.Event | None = None  # answer only once a test sets it
 
     @classmethod
     def error(
@@ -299,6 +302,8 @@ class ScriptedServer:
     async def _answer(self, request: web.Request, record: RecordedRequest, reply: Reply) -> web.StreamResponse:
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        while reply.hold is not None and not reply.hold.is_set():
+            await asyncio.sleep(0.02)  # polled, so a client that hangs up still cancels the handler
         if reply.drop:
             assert request.transport is not None
             request.transport.abort()

@@ -4,6 +4,8 @@ accept: a setting the schema offers must work, and every pipeline knob must be o
 from __future__ import annotations
 
 import json
+import re
+import struct
 from dataclasses import fields
 from pathlib import Path
 
@@ -11,7 +13,8 @@ from perforch.orchestration.config import PipelineSettings
 from perforch.orchestration.languages import LANGUAGES
 from perforch.server.settings import _KEYS as SERVER_KEYS
 
-MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "extension" / "package.json").read_text())
+EXTENSION = Path(__file__).resolve().parents[1] / "extension"
+MANIFEST = json.loads((EXTENSION / "package.json").read_text())
 PROPERTIES = MANIFEST["contributes"]["configuration"]["properties"]
 CLIENT_ONLY = {"pythonPath"}  # read by the extension itself, never sent to the server
 
@@ -43,3 +46,23 @@ def test_the_manifest_activates_on_exactly_the_server_s_languages() -> None:
         "editorLangId in perforch.languages && perforch.cursorFunction == 'stub'",
         "editorLangId in perforch.languages && perforch.cursorFunction == 'finished'",
     }
+
+
+def test_the_icon_is_a_png_of_at_least_128_pixels() -> None:
+    # The marketplace and the extensions view take a PNG (not an SVG) of 128 x 128 or more.
+    png = (EXTENSION / MANIFEST["icon"]).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == height >= 128
+
+
+def test_the_walkthrough_s_steps_have_their_media_and_run_commands_that_exist() -> None:
+    (walkthrough,) = MANIFEST["contributes"]["walkthroughs"]
+    commands = {command["command"] for command in MANIFEST["contributes"]["commands"]}
+    for step in walkthrough["steps"]:
+        assert (EXTENSION / step["media"]["markdown"]).is_file(), step["id"]
+        linked = re.findall(r"\(command:([\w.]+)", step["description"])
+        ours = [command for command in linked if command.startswith("perforch.")]
+        assert ours and set(ours) <= commands, (step["id"], ours)
+        events = {event.removeprefix("onCommand:") for event in step["completionEvents"] if "onCommand:" in event}
+        assert events <= commands, step["id"]

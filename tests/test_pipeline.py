@@ -230,7 +230,9 @@ async def test_refinement_keeps_only_faster_correct_code(scripted_server):
         [RankedModel("wrong-refiner", 0.9), RankedModel("same-refiner", 0.8), RankedModel("fast-refiner", 0.7)],
     )
     limits = PipelineSettings(generators=1, debuggers=0, refiners=3, refine_threshold=1.1)
-    pipeline = Pipeline(ModelGateway(specs), Router(rankings, default_order=("slow-writer",)), limits)
+    offered = []  # each better version, as soon as it exists
+    router = Router(rankings, default_order=("slow-writer",))
+    pipeline = Pipeline(ModelGateway(specs), router, limits, on_version=offered.append)
     validator = ProgramValidator("python", HEAVY_TEST, limits=Limits(wall_seconds=20), runs=3)
     result = await pipeline.run(TASK, validator)
 
@@ -243,6 +245,12 @@ async def test_refinement_keeps_only_faster_correct_code(scripted_server):
     assert ("wrong-refiner", "test_failed") in refine
     assert ("same-refiner", "not_faster") in refine
     assert ("fast-refiner", "faster") in refine
+    # The passing version was offered before any refiner was asked, then the faster one once it was kept.
+    first, faster = offered
+    assert first.passed and first.source == result.first_passing_source and "refine" not in first.models
+    assert not any(a.stage == "refine" for a in first.trace), "a snapshot, taken before refinement"
+    assert faster.source == result.source and faster.models["refine"] == "fast-refiner"
+    assert faster.speedup == result.speedup
 
 
 async def test_cancel_closes_the_model_request(scripted_server):

@@ -609,9 +609,11 @@ async def test_rankings_are_what_the_command_line_shows(client, tmp_path):
         await client.protocol.send_request_async("perforch/rankings", {"language": "cobol"})
 
 
-async def test_initialize_names_the_languages_and_the_structured_progress(client):
+async def test_initialize_names_the_languages_the_structured_progress_and_the_offers(client):
     perforch = client.server_capabilities.experimental["perforch"]
-    assert perforch == {"languages": list(LANGUAGES), "progress": "perforch/progress"}
+    assert perforch == {
+        "languages": list(LANGUAGES), "progress": "perforch/progress", "proposals": "perforch/proposal"
+    }  # fmt: skip
 
 
 def test_edits_replace_only_the_lines_that_differ():

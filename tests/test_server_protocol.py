@@ -299,3 +299,16 @@ async def test_an_internal_error_is_one_line_for_the_client_and_a_traceback_in_t
     stderr = await raw.close()
     assert stderr.count("Traceback (most recent call last)") >= 2  # both failures, in full, in the server's log
     assert "PerfOrch generate failed" in stderr
+
+
+async def test_a_cancel_that_crosses_the_answer_is_ignored_without_a_warning(raw, tmp_path, source):
+    # VS Code cancels a code action it no longer needs, often after the answer has left: LSP says to ignore it.
+    await raw.initialize(tmp_path)
+    uri = await _open(raw, source)
+    assert "result" in await raw.request(1, "textDocument/codeAction", _code_action(uri, 3))
+    await raw.notify("$/cancelRequest", {"id": 1})
+    await raw.notify("$/cancelRequest", {"id": "never-sent"})
+    assert (await raw.request(2, "perforch/status", {}))["result"]["jobs"] == []
+    logged = [m["params"]["message"] for m in raw.received if m.get("method") == "window/logMessage"]
+    assert not any("Cancel notification" in text for text in logged), logged
+    assert "Cancel notification" not in await raw.close()

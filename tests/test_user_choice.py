@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from perforch.orchestration.proposal import Proposal
 from perforch.orchestration.rankings.learning import Learner
 from perforch.orchestration.rankings.matrix import RankedModel, RankingMatrix
 from perforch.orchestration.rankings.outcomes import USER_CHOICE_WEIGHT, ModelOutcome, OutcomeStore
@@ -72,6 +73,27 @@ async def test_a_reject_counts_against_the_model_at_its_stated_weight(tmp_path):
 
 
 @pytest.mark.slow
+async def test_a_version_accepted_early_is_not_credited_again_with_the_faster_one(tmp_path):
+    """Accepting the passing version while refinement runs, then its refinement: the generate model's output was
+    credited once already; the second accept counts for the refiner only."""
+    seen: list[dict[str, str]] = []
+
+    async def learn(result: Result, accepted: bool) -> None:
+        seen.append(dict(result.models))
+
+    file = tmp_path / "core.py"
+    early = _result("writer")
+    early.source = "def f():\n    return 1  # slow\n"
+    refined = _result("writer")
+    refined.source, refined.models["refine"] = "def f():\n    return 1\n", "polisher"
+    first = Proposal("generate", file, "f", "def f():\n    ...\n", early, "digest", learn)
+    final = Proposal("generate", file, "f", "def f():\n    ...\n", refined, "digest", learn).after(first)
+    await first.chosen(accepted=True)
+    await final.chosen(accepted=True)
+    assert seen == [{"categorize": "writer", "generate": "writer"}, {"refine": "polisher"}]
+    assert final.original == early.source and "return 1  # slow" in final.diff() and "-" in final.diff()
+
+
 async def test_a_rejected_proposal_moves_the_models_score_over_lsp(client, tmp_path, scripted_server):  # noqa: F811
     relative, stub, _, _, answer = EXAMPLE["python"]
     file = _workspace(tmp_path, "python", scripted_server, answer) / relative

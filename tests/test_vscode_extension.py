@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -34,6 +35,16 @@ ABSENT_KEY = "PERFORCH_ABSENT_KEY"  # nokey/'s model's variable: never set
 NOBODY = "http://127.0.0.1:9/v1"  # down/'s model server: nothing listens on port 9
 WRONG_COUNT_VOWELS = "def count_vowels(text: str) -> int:\n    return undefined_helper(text)\n"
 RIGHT_COUNT_VOWELS = 'def count_vowels(text: str) -> int:\n    return sum(1 for ch in text.lower() if ch in "aeiou")\n'
+SLOW_COUNT_VOWELS = (  # early/'s first passing version, which its refiner makes faster
+    "def count_vowels(text: str) -> int:\n"
+    "    total = 0\n"
+    "    for _ in range(300):\n"
+    '        total = sum(1 for ch in text.lower() if ch in "aeiou")\n'
+    "    return total\n"
+)
+# early/'s refiner answers only once the extension's test, having accepted the first passing version, writes
+# the file PERFORCH_VSCODE_RELEASE: the offer is taken while the job is certainly still refining.
+RELEASE_REFINER = threading.Event()
 # The extension's tests, by title: each must have run and passed.
 EXPECTED = [
     "hands an API key from secret storage to the server",
@@ -42,18 +53,21 @@ EXPECTED = [
     "offers Generate on a stub and Optimize on a finished function",
     "generates with progress and a diff; Reject leaves the file byte-identical",
     "runs the lightbulb's action with the same preview; Accept applies and saves it; tokens and cost are shown",
+    "offers the passing version while it refines; accepting it early lets refinement offer a faster one",
     "cancels a running job from the notification's Cancel button and changes nothing",
     "says a key is missing, and offers to set it",
     "says the model server cannot be reached, and offers Retry",
     "shows the failing candidate beside the file, with the tests' output",
     "shows a broken perforch.toml as a Problems entry when it is saved, and the status bar says so",
     "shows the top Rust generator in the status bar",
+    "opens the getting-started walkthrough",
     "opens the ranking matrix for the language",
     "restarts a server that exits unexpectedly",
     "says how to fix an interpreter without PerfOrch, and recovers",
 ]
 SCREENSHOTS = [
-    "status-bar", "code-action", "progress", "diff", "rankings", "failure-key", "failure-candidate", "broken-config"
+    "status-bar", "code-action", "progress", "diff", "early-offer", "rankings", "failure-key", "failure-candidate",
+    "broken-config", "walkthrough",
 ]  # fmt: skip
 
 # Two scripted models, ranked oppositely for Python and Rust, so the status bar must follow the language.
@@ -110,6 +124,10 @@ def _policy(model: str, messages: list[dict]) -> Reply | str:
         return "string"
     if model == "wrong":  # other/: an answer that fails the tests
         return f"```python\n{WRONG_COUNT_VOWELS}```\n"
+    if model == "early" and "This implementation of `count_vowels`" in str(messages[-1].get("content") or ""):
+        return Reply(f"Faster:\n```python\n{RIGHT_COUNT_VOWELS}```\n", hold=RELEASE_REFINER)
+    if model == "early":
+        return f"```python\n{SLOW_COUNT_VOWELS}```\n"
     if _optimizing_has_duplicates(messages):
         return Reply("too late", delay=90)  # still waiting when the test cancels the job
     # A generate (after a pause, for the progress screenshot), or a refinement of it that is the same code.
@@ -200,7 +218,8 @@ def _environment(base: Path) -> dict[str, str]:
 def _workspace(base: Path, base_url: str, only: tuple[str, ...] = ()) -> Path:
     """One folder, several projects configured differently: python/ and rust/ ask writer-a and writer-b (ranked
     by the profile), other/ only `wrong` (whose answers fail the tests), nokey/ a model whose key is not set,
-    down/ a model server nobody listens on."""
+    down/ a model server nobody listens on, early/ a model that writes a slow count_vowels and refines it once
+    released."""
     folder = base / "workspace"
     ignore = shutil.ignore_patterns("target", "__pycache__", ".pytest_cache")
     writers = {"writer-a": "PERFORCH_TEST_KEY", "writer-b": "PERFORCH_TEST_KEY"}
@@ -210,6 +229,7 @@ def _workspace(base: Path, base_url: str, only: tuple[str, ...] = ()) -> Path:
         "other": ("python", _toml(base_url, {"wrong": "PERFORCH_TEST_KEY"}, refiners=0, debuggers=0)),
         "nokey": ("python", _toml(base_url, {"gamma": ABSENT_KEY}, refiners=0)),
         "down": ("python", _toml(NOBODY, {"down": "PERFORCH_TEST_KEY"}, refiners=0, model_timeout=10.0)),
+        "early": ("python", _toml(base_url, {"early": "PERFORCH_TEST_KEY"}, refiners=1, refine_runs=1)),
     }
     for name, (example, toml) in projects.items():
         if only and name not in only:
@@ -227,6 +247,20 @@ def _bare_python(base: Path) -> Path:
     wrapper.write_text(f'#!/bin/sh\nunset PYTHONPATH\nexec "{venv / "bin" / "python"}" "$@"\n')
     wrapper.chmod(0o755)
     return wrapper
+
+
+def _release_when_written(marker: Path, stop: threading.Event) -> threading.Thread:
+    """Set RELEASE_REFINER once `marker` exists (the extension's test writes it), or when `stop` is set."""
+
+    def watch() -> None:
+        while not stop.wait(0.1):
+            if marker.exists():
+                break
+        RELEASE_REFINER.set()
+
+    thread = threading.Thread(target=watch, name="release-refiner", daemon=True)
+    thread.start()
+    return thread
 
 
 def _driver(args: list[str], log: Path, timeout: float) -> subprocess.CompletedProcess:
@@ -254,6 +288,9 @@ def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     SHOTS.mkdir(parents=True, exist_ok=True)
     results = base / "results.json"
     bare = _bare_python(base)  # an interpreter without PerfOrch, for the "not installed" message
+    RELEASE_REFINER.clear()
+    stop = threading.Event()
+    _release_when_written(base / "release-refiner", stop)
     with start_scripted_server(_policy) as models:
         workspace = _workspace(base, models.base_url)
         data = base / "user-data"
@@ -266,6 +303,7 @@ def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "PERFORCH_VSCODE_WORKSPACE": str(workspace),
             "PERFORCH_VSCODE_KEY": KEY,
             "PERFORCH_VSCODE_BARE_PYTHON": str(bare),
+            "PERFORCH_VSCODE_RELEASE": str(base / "release-refiner"),
         }
         server = _start_code_server(data, base / "extensions", workspace, env, base / "code-server.log")
         try:
@@ -281,6 +319,7 @@ def vscode_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             )
         finally:
             _stop(server.process)
+            stop.set()
         logs = f"driver:\n{driver_log.read_text(errors='replace')[-4000:]}\ncode-server:\n"
         logs += server.log.read_text(errors="replace")[-4000:]
         outcomes = json.loads(results.read_text())["outcomes"] if results.exists() else []
@@ -296,11 +335,12 @@ def test_extension_integration(vscode_run: Run, title: str) -> None:
     assert outcome["state"] == "passed", outcome.get("error", "")
 
 
-def test_accepted_code_passes_the_workspace_tests(vscode_run: Run) -> None:
-    project = vscode_run.workspace / "python"
-    assert RIGHT_COUNT_VOWELS.splitlines()[1] in (project / "textstats" / "core.py").read_text()
+@pytest.mark.parametrize("project", ["python", "early"])
+def test_accepted_code_passes_the_workspace_tests(vscode_run: Run, project: str) -> None:
+    folder = vscode_run.workspace / project
+    assert RIGHT_COUNT_VOWELS.splitlines()[1] in (folder / "textstats" / "core.py").read_text()
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, capture_output=True, text=True
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=folder, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stdout + run.stderr
 

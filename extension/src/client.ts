@@ -20,6 +20,7 @@ import { checkInstalled, chooseInterpreter } from "./interpreter";
 import type { ApiKeys } from "./keys";
 
 export const PROGRESS = "perforch/progress"; // the server's structured progress (jobs.ts: JobProgress)
+export const PROPOSAL = "perforch/proposal"; // a version offered while its job still refines (server/offers.py)
 export const JOB_COMMANDS = new Set(["perforch.generate", "perforch.optimize"]);
 // Settings the server reads; the rest (pythonPath) are the client's own. applyPrompt is off: the diff preview
 // here replaces the server's "Apply?" question.
@@ -51,13 +52,14 @@ export function manifestLanguages(manifest: { activationEvents?: string[] }): st
 }
 
 /** What this client and the PerfOrch server tell each other in `initialize`, beyond LSP: the client takes
- * structured progress (perforch/progress) and shows jobs' outcomes itself (with its own actions, so the server
- * shows no message of its own); the server names the languages it works on. */
+ * structured progress (perforch/progress) and versions offered while a job refines (perforch/proposal), and
+ * shows jobs' outcomes itself (with its own actions, so the server shows no message of its own); the server
+ * names the languages it works on. */
 class PerfOrchCapabilities implements StaticFeature {
   constructor(private readonly learned: (languages: string[]) => void) {}
 
   fillClientCapabilities(capabilities: ClientCapabilities): void {
-    capabilities.experimental = { ...(capabilities.experimental as object | undefined), perforch: { progress: true, results: true } };
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), perforch: { progress: true, results: true, proposals: true } };
   }
 
   initialize(capabilities: ServerCapabilities): void {

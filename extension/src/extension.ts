@@ -53,15 +53,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
       status.rememberCategory(result.uri ?? "", result.category);
       status.invalidate(); // the outcome may have moved a learned ranking
       refresh();
-      await previews.show(result);
     }
+    await previews.show(result); // a cancelled job's offer, if one waits, stays open to decide
   });
   context.subscriptions.push(output, client, jobs, previews, outcomes, status, panel);
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(SCHEME, previews));
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, outcomes));
   context.subscriptions.push(
     jobs.onDidStart(() => outcomes.clear()),
-    previews.onDidDecide(({ accepted }) => outcomes.decided(accepted)),
+    jobs.onDidOffer((offer) => {
+      outcomes.offered(offer);
+      void previews.offer(offer);
+    }),
+    previews.onDidDecide(({ accepted, result }) => outcomes.decided(accepted, result)),
   );
 
   const job = (kind: Kind) => () => jobs.atCursor(kind);
@@ -92,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<PerfOr
   command("perforch.showFailingCandidate", () => outcomes.showCandidate());
   command("perforch.openConfig", (file?: string) => openConfig(typeof file === "string" ? file : status.routing?.config ?? undefined));
   command("perforch.configureModels", () => configureModels(status, setKey));
+  command("perforch.getStarted", () => vscode.commands.executeCommand("workbench.action.openWalkthrough", `${context.extension.id}#gettingStarted`, false));
 
   // Menus offer Generate on a stub and Optimize on a finished function only: the server says which is here.
   const cursor = new CursorFunction(client);

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
 import { ExecuteCommandRequest, type LanguageClient } from "vscode-languageclient/node";
-import { PROGRESS, type PerfOrchClient } from "./client";
+import { PROGRESS, PROPOSAL, type PerfOrchClient } from "./client";
 
 export type Kind = "generate" | "optimize";
 
@@ -33,6 +33,10 @@ export interface JobResult {
   seconds?: number; // the job's elapsed time
   trace?: TraceStep[];
   summary?: string; // one line about the run, written by the engine
+  refining?: boolean; // an offer (perforch/proposal): the job goes on looking for a faster version
+  offered?: string | null; // cancelled: the offer still waiting
+  accepted?: boolean; // cancelled after the user accepted an offer
+  rejected?: boolean; // cancelled because the user rejected its offer
 }
 
 export interface Cause {
@@ -92,8 +96,10 @@ export class JobRunner implements vscode.Disposable {
   private readonly running = new Map<string, RunningJob>();
   private readonly progressEmitter = new vscode.EventEmitter<string>();
   private readonly doneEmitter = new vscode.EventEmitter<JobResult>();
+  private readonly offerEmitter = new vscode.EventEmitter<JobResult>();
   readonly onDidReport = this.progressEmitter.event; // each progress message, as shown
   readonly onDidFinish = this.doneEmitter.event;
+  readonly onDidOffer = this.offerEmitter.event; // a version to preview while its job still refines
   private readonly starting = new vscode.EventEmitter<Kind>();
   readonly onDidStart = this.starting.event;
   private lastRun: { kind: Kind; args: unknown[] } | undefined;
@@ -169,6 +175,13 @@ export class JobRunner implements vscode.Disposable {
           shown(`${event.function}: ${progressLine(job.kind, event)}`);
         }
       });
+      const offers = client.onNotification(PROPOSAL, (offer: JobResult & { token: string }) => {
+        if (offer.token === job.token) {
+          const what = offer.speedup ? `a ${offer.speedup.toFixed(2)}x faster version` : "a passing version";
+          shown(`${offer.function}: ${what} is ready to review; still refining`);
+          this.offerEmitter.fire({ ...offer, status: "done", kind: job.kind });
+        }
+      });
       try {
         const params = { command: `perforch.${job.kind}`, arguments: args, workDoneToken: job.token };
         return (await client.sendRequest(ExecuteCommandRequest.type, params, job.cancel.token)) as JobResult;
@@ -181,6 +194,7 @@ export class JobRunner implements vscode.Disposable {
         finished = true;
         clearInterval(ticker);
         listener.dispose();
+        offers.dispose();
       }
     });
   }
@@ -202,12 +216,13 @@ export class JobRunner implements vscode.Disposable {
     this.cancelAll();
     this.progressEmitter.dispose();
     this.doneEmitter.dispose();
+    this.offerEmitter.dispose();
     this.starting.dispose();
   }
 
   private async finish(result: JobResult): Promise<void> {
-    if (result.status === "cancelled") {
-      void vscode.window.showInformationMessage("PerfOrch: cancelled; nothing was changed.");
+    if (result.status === "cancelled" && !result.rejected) {
+      void vscode.window.showInformationMessage(`PerfOrch: ${cancelled(result)}`);
     }
     try {
       await this.afterJob(result);
@@ -233,7 +248,21 @@ export function progressLine(kind: Kind, event: JobProgress): string {
   const index = stages.indexOf(event.stage);
   const step = index >= 0 ? `step ${index + 1} of ${stages.length}, ` : "";
   const model = event.model ? ` (${event.model})` : "";
+  if (event.status === "measuring" && event.detail) {
+    return `${step}${event.stage}${model}: ${event.detail}`; // `timing the original, run 3 of 5`
+  }
   const status = event.status === "started" ? "asking the model" : event.status.replace(/_/g, " ");
   const detail = event.detail ? `: ${event.detail}` : "";
   return event.stage ? `${step}${event.stage}${model}: ${status}${detail}` : event.message;
+}
+
+/** What a cancel left: nothing changed, or the version the user accepted, or an offer still to decide. */
+export function cancelled(result: JobResult): string {
+  if (result.offered) {
+    return "refinement cancelled; the passing version offered stays open to accept or reject.";
+  }
+  if (result.accepted) {
+    return "refinement cancelled; the version you accepted stays.";
+  }
+  return result.rejected ? "the offered version was rejected; the job stopped and nothing was changed." : "cancelled; nothing was changed.";
 }

@@ -4,7 +4,7 @@
 // that stays until the next job or until its proposal is accepted or rejected.
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { Cause, JobResult } from "./jobs";
+import { type Cause, type JobResult, cancelled } from "./jobs";
 
 export const CANDIDATE_SCHEME = "perforch-candidate";
 const MODEL_UNREACHABLE = new Set(["unreachable", "timeout", "server_error", "rate_limited", "empty_answer"]);
@@ -74,11 +74,21 @@ export class Outcomes implements vscode.TextDocumentContentProvider, vscode.Disp
     this.item.show();
   }
 
-  decided(accepted: boolean): void {
-    if (!this.last) {
+  /** A version offered while its job refines: the item says so until the job is done. */
+  offered(result: JobResult): void {
+    const what = result.speedup ? `${result.speedup.toFixed(2)}x faster version` : "passing version";
+    this.item.text = `$(sync~spin) PerfOrch: ${result.kind} ${result.function} · ${what} · still refining`;
+    this.item.tooltip = new vscode.MarkdownString([...factsOf(result).long, "Still refining: a faster version, if found, replaces this one."].join("\n\n"));
+    this.item.backgroundColor = undefined;
+    this.item.show();
+  }
+
+  decided(accepted: boolean, result: JobResult | undefined = this.last): void {
+    if (!result) {
       return;
     }
-    this.item.text = `$(${accepted ? "check" : "close"}) PerfOrch: ${accepted ? "accepted" : "rejected"} · ${factsOf(this.last).short}`;
+    const refining = result.refining ? " · still refining" : "";
+    this.item.text = `$(${accepted ? "check" : "close"}) PerfOrch: ${accepted ? "accepted" : "rejected"} · ${factsOf(result).short}${refining}`;
   }
 
   /** The failure's message, with the fix as a button; sticky (an error with actions stays until dismissed). */
@@ -161,7 +171,7 @@ export class Outcomes implements vscode.TextDocumentContentProvider, vscode.Disp
   /** The run, as a summary and one line per step. */
   private log(result: JobResult): void {
     if (result.status === "cancelled") {
-      this.output.info(`PerfOrch ${result.kind ?? "job"}: cancelled; nothing was changed.`);
+      this.output.info(`PerfOrch ${result.kind ?? "job"}: ${cancelled(result)}`);
       return;
     }
     if (result.status !== "done") {

@@ -1,5 +1,9 @@
-// A finished job's proposal, shown as a diff (the file against the proposed text) with Accept and Reject.
-// Accept goes through the server's versioned perforch.apply and then saves the file; Reject changes nothing.
+// A job's proposal, shown as a diff (the file against the proposed text) with Accept and Reject. Accept goes
+// through the server's versioned perforch.apply and then saves the file; Reject changes nothing.
+// While a job refines, the server offers its first passing version (then each faster one): its diff is
+// labelled "still refining" and can be accepted at once. A newer version takes the older one's place; after an
+// accept, refinement goes on and a faster version comes as a new proposal against the file as accepted; a
+// reject ends the job (server/offers.py).
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { ExecuteCommandRequest } from "vscode-languageclient/node";
@@ -16,17 +20,21 @@ export interface Proposal {
   id: string;
   file: vscode.Uri;
   proposed: string;
-  result: JobResult;
+  result: JobResult; // result.refining: an offer made while its job still runs
   view: vscode.Uri; // the right side of the diff
 }
+
+/** The diff's label for an offer: what it is, and that the job goes on. */
+export const REFINING = "still refining";
 
 export class Previews implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly proposals = new Map<string, Proposal>();
   private readonly decisions = new Map<string, string>(); // proposal id -> "accepted" or "rejected"
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  private readonly decided = new vscode.EventEmitter<{ id: string; accepted: boolean }>();
+  private readonly decided = new vscode.EventEmitter<{ id: string; accepted: boolean; result: JobResult }>();
   readonly onDidChange = this.changed.event;
   readonly onDidDecide = this.decided.event;
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly client: PerfOrchClient) {}
 
@@ -38,49 +46,116 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     return [...this.proposals.values()];
   }
 
-  /** Open the diff for a finished job, or say why there is nothing to preview. */
-  async show(result: JobResult): Promise<Proposal | undefined> {
+  /** Open the diff for a finished job, or say why there is nothing to preview; it takes the place of the job's
+   * offer, if one still waits. */
+  show(result: JobResult): Promise<Proposal | undefined> {
+    return this.inTurn(() => this.showNow(result));
+  }
+
+  /** A version offered while its job refines: its diff, labelled so, with Accept and Reject. */
+  offer(result: JobResult): Promise<Proposal | undefined> {
+    return this.inTurn(() => this.offerNow(result));
+  }
+
+  /** One preview change at a time, in the order they came: an offer still opening must not outlive the answer
+   * that replaces it. */
+  private inTurn<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(change);
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  private async showNow(result: JobResult): Promise<Proposal | undefined> {
+    if (result.status === "cancelled" && result.offered) {
+      return this.settle(result.offered);
+    }
     if (result.status !== "done") {
       return undefined;
     }
     const text = result.summary ?? `PerfOrch ${result.kind}: finished`;
+    const offer = this.offerOf(result.job);
+    if (offer && offer.id !== result.id) {
+      await this.drop(offer, "replaced by a faster version"); // the server forgot it
+    }
     if (!result.id || !result.edit || !result.uri) {
       if (result.passed) {
         void vscode.window.showInformationMessage(text); // a failure is the outcome's to show, with its fix
       }
       return undefined;
     }
-    const file = vscode.Uri.parse(result.uri);
+    const proposal = await this.open(result);
+    if (proposal) {
+      this.ask(proposal, text);
+    }
+    return proposal;
+  }
+
+  private async offerNow(result: JobResult): Promise<Proposal | undefined> {
+    const earlier = this.offerOf(result.job);
+    if (earlier) {
+      await this.drop(earlier, "replaced by a faster version");
+    }
+    const proposal = await this.open(result);
+    if (proposal) {
+      const what = result.speedup ? `A ${result.speedup.toFixed(2)}x faster version` : "A passing version";
+      this.ask(proposal, `PerfOrch ${result.kind} \`${result.function}\`: ${what} is ready (${factsOf(result).short.split(" · ")[1]}); still looking for a faster one.`);
+    }
+    return proposal;
+  }
+
+  private async open(result: JobResult): Promise<Proposal | undefined> {
+    const file = vscode.Uri.parse(result.uri ?? "");
     const document = await vscode.workspace.openTextDocument(file);
     if (result.version !== null && result.version !== undefined && document.version !== result.version) {
-      await this.forget(result.id, true);
-      void vscode.window.showWarningMessage(`PerfOrch: ${path.basename(file.fsPath)} changed while the job ran; nothing was applied. Run it again.`);
+      if (!result.refining) { // an offer for an older text is only stale: the job's answer will say
+        await this.forget(result.id ?? "", true);
+        void vscode.window.showWarningMessage(`PerfOrch: ${path.basename(file.fsPath)} changed while the job ran; nothing was applied. Run it again.`);
+      }
       return undefined;
     }
+    const earlier = this.proposals.get(result.id ?? "");
+    if (earlier) {
+      await this.close(earlier); // the offer, now final: opened again under the final label
+    }
     const proposal: Proposal = {
-      id: result.id,
+      id: result.id ?? "",
       file,
       proposed: applyEdits(document, editsFor(result)),
       result,
-      view: file.with({ scheme: SCHEME, query: result.id }),
+      view: file.with({ scheme: SCHEME, query: result.id ?? "" }),
     };
     this.proposals.set(proposal.id, proposal);
     this.changed.fire(proposal.view);
     await this.updateContext();
-    const facts = factsOf(result);
-    const title = `${path.basename(file.fsPath)} ↔ PerfOrch ${result.kind} ${result.function} (${facts.short.split(" · ").slice(1).join(" · ")})`;
-    await vscode.commands.executeCommand("vscode.diff", file, proposal.view, title, { preview: false });
-    void vscode.window.showInformationMessage(`${text}`, ACCEPT, REJECT).then((choice) => {
+    await vscode.commands.executeCommand("vscode.diff", file, proposal.view, titleOf(proposal), { preview: false });
+    return proposal;
+  }
+
+  /** An offer whose job was cancelled: it stays open to decide, no longer labelled "still refining". */
+  private async settle(id: string): Promise<Proposal | undefined> {
+    const offer = this.proposals.get(id);
+    if (!offer) {
+      return undefined;
+    }
+    offer.result = { ...offer.result, refining: false };
+    await this.close(offer);
+    await vscode.commands.executeCommand("vscode.diff", offer.file, offer.view, titleOf(offer), { preview: false });
+    return offer;
+  }
+
+  /** The notification with Accept and Reject, which does nothing once the proposal was decided or replaced. */
+  private ask(proposal: Proposal, text: string): void {
+    void vscode.window.showInformationMessage(text, ACCEPT, REJECT).then((choice) => {
       if (!choice) {
         return;
       }
-      if (!this.proposals.has(proposal.id)) {
-        void vscode.window.showInformationMessage(`PerfOrch: that proposal was already ${this.decisions.get(proposal.id) ?? "decided"}; nothing was done.`);
+      if (this.proposals.get(proposal.id) !== proposal) {
+        const was = this.decisions.get(proposal.id) ?? (this.proposals.has(proposal.id) ? "shown again with the final result" : "decided");
+        void vscode.window.showInformationMessage(`PerfOrch: that proposal was already ${was}; nothing was done.`);
         return;
       }
       void (choice === ACCEPT ? this.accept(proposal.id) : this.reject(proposal.id));
     });
-    return proposal;
   }
 
   /** Apply a proposal (the one in the active diff, else the latest) and save the file. */
@@ -103,10 +178,11 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
     await this.close(proposal);
     this.proposals.delete(proposal.id);
     this.decisions.set(proposal.id, "accepted");
-    this.decided.fire({ id: proposal.id, accepted: true });
+    this.decided.fire({ id: proposal.id, accepted: true, result: proposal.result });
     await this.updateContext();
+    const more = proposal.result.refining ? " Refinement goes on: a faster version, if found, comes as a new proposal." : "";
     void vscode.window.showInformationMessage(
-      `PerfOrch: \`${proposal.result.function}\` in ${path.basename(proposal.file.fsPath)} was replaced and saved (Undo: Ctrl+Z).`,
+      `PerfOrch: \`${proposal.result.function}\` in ${path.basename(proposal.file.fsPath)} was replaced and saved (Undo: Ctrl+Z).${more}`,
     );
     return true;
   }
@@ -118,9 +194,9 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
       return false;
     }
     await this.close(proposal);
-    await this.forget(proposal.id, false);
+    await this.forget(proposal.id, false); // an offer's job ends with it (the server cancels it)
     this.decisions.set(proposal.id, "rejected");
-    this.decided.fire({ id: proposal.id, accepted: false });
+    this.decided.fire({ id: proposal.id, accepted: false, result: proposal.result });
     return true;
   }
 
@@ -137,6 +213,19 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
       void vscode.window.showWarningMessage(id ? `PerfOrch: no proposal ${id}; it was applied or rejected.` : "PerfOrch: no proposal to accept or reject.");
     }
     return proposal;
+  }
+
+  /** The offer of `job` still waiting, if any. */
+  private offerOf(job: string | undefined): Proposal | undefined {
+    return job ? this.pending.find((proposal) => proposal.result.job === job && proposal.result.refining) : undefined;
+  }
+
+  /** Close a proposal the server no longer holds. */
+  private async drop(proposal: Proposal, why: string): Promise<void> {
+    await this.close(proposal);
+    this.proposals.delete(proposal.id);
+    this.decisions.set(proposal.id, why);
+    await this.updateContext();
   }
 
   private async forget(id: string, quiet: boolean): Promise<void> {
@@ -161,6 +250,14 @@ export class Previews implements vscode.TextDocumentContentProvider, vscode.Disp
   private updateContext(): Thenable<unknown> {
     return vscode.commands.executeCommand("setContext", "perforch.proposalOpen", this.proposals.size > 0);
   }
+}
+
+/** The diff's title: the file, the job, and what the version is (an offer: "still refining"). */
+function titleOf(proposal: Proposal): string {
+  const { result } = proposal;
+  const facts = factsOf(result).short.split(" · ").slice(1).join(" · ");
+  const what = result.refining ? `${result.speedup ? `${result.speedup.toFixed(2)}x faster` : "passing"} version — ${REFINING}` : facts;
+  return `${path.basename(proposal.file.fsPath)} ↔ PerfOrch ${result.kind} ${result.function} (${what})`;
 }
 
 function editsFor(result: JobResult): TextEditJson[] {

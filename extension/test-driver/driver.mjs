@@ -32,6 +32,14 @@ const STAGING = {
     await page.locator(".monaco-diff-editor").first().waitFor({ state: "visible", timeout: 10000 });
     await page.waitForTimeout(800); // the diff decorations arrive after the editors
   },
+  "early-offer": async (page) => {
+    await page.locator(".monaco-diff-editor").first().waitFor({ state: "visible", timeout: 10000 });
+    await page.waitForTimeout(800);
+  },
+  walkthrough: async (page) => {
+    await page.locator(".gettingStartedContainer iframe").first().waitFor({ state: "visible", timeout: 10000 });
+    await page.waitForTimeout(1500); // the step's markdown renders in a webview
+  },
   "failure-key": async (page) => {
     await page.locator(".notification-list-item", { hasText: "is not set" }).first().waitFor({ state: "visible", timeout: 10000 });
   },
@@ -64,6 +72,11 @@ const ACTIONS = {
   "press-reject": async (page) => pressInDiff(page, "Control+Alt+Backspace"),
   "result-visible": async (page) => {
     await page.locator(".statusbar-item", { hasText: "PerfOrch: generate count_vowels" }).first().waitFor({ state: "visible", timeout: 5000 });
+  },
+  "walkthrough-visible": async (page) => {
+    const walkthrough = page.locator(".gettingStartedContainer", { hasText: "Get started with PerfOrch" }).first();
+    await walkthrough.waitFor({ state: "visible", timeout: 15000 });
+    await walkthrough.getByText("Install the PerfOrch server").first().waitFor({ state: "visible", timeout: 5000 });
   },
   "click-cancel": async (page) => {
     const item = page.locator(".notification-list-item", { hasText: "PerfOrch optimize" }).first();

@@ -50,12 +50,15 @@ class WorkspaceValidator:
         prepare: Callable[[], Coroutine[Any, Any, None]],
         forget_fetch: Callable[[], None] = lambda: None,
         isolated: bool = True,
+        on_run: Callable[[int, int], None] | None = None,
     ) -> None:
-        """`isolated`: candidates run in a bubblewrap jail; False only when the user chose [sandbox] mode = "none"."""
+        """`isolated`: candidates run in a bubblewrap jail; False only when the user chose [sandbox] mode = "none".
+        `on_run(number, runs)` is told of each timed run as it starts (a measurement takes `runs` of them)."""
         self.function = function
         self.selection = selection
         self.limits = limits
         self.runs = runs
+        self.on_run = on_run
         self._language = language
         self._shadow = shadow
         self._bench_command = bench_command
@@ -121,6 +124,7 @@ class WorkspaceValidator:
     async def _function_timing(self, box: Sandbox, jail: Jail | None, plan: Plan) -> Timing:
         runs, steps = [], plan.timed_steps
         for number in range(1, self.runs + 1):
+            self._starting(number)
             calls = box.run_dir / f"calls-{number}.tsv"
             ran = await self._cpu_seconds(box, jail, _recording(replace(plan, timed=steps), calls).timed_steps)
             if not ran and not runs and steps != plan.test:
@@ -138,8 +142,15 @@ class WorkspaceValidator:
             if self._bench_command is not None or timed == plan.test:
                 return Timing()
             timed = plan.test  # the leaner runner failed where the checked one passed: time that one
-        cpu_seconds = [await self._cpu_seconds(box, jail, timed) for _ in range(self.runs)]
+        cpu_seconds = []
+        for number in range(1, self.runs + 1):
+            self._starting(number)
+            cpu_seconds.append(await self._cpu_seconds(box, jail, timed))
         return Timing(tuple(cpu_seconds)) if all(cpu_seconds) else Timing()
+
+    def _starting(self, number: int) -> None:
+        if self.on_run is not None:
+            self.on_run(number, self.runs)
 
     # -- the steps ---------------------------------------------------------------------------------------
 

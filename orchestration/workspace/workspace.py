@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,8 +112,15 @@ class Workspace:
                 if not run.succeeded:  # the user's own code may not build yet: candidates will say why
                     log.info("warming %s: %s exited %s", self.root, command.argv[:3], run.exit_code)
 
-    def validator(self, function_name: str, limits: Limits, runs: int | None = None) -> WorkspaceValidator:
-        """A Validator for candidate versions of this file, tested by the tests that exercise `function_name`."""
+    def validator(
+        self,
+        function_name: str,
+        limits: Limits,
+        runs: int | None = None,
+        on_run: Callable[[int, int], None] | None = None,
+    ) -> WorkspaceValidator:
+        """A Validator for candidate versions of this file, tested by the tests that exercise `function_name`;
+        `on_run` is told of each timed run (WorkspaceValidator)."""
         selection = select_tests(self._project, function_name, self.config.tests.command)
         return WorkspaceValidator(
             self._project,
@@ -125,4 +133,5 @@ class Workspace:
             prepare=self.prepare,
             forget_fetch=self._forget_fetch,
             isolated=self.isolated,
+            on_run=on_run,
         )

@@ -1,8 +1,9 @@
 // The whole flow in a real VS Code against the real Python server and the scripted model server that
 // tests/test_vscode_extension.py starts: the workspace holds copies of examples/python and examples/rust, and
-// three more Python projects configured differently (other/: a model whose answers fail, nokey/: a key not
-// set, down/: a model server nobody listens on), each with its own perforch.toml pointing at the scripted
-// server. Tests run in order and share the server.
+// four more Python projects configured differently (other/: a model whose answers fail, nokey/: a key not
+// set, down/: a model server nobody listens on, early/: a model whose refinement waits until this test writes
+// PERFORCH_VSCODE_RELEASE), each with its own perforch.toml pointing at the scripted server. Tests run in order
+// and share the server.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -17,6 +18,7 @@ import { driverAction, screenshot, until } from "../screenshots";
 const WORKSPACE = process.env.PERFORCH_VSCODE_WORKSPACE ?? "";
 const KEY = process.env.PERFORCH_VSCODE_KEY ?? "";
 const BARE_PYTHON = process.env.PERFORCH_VSCODE_BARE_PYTHON ?? ""; // a Python without PerfOrch
+const RELEASE = process.env.PERFORCH_VSCODE_RELEASE ?? ""; // written: early/'s refiner answers
 const PYTHON_FILE = path.join(WORKSPACE, "python", "textstats", "core.py");
 const RUST_FILE = path.join(WORKSPACE, "rust", "src", "lib.rs");
 const core = (project: string) => path.join(WORKSPACE, project, "textstats", "core.py");
@@ -185,6 +187,59 @@ describe("PerfOrch in VS Code", () => {
     assert.match(tooltip, /for python\/string/, "the category the job found");
   });
 
+  it("offers the passing version while it refines; accepting it early lets refinement offer a faster one", async () => {
+    const file = core("early");
+    await open(file, "def count_vowels");
+    const offered = new Promise<JobResult>((resolve) => {
+      const listener = api.jobs.onDidOffer((offer) => {
+        listener.dispose();
+        resolve(offer);
+      });
+    });
+    let finished = false;
+    const job = vscode.commands.executeCommand<JobResult>("perforch.generateHere");
+    void Promise.resolve(job).then(() => (finished = true));
+    const offer = await offered;
+    assert.equal(offer.refining, true, JSON.stringify(offer));
+    const tab = await until(
+      () => vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === SCHEME),
+      "the offered version's diff",
+    );
+    assert.match(tab?.label ?? "", /passing version — still refining/);
+    assert.match(api.outcomes.item.text, /still refining$/);
+    await screenshot("early-offer");
+    const accepted = new Promise<{ accepted: boolean }>((resolve) => {
+      const listener = api.previews.onDidDecide((decision) => {
+        listener.dispose();
+        resolve(decision);
+      });
+    });
+    await driverAction("press-accept"); // Ctrl+Alt+Enter in the offered version's diff
+    assert.equal((await accepted).accepted, true);
+    assert.match(fs.readFileSync(file, "utf-8"), /range\(300\)/, "the passing version, written");
+    assert.equal(finished, false, "the job refines on after the accept");
+    fs.writeFileSync(RELEASE, "now"); // the scripted refiner answers: a faster version
+    const result = await job;
+    assert.equal(result.status, "done", JSON.stringify(result));
+    assert.ok((result.speedup ?? 0) > 1, JSON.stringify(result));
+    await until(() => diffTabs().length === 1, "the faster version's diff");
+    const proposed = (await vscode.workspace.openTextDocument(diffTabs()[0].modified)).getText();
+    assert.match(proposed, /return sum\(1 for ch in text\.lower\(\) if ch in "aeiou"\)/);
+    assert.match(fs.readFileSync(file, "utf-8"), /range\(300\)/, "the file holds the accepted version until this one is accepted");
+    const second = new Promise((resolve) => {
+      const listener = api.previews.onDidDecide((decision) => {
+        listener.dispose();
+        resolve(decision);
+      });
+    });
+    await driverAction("press-accept");
+    await second;
+    const written = fs.readFileSync(file, "utf-8");
+    assert.match(written, /return sum\(1 for ch in text\.lower\(\) if ch in "aeiou"\)/);
+    assert.ok(!written.includes("range(300)"), written);
+    assert.equal(diffTabs().length, 0);
+  });
+
   it("cancels a running job from the notification's Cancel button and changes nothing", async () => {
     const before = fs.readFileSync(PYTHON_FILE);
     await open(PYTHON_FILE, "def has_duplicates");
@@ -286,6 +341,13 @@ describe("PerfOrch in VS Code", () => {
   it("shows the top Rust generator in the status bar", async () => {
     await open(RUST_FILE, "pub fn count_vowels");
     await until(() => api.status.item.text === "$(sparkle) PerfOrch: writer-b", `the Rust route (status: ${api.status.item.text})`);
+  });
+
+  it("opens the getting-started walkthrough", async () => {
+    await vscode.commands.executeCommand("perforch.getStarted");
+    await driverAction("walkthrough-visible"); // its title and first step, in the page
+    await screenshot("walkthrough");
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
   });
 
   it("opens the ranking matrix for the language", async () => {
