@@ -108,7 +108,8 @@ def _project(root: Path, server: ScriptedServer, release: threading.Event) -> Pa
         'api_key_env = "PERFORCH_TEST_KEY"\n'
         for alias in ("writer", "polisher")
     )
-    settings = {"models": ["writer", "polisher"], "refiners": 2, "refine_runs": 1, "test_timeout": 120.0}
+    # Three timed runs: one run alone was once measured 0.68x for a 20x gain under load (a preempted call).
+    settings = {"models": ["writer", "polisher"], "refiners": 2, "refine_runs": 3, "test_timeout": 120.0}
     pipeline = "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
     (project / "perforch.toml").write_text(f"{models}[pipeline]\n{pipeline}")
 
@@ -174,8 +175,8 @@ async def test_the_passing_version_is_offered_at_once_and_refinement_goes_on_aft
     assert applied["applied"], applied
     assert FAST_LINE in file.read_text() and "for _ in range" not in file.read_text()
     # While it measured, the progress said what it timed, run by run.
-    assert "refine measuring: timing the passing version, run 1 of 1" in client.progress, client.progress
-    assert "refine (polisher) measuring: timing polisher's version, run 1 of 1" in client.progress
+    assert "refine measuring: timing the passing version, run 3 of 3" in client.progress, client.progress
+    assert "refine (polisher) measuring: timing polisher's version, run 3 of 3" in client.progress
 
 
 async def test_rejecting_the_offer_ends_the_job_and_its_model_request(client, tmp_path, scripted_server):
