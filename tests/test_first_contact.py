@@ -23,7 +23,6 @@ KEY_ENV = "PERFORCH_TEST_KEY"
 PYTHON_FILE = "textstats/core.py"
 RIGHT_VOWELS = 'def count_vowels(text: str) -> int:\n    return sum(1 for ch in text.lower() if ch in "aeiou")\n'
 WRONG_VOWELS = "def count_vowels(text: str) -> int:\n    return len(text)\n"
-FAST_DUPLICATES = "def has_duplicates(values: list[int]) -> bool:\n    return len(set(values)) != len(values)\n"
 
 
 def _copy(tmp_path: Path, language: str) -> Path:
@@ -100,9 +99,12 @@ def test_generate_with_only_models_tables_asks_them_in_the_order_written(tmp_pat
 @pytest.mark.slow
 def test_optimize_with_only_a_models_table_asks_it(tmp_path, scripted_server):
     root = _copy(tmp_path, "python")
-    _models_only(root, scripted_server, {"gpt": FAST_DUPLICATES})
+    _models_only(root, scripted_server, {"gpt": RIGHT_VOWELS})
     file = root / PYTHON_FILE
-    run = _perforch("optimize", str(file), "--line", str(_line_of(file, "has_duplicates")), "--json", cwd=root)
+    # count_vowels finished the slow way: the example's quadratic has_duplicates took minutes of timing here.
+    slow = "    return sum(1 for _ in range(50) for ch in text.lower() if ch in 'aeiou') // 50\n"
+    file.write_text(file.read_text().replace("    raise NotImplementedError\n", slow, 1))
+    run = _perforch("optimize", str(file), "--line", str(_line_of(file, "count_vowels")), "--json", cwd=root)
     assert run.returncode == 0, run.stdout + run.stderr  # kept or not (speed is measured), the run succeeds
     report = json.loads(run.stdout)
     refine = [a for a in report["trace"] if a["stage"] == "refine"]
