@@ -26,3 +26,11 @@ def fenced(language: str, code: str) -> str:
 def code_from_answer(answer: str, language: str) -> str:
     """The code in a model's answer; raises stubs.AnswerError when there is none."""
     return extract_code_block(answer, language)
+
+
+def context(language: str, source: str, statement: str) -> tuple[str, str]:
+    """(what the model is shown around the code, what it must answer with): the problem told in words, or
+    the file the function belongs to."""
+    if statement:
+        return f"The problem:\n{statement}", "solution"
+    return f"The file it belongs to:\n{fenced(language, source)}", "function"

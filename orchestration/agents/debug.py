@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..redaction import cap, excerpt
-from .answer import fenced, rules
+from .answer import context, fenced, rules
 
 _MAX_DIAGNOSTICS = 2000
 _MAX_CANDIDATE = 16_000  # characters of the version being repaired: a runaway answer is not sent back whole
@@ -21,20 +21,14 @@ def build_messages(
     """`statement`: a problem told in words (Task.statement; its examples are its visible tests)."""
     candidate = cap(candidate, _MAX_CANDIDATE)
     test_part = f"The tests it must pass:\n{fenced(language, visible_test)}\n\n" if visible_test.strip() else ""
-    if statement:
-        what, context, whole = "solution", f"The problem:\n{statement}", "solution"
-    else:
-        what, context, whole = (
-            f"function `{entry_point}`",
-            f"The file it belongs to:\n{fenced(language, source)}",
-            "function",
-        )
+    what = "solution" if statement else f"function `{entry_point}`"
+    shown, whole = context(language, source, statement)
     return [
         {"role": "system", "content": f"You are an expert {language} debugger. {rules(statement)}"},
         {
             "role": "user",
             "content": (
-                f"The {what} below is wrong.\n\n{context}\n\nThe current implementation:\n"
+                f"The {what} below is wrong.\n\n{shown}\n\nThe current implementation:\n"
                 f"{fenced(language, candidate)}\n\n{test_part}What went wrong:\n```text\n{trim(failure)}\n```\n\n"
                 f"Fix it. Return the complete corrected {whole}."
             ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .answer import fenced, rules
+from .answer import context, fenced, rules
 
 
 def speed_note(cpu_seconds: float) -> str:
@@ -15,20 +15,14 @@ def build_messages(
 ) -> list[dict]:
     """`speed`: what was measured, e.g. efficiency/validator.py's describe() or speed_note(); `statement`: a
     problem told in words (Task.statement), shown instead of the file."""
-    if statement:
-        what, context, whole = "solution to the problem below", f"The problem:\n{statement}", "solution"
-    else:
-        what, context, whole = (
-            f"implementation of `{entry_point}`",
-            f"The file it belongs to:\n{fenced(language, source)}",
-            "function",
-        )
+    what = "solution to the problem below" if statement else f"implementation of `{entry_point}`"
+    shown, whole = context(language, source, statement)
     return [
         {"role": "system", "content": f"You are an expert in {language} performance. {rules(statement)}"},
         {
             "role": "user",
             "content": (
-                f"This {what} is correct. {speed}\n\n{context}\n\n"
+                f"This {what} is correct. {speed}\n\n{shown}\n\n"
                 f"The implementation:\n{fenced(language, candidate)}\n\n"
                 "Make it faster (better algorithm, fewer allocations, cheaper operations) while keeping its "
                 f"behaviour identical for every input. Return the complete {whole}."
