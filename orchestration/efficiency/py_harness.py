@@ -6,8 +6,8 @@ The inputs are decoded and every version loaded before anything is timed. Per ca
 warm-up calls, then the timed calls, the versions taking turns (A B, then B A, ...) so that whatever else
 the machine is doing weighs on each alike; every call gets a fresh deep copy of the arguments, made outside
 the timed region, and is timed alone around the call only. With a budget, a case stops repeating once its
-calls took that long (after one timed call of each version at least): a quadratic function on the largest
-input is timed once, not ten times.
+calls took that long (a version alone after one timed call, versions compared after _MIN_TURNS turns): a
+quadratic function on the largest input is timed once, not ten times, unless it is being compared.
 
 Prints `TIMES <version> <case> <ns> ...` per case as it goes (a run cut off by its deadline still tells
 which cases it finished), then writes each version's first result per case, tagged, to
@@ -27,6 +27,10 @@ import tagged  # noqa: E402
 # The thread's CPU time, not wall time: on a machine shared by more processes than cores, a call is
 # preempted at random and wall time would count the other processes' turns (README "How speed is
 # measured"). PERFORCH_HARNESS_CLOCK=wall times with time.perf_counter_ns instead.
+# Versions compared take at least this many turns whatever the budget: with one or two pairs of calls, noise
+# alone (A/A ratios up to 1.26) passed the 1.10 threshold and the bootstrap had nothing to resample (a renamed
+# copy of a slow canonical solution was once kept as faster). 2^-7 < 1%, the verdict's one-sided level.
+_MIN_TURNS = 7
 _clock = time.perf_counter_ns if os.environ.get("PERFORCH_HARNESS_CLOCK") == "wall" else time.thread_time_ns
 
 
@@ -85,7 +89,7 @@ def _time_case(index, functions, args, warmups, runs, budget_ns, firsts):
             _, elapsed = _call(version, index, functions[version], args)
             times[version].append(elapsed)
             spent += elapsed
-        if budget_ns and spent >= budget_ns:
+        if budget_ns and spent >= budget_ns and (len(functions) == 1 or run + 1 >= _MIN_TURNS):
             break
     return times
 
