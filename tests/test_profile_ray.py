@@ -19,6 +19,7 @@ TESTS = Path(__file__).resolve().parent
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # about 100 s of a 30-minute CI; `pytest -m heavy` runs it
 def test_profiling_on_a_local_ray_cluster_in_a_loopback_only_namespace():
     import ray  # noqa: F401  (perforch[ray] is part of the test install: a missing ray fails here, loudly)
 
